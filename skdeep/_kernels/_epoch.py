@@ -1,0 +1,329 @@
+"""Whole-network kernels: one training epoch, one batch's loss and gradient, and inference.
+
+The network is described by a ``layout`` table (int64, shape (n_layers, 8)); row ``l`` holds
+``fan_in, fan_out`` and the offsets into the flat parameter vector ``theta`` of ``W`` (row-major,
+shape (fan_in, fan_out)), ``b``, and, for batch-normalized hidden layers, ``gamma`` and ``beta``,
+then the offsets of the running mean and variance in ``bn_state`` (-1 where absent). Every
+hidden layer is dense -> [batch norm] -> activation -> [dropout]; the last layer is dense.
+"""
+
+import numpy as np
+from numba import njit
+
+from ._backward import batch_norm_backward, dense_backward
+from ._config import JIT_OPTIONS
+from ._forward import (
+    activate,
+    activate_inference,
+    add_bias,
+    batch_norm_inference,
+    batch_norm_train,
+    dropout,
+)
+from ._losses import loss_and_delta, penalty_and_grad
+from ._optimizers import update
+from ._rng import shuffle_inplace
+
+FAN_IN, FAN_OUT, W_OFF, B_OFF, GAMMA_OFF, BETA_OFF, MEAN_OFF, VAR_OFF = range(8)
+
+# Rows per block when predicting, so memory stays bounded for any number of rows.
+PREDICT_BLOCK = 4096
+
+
+@njit(**JIT_OPTIONS)
+def _weights(theta, layout, layer):
+    fi = layout[layer, FAN_IN]
+    fo = layout[layer, FAN_OUT]
+    off = layout[layer, W_OFF]
+    return theta[off : off + fi * fo].reshape((fi, fo))
+
+
+@njit(**JIT_OPTIONS)
+def _segment(theta, layout, layer, col):
+    off = layout[layer, col]
+    return theta[off : off + layout[layer, FAN_OUT]]
+
+
+@njit(**JIT_OPTIONS)
+def forward_backward(
+    Xb,
+    Yb,
+    swb,
+    theta,
+    grad,
+    bn_state,
+    layout,
+    activation,
+    loss_kind,
+    dropout_rates,
+    bn_momentum,
+    update_running,
+    rng,
+):
+    """Training-mode forward and backward pass of one batch.
+
+    Parameters
+    ----------
+    Xb : ndarray of shape (n_rows, n_features), float32 or float64
+        Batch inputs; overwritten when input dropout is on.
+    Yb : ndarray of shape (n_rows, n_outputs), same dtype
+        Batch targets.
+    swb : ndarray of shape (n_rows,), same dtype
+        Sample weights of the batch.
+    theta : ndarray of shape (n_params,), same dtype
+        Flat parameters.
+    grad : ndarray of shape (n_params,), same dtype
+        Overwritten with the gradient of the weighted mean batch loss (no penalty).
+    bn_state : ndarray of shape (n_bn_state,), same dtype
+        Running means and variances of batch-normalized layers.
+    layout : ndarray of shape (n_layers, 8), int64
+    activation : int
+        Hidden activation code.
+    loss_kind : int
+        Loss code of ``_losses``.
+    dropout_rates : ndarray of shape (n_layers,), float64
+        Entry 0 is the input dropout rate, entry ``l`` the rate after hidden layer ``l``.
+    bn_momentum : float
+    update_running : bool
+        Whether to update the batch-norm running statistics.
+    rng : ndarray of shape (1,), uint64
+        Random state for dropout masks, advanced in place.
+
+    Returns
+    -------
+    float
+        The weighted mean batch loss.
+    """
+    n_layers = layout.shape[0]
+    nb = Xb.shape[0]
+    dtype = Xb.dtype
+    empty2 = np.empty((0, 0), dtype)
+    empty1 = np.empty(0, dtype)
+    if dropout_rates[0] > 0.0:
+        dropout(Xb, empty2, dropout_rates[0], rng)
+    acts = [Xb]
+    derivs = [empty2]
+    xhats = [empty2]
+    inv_stds = [empty1]
+    A = Xb
+    for layer in range(n_layers):
+        Z = np.dot(A, _weights(theta, layout, layer))
+        add_bias(Z, _segment(theta, layout, layer, B_OFF))
+        if layer == n_layers - 1:
+            A = Z
+            break
+        fo = layout[layer, FAN_OUT]
+        if layout[layer, GAMMA_OFF] >= 0:
+            xhat = np.empty((nb, fo), dtype)
+            inv_std = np.empty(fo, dtype)
+            batch_norm_train(
+                Z,
+                _segment(theta, layout, layer, GAMMA_OFF),
+                _segment(theta, layout, layer, BETA_OFF),
+                xhat,
+                inv_std,
+                _segment(bn_state, layout, layer, MEAN_OFF),
+                _segment(bn_state, layout, layer, VAR_OFF),
+                bn_momentum,
+                update_running,
+            )
+        else:
+            xhat = empty2
+            inv_std = empty1
+        deriv = np.empty((nb, fo), dtype)
+        activate(Z, deriv, activation)
+        if dropout_rates[layer + 1] > 0.0:
+            dropout(Z, deriv, dropout_rates[layer + 1], rng)
+        acts.append(Z)
+        derivs.append(deriv)
+        xhats.append(xhat)
+        inv_stds.append(inv_std)
+        A = Z
+    loss = loss_and_delta(A, Yb, swb, swb.sum(), loss_kind)
+    dZ = A
+    for layer in range(n_layers - 1, -1, -1):
+        W = _weights(theta, layout, layer)
+        dense_backward(
+            acts[layer], dZ, _weights(grad, layout, layer), _segment(grad, layout, layer, B_OFF)
+        )
+        if layer == 0:
+            break
+        dA = np.dot(dZ, W.T)
+        dA *= derivs[layer]
+        if layout[layer - 1, GAMMA_OFF] >= 0:
+            batch_norm_backward(
+                dA,
+                xhats[layer],
+                inv_stds[layer],
+                _segment(theta, layout, layer - 1, GAMMA_OFF),
+                _segment(grad, layout, layer - 1, GAMMA_OFF),
+                _segment(grad, layout, layer - 1, BETA_OFF),
+            )
+        dZ = dA
+    return loss
+
+
+@njit(**JIT_OPTIONS)
+def loss_and_grad(
+    X, Y, sw, theta, grad, bn_state, layout, weight_mask, activation, loss_kind,
+    dropout_rates, l2, l1, rng,
+):
+    """Full objective of one batch and its gradient, penalty included (for gradient checks).
+
+    Same parameters as :func:`forward_backward` (``X`` is not modified; running statistics are
+    not updated), plus ``weight_mask`` (uint8, shape (n_params,)) and the penalty coefficients
+    ``l2`` and ``l1``, divided by the summed sample weight as in training. Dropout masks come
+    from ``rng``, so passing copies of one state gives the same masks on every call.
+
+    Returns
+    -------
+    float
+        Weighted mean loss plus ``(l1 * sum |w| + 0.5 * l2 * sum w**2) / sum(sw)``.
+    """
+    sw_sum = sw.sum()
+    loss = forward_backward(
+        X.copy(), Y, sw, theta, grad, bn_state, layout, activation, loss_kind,
+        dropout_rates, 0.0, False, rng,
+    )
+    return loss + penalty_and_grad(theta, grad, weight_mask, l2 / sw_sum, l1 / sw_sum)
+
+
+@njit(**JIT_OPTIONS)
+def run_epoch(
+    X,
+    Y,
+    sw,
+    theta,
+    grad,
+    state1,
+    state2,
+    bn_state,
+    layout,
+    weight_mask,
+    step,
+    rng,
+    activation,
+    loss_kind,
+    batch_size,
+    shuffle,
+    dropout_rates,
+    bn_momentum,
+    solver,
+    lr,
+    momentum,
+    nesterov,
+    beta_1,
+    beta_2,
+    epsilon,
+    rho,
+    l2,
+    l1,
+    weight_decay,
+):
+    """One epoch of mini-batch training: shuffle, then forward, backward and update per batch.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features), float32 or float64, C-contiguous
+    Y : ndarray of shape (n_samples, n_outputs), same dtype
+    sw : ndarray of shape (n_samples,), same dtype
+        Sample weights (ones when the user gives none).
+    theta, grad, state1, state2 : ndarray of shape (n_params,), same dtype
+        Parameters (updated in place), gradient buffer, optimizer state.
+    bn_state : ndarray of shape (n_bn_state,), same dtype
+    layout : ndarray of shape (n_layers, 8), int64
+    weight_mask : ndarray of shape (n_params,), uint8
+    step : ndarray of shape (1,), int64
+        Number of optimizer updates so far, advanced in place.
+    rng : ndarray of shape (1,), uint64
+        Random state for shuffling and dropout, advanced in place.
+    activation, loss_kind, batch_size : int
+    shuffle : bool
+    dropout_rates : ndarray of shape (n_layers,), float64
+    bn_momentum : float
+    solver : int
+    lr, momentum : float
+    nesterov : bool
+    beta_1, beta_2, epsilon, rho : float
+    l2, l1 : float
+        Penalty strengths; each batch divides them by its summed sample weight.
+    weight_decay : float
+
+    Returns
+    -------
+    float
+        Mean over the epoch's samples of the batch objective (loss plus penalty).
+    """
+    n = X.shape[0]
+    n_features = X.shape[1]
+    n_outputs = Y.shape[1]
+    perm = np.arange(n)
+    if shuffle:
+        shuffle_inplace(perm, rng)
+    total = 0.0
+    for start in range(0, n, batch_size):
+        stop = min(start + batch_size, n)
+        nb = stop - start
+        Xb = np.empty((nb, n_features), X.dtype)
+        Yb = np.empty((nb, n_outputs), X.dtype)
+        swb = np.empty(nb, X.dtype)
+        for r in range(nb):
+            src = perm[start + r]
+            Xb[r] = X[src]
+            Yb[r] = Y[src]
+            swb[r] = sw[src]
+        sw_sum = swb.sum()
+        loss = forward_backward(
+            Xb, Yb, swb, theta, grad, bn_state, layout, activation, loss_kind,
+            dropout_rates, bn_momentum, True, rng,
+        )
+        step[0] += 1
+        penalty = update(
+            theta, grad, state1, state2, weight_mask, solver, lr, step[0], momentum,
+            nesterov, beta_1, beta_2, epsilon, rho, l2 / sw_sum, l1 / sw_sum, weight_decay,
+        )
+        total += (loss + penalty) * nb
+    return total / n
+
+
+@njit(**JIT_OPTIONS)
+def predict_raw(X, theta, bn_state, layout, activation):
+    """Inference-mode outputs of the last dense layer (before softmax / sigmoid).
+
+    Dropout is off and batch normalization uses the running statistics, so each row's output
+    depends on that row alone. Rows are processed in blocks to bound memory.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features), float32 or float64, C-contiguous
+    theta : ndarray of shape (n_params,), same dtype
+    bn_state : ndarray of shape (n_bn_state,), same dtype
+    layout : ndarray of shape (n_layers, 8), int64
+    activation : int
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_outputs), same dtype as ``X``
+    """
+    n = X.shape[0]
+    n_layers = layout.shape[0]
+    out = np.empty((n, layout[n_layers - 1, FAN_OUT]), X.dtype)
+    for start in range(0, n, PREDICT_BLOCK):
+        stop = min(start + PREDICT_BLOCK, n)
+        A = X[start:stop]
+        for layer in range(n_layers):
+            Z = np.dot(A, _weights(theta, layout, layer))
+            add_bias(Z, _segment(theta, layout, layer, B_OFF))
+            if layer < n_layers - 1:
+                if layout[layer, GAMMA_OFF] >= 0:
+                    batch_norm_inference(
+                        Z,
+                        _segment(theta, layout, layer, GAMMA_OFF),
+                        _segment(theta, layout, layer, BETA_OFF),
+                        _segment(bn_state, layout, layer, MEAN_OFF),
+                        _segment(bn_state, layout, layer, VAR_OFF),
+                    )
+                activate_inference(Z, activation)
+            A = Z
+        out[start:stop] = A
+    return out

@@ -1,0 +1,869 @@
+"""The estimators: RegularizedMLPClassifier and RegularizedMLPRegressor."""
+
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    RegressorMixin,
+    _fit_context,
+)
+from sklearn.metrics import accuracy_score, r2_score
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.multiclass import (
+    _check_partial_fit_first_call,
+    check_classification_targets,
+    type_of_target,
+    unique_labels,
+)
+from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+
+from . import _network
+from ._kernels._epoch import (
+    B_OFF,
+    BETA_OFF,
+    GAMMA_OFF,
+    MEAN_OFF,
+    VAR_OFF,
+    W_OFF,
+    predict_raw,
+)
+from ._kernels._forward import ACTIVATION_CODES
+from ._kernels._losses import (
+    SIGMOID_CROSS_ENTROPY,
+    SOFTMAX_CROSS_ENTROPY,
+    SQUARED_ERROR,
+)
+from ._kernels._optimizers import ADAGRAD, ADAM, RMSPROP, SGD
+from ._training import KernelState, run_training
+
+_SOLVER_CODES = {"sgd": SGD, "adagrad": ADAGRAD, "rmsprop": RMSPROP, "adam": ADAM, "adamw": ADAM}
+# Decoupled weight decay used by solver="adamw" when weight_decay is None (PyTorch's default).
+_ADAMW_DEFAULT_DECAY = 0.01
+# Fitted-attribute name -> layout column, for the parameter segments of theta.
+_THETA_SEGMENTS = {
+    "coefs_": W_OFF,
+    "intercepts_": B_OFF,
+    "batch_norm_gamma_": GAMMA_OFF,
+    "batch_norm_beta_": BETA_OFF,
+}
+_BN_SEGMENTS = {"batch_norm_running_mean_": MEAN_OFF, "batch_norm_running_var_": VAR_OFF}
+
+
+class _BaseRegularizedMLP(BaseEstimator):
+    """Shared parameters, validation and training of the regularized MLP estimators."""
+
+    _parameter_constraints: dict = {
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "activation": [StrOptions(set(ACTIVATION_CODES))],
+        "solver": [StrOptions({"sgd", "adam", "adamw", "adagrad", "rmsprop", "lbfgs"})],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "penalty": [StrOptions({"l2", "l1", "elasticnet"}), None],
+        "l1_ratio": [Interval(Real, 0, 1, closed="both")],
+        "weight_decay": [Interval(Real, 0, None, closed="left"), None],
+        "dropout": [Interval(Real, 0, 1, closed="left"), "array-like"],
+        "input_dropout": [Interval(Real, 0, 1, closed="left")],
+        "batch_normalization": ["boolean"],
+        "batch_norm_momentum": [Interval(Real, 0, 1, closed="left")],
+        "weight_init": [StrOptions(set(_network.INITIALIZERS))],
+        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "power_t": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "shuffle": ["boolean"],
+        "random_state": ["random_state"],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+        "momentum": [Interval(Real, 0, 1, closed="both")],
+        "nesterovs_momentum": ["boolean"],
+        "rho": [Interval(Real, 0, 1, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "max_fun": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        alpha=0.0001,
+        penalty="l2",
+        l1_ratio=0.15,
+        weight_decay=None,
+        dropout=0.0,
+        input_dropout=0.0,
+        batch_normalization=False,
+        batch_norm_momentum=0.9,
+        weight_init="auto",
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        rho=0.9,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.penalty = penalty
+        self.l1_ratio = l1_ratio
+        self.weight_decay = weight_decay
+        self.dropout = dropout
+        self.input_dropout = input_dropout
+        self.batch_normalization = batch_normalization
+        self.batch_norm_momentum = batch_norm_momentum
+        self.weight_init = weight_init
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.rho = rho
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
+
+    # ------------------------------------------------------------------ validation helpers
+
+    def _hidden_sizes(self):
+        sizes = self.hidden_layer_sizes
+        sizes = [sizes] if isinstance(sizes, Integral) else list(sizes)
+        if any(
+            not isinstance(s, Integral) or isinstance(s, bool) or s <= 0 for s in sizes
+        ):
+            raise ValueError(
+                f"hidden_layer_sizes must contain positive integers, got {sizes}. Give one "
+                "width per hidden layer, e.g. hidden_layer_sizes=(100, 50)."
+            )
+        return [int(s) for s in sizes]
+
+    def _dropout_rates(self, n_hidden):
+        """Input rate followed by one rate per hidden layer, as float64 array."""
+        rates = self.dropout
+        if isinstance(rates, Real):
+            hidden = [float(rates)] * n_hidden
+        else:
+            hidden = [float(r) for r in np.asarray(rates, dtype=float).ravel()]
+            if len(hidden) != n_hidden:
+                raise ValueError(
+                    f"dropout has {len(hidden)} rates but there are {n_hidden} hidden layers; "
+                    "give a single rate or one rate per hidden layer."
+                )
+            if any(not 0.0 <= r < 1.0 for r in hidden):
+                raise ValueError(
+                    f"Every dropout rate must be in [0, 1), got {hidden}. A rate of 1 would "
+                    "drop every unit."
+                )
+        return np.array([float(self.input_dropout), *hidden], dtype=np.float64)
+
+    def _check_solver_supported(self):
+        if self.solver == "lbfgs":
+            raise ValueError(
+                "solver='lbfgs' is not supported: skdeep trains with mini-batch optimizers so "
+                "that dropout and batch normalization work. Use solver='adam' (or 'sgd', "
+                "'adamw', 'rmsprop', 'adagrad') instead."
+            )
+
+    def _penalty_strengths(self):
+        """Return ``(l2, l1)`` coefficients of the loss penalty."""
+        if self.penalty is None:
+            return 0.0, 0.0
+        if self.penalty == "l2":
+            return float(self.alpha), 0.0
+        if self.penalty == "l1":
+            return 0.0, float(self.alpha)
+        return float(self.alpha) * (1.0 - self.l1_ratio), float(self.alpha) * self.l1_ratio
+
+    def _effective_weight_decay(self):
+        if self.weight_decay is None:
+            return _ADAMW_DEFAULT_DECAY if self.solver == "adamw" else 0.0
+        return float(self.weight_decay)
+
+    def _batch_size(self, n_samples):
+        if self.batch_size == "auto":
+            return min(200, n_samples)
+        if self.batch_size > n_samples:
+            import warnings
+
+            warnings.warn(
+                f"Got batch_size={self.batch_size} larger than the number of samples "
+                f"({n_samples}); it is clipped to {n_samples}.",
+                UserWarning,
+                stacklevel=4,
+            )
+        return min(self.batch_size, n_samples)
+
+    def _validate_X_predict(self, X):
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=(np.float64, np.float32), reset=False)
+        return np.require(X, dtype=self.coefs_[0].dtype, requirements=["C"])
+
+    # -------------------------------------------------------------------- fitted state
+
+    def _layout(self):
+        sizes = [self.n_features_in_, *[c.shape[1] for c in self.coefs_]]
+        return _network.build_layout(sizes, len(self.batch_norm_gamma_) > 0)
+
+    def _pack(self):
+        """Flat parameter and running-statistics vectors from the fitted attributes."""
+        layout, n_params, n_bn = self._layout()
+        dtype = self.coefs_[0].dtype
+        theta = np.empty(n_params, dtype=dtype)
+        bn_state = np.empty(n_bn, dtype=dtype)
+        for vector, segments in ((theta, _THETA_SEGMENTS), (bn_state, _BN_SEGMENTS)):
+            for name, col in segments.items():
+                for view, value in zip(_network.segment_views(vector, layout, col), getattr(self, name)):
+                    view[...] = value
+        return layout, theta, bn_state
+
+    def _unpack(self, layout, theta, bn_state):
+        """Set the fitted parameter attributes as views of ``theta`` and ``bn_state``."""
+        for vector, segments in ((theta, _THETA_SEGMENTS), (bn_state, _BN_SEGMENTS)):
+            for name, col in segments.items():
+                setattr(self, name, _network.segment_views(vector, layout, col))
+
+    def _raw_output(self, X):
+        layout, theta, bn_state = self._pack()
+        return predict_raw(X, theta, bn_state, layout, ACTIVATION_CODES[self.activation])
+
+    # --------------------------------------------------------------------------- fitting
+
+    def _initialize(self, n_features, n_outputs, dtype, random_state):
+        sizes = [n_features, *self._hidden_sizes(), n_outputs]
+        layout, n_params, n_bn = _network.build_layout(sizes, self.batch_normalization)
+        theta, bn_state = _network.initialize(
+            layout, n_params, n_bn, self.weight_init, self.activation, dtype, random_state
+        )
+        self.n_layers_ = len(sizes)
+        self.n_outputs_ = n_outputs
+        self.n_iter_ = 0
+        self.t_ = 0
+        self.loss_curve_ = []
+        self._no_improvement_count = 0
+        self.best_loss_ = np.inf
+        return layout, theta, bn_state
+
+    def _fit(self, X, y, incremental=False):
+        self._check_solver_supported()
+        first_call = not hasattr(self, "coefs_") or (not self.warm_start and not incremental)
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            multi_output=True,
+            dtype=(np.float64, np.float32),
+            reset=first_call,
+            y_numeric=not isinstance(self, ClassifierMixin),
+        )
+        X = np.require(X, requirements=["C", "W"])
+        if not first_call:
+            X = X.astype(self.coefs_[0].dtype, copy=False)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        Y = self._encode_targets(y, incremental, first_call).astype(X.dtype)
+
+        random_state = check_random_state(self.random_state)
+        if first_call:
+            layout, theta, bn_state = self._initialize(
+                X.shape[1], Y.shape[1], X.dtype, random_state
+            )
+            state = None
+        else:
+            if [c.shape[1] for c in self.coefs_[:-1]] != self._hidden_sizes() or bool(
+                self.batch_norm_gamma_
+            ) != bool(self.batch_normalization):
+                raise ValueError(
+                    "hidden_layer_sizes or batch_normalization changed since the previous fit; "
+                    "warm_start and partial_fit continue the same network. Set "
+                    "warm_start=False (or create a new estimator) to train a new one."
+                )
+            layout, theta, bn_state = self._pack()
+            state = getattr(self, "_kernel_state", None) if incremental else None
+
+        if state is None or state.theta.shape != theta.shape:
+            state = KernelState(theta, bn_state, random_state.randint(np.iinfo(np.int64).max))
+            self._learning_rate = float(self.learning_rate_init)
+        else:
+            state.theta, state.bn_state = theta, bn_state
+        if not incremental:
+            self._learning_rate = float(self.learning_rate_init)
+            self._no_improvement_count = 0
+
+        validation = None
+        if self.early_stopping and not incremental:
+            X, Y, validation = self._split_validation(X, Y, y, random_state, layout)
+            self.validation_scores_ = []
+            self.best_validation_score_ = -np.inf
+            self.best_loss_ = None
+        else:
+            self.validation_scores_ = None
+            self.best_validation_score_ = None
+            if self.best_loss_ is None:
+                self.best_loss_ = np.inf
+
+        l2, l1 = self._penalty_strengths()
+        n_hidden = len(layout) - 1
+        settings = dict(
+            layout=layout,
+            weight_mask=_network.weight_mask(layout, theta.shape[0]),
+            activation=ACTIVATION_CODES[self.activation],
+            loss_kind=self._loss_kind,
+            batch_size=self._batch_size(X.shape[0]),
+            shuffle=bool(self.shuffle),
+            dropout_rates=self._dropout_rates(n_hidden),
+            bn_momentum=float(self.batch_norm_momentum),
+            solver=_SOLVER_CODES[self.solver],
+            momentum=float(self.momentum),
+            nesterov=bool(self.nesterovs_momentum),
+            beta_1=float(self.beta_1),
+            beta_2=float(self.beta_2),
+            epsilon=float(self.epsilon),
+            rho=float(self.rho),
+            l2=l2,
+            l1=l1,
+            weight_decay=self._effective_weight_decay(),
+        )
+        sw = np.ones(X.shape[0], dtype=X.dtype)
+        run_training(self, state, X, Y, sw, settings, validation, incremental)
+        self._unpack(layout, state.theta, state.bn_state)
+        self._kernel_state = state
+        return self
+
+    def _split_validation(self, X, Y, y, random_state, layout):
+        stratify = y if self._stratify_validation(y) else None
+        n_val = int(np.ceil(self.validation_fraction * X.shape[0]))
+        if n_val < 2 or X.shape[0] - n_val < 1:
+            raise ValueError(
+                f"early_stopping needs a validation set of at least 2 samples, but "
+                f"validation_fraction={self.validation_fraction} of {X.shape[0]} samples gives "
+                f"{n_val}. Increase validation_fraction or turn early_stopping off."
+            )
+        X_train, X_val, Y_train, Y_val = train_test_split(
+            X, Y, random_state=random_state, test_size=self.validation_fraction, stratify=stratify
+        )
+        activation = ACTIVATION_CODES[self.activation]
+
+        def validation(theta, bn_state):
+            raw = predict_raw(X_val, theta, bn_state, layout, activation)
+            return self._validation_score(raw, Y_val)
+
+        return np.ascontiguousarray(X_train), np.ascontiguousarray(Y_train), validation
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Fit the model to data matrix X and target(s) y.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The input data. float32 input trains in float32, anything else in float64.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            The target values (class labels in classification, real numbers in regression).
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        return self._fit(X, y, incremental=False)
+
+class RegularizedMLPClassifier(ClassifierMixin, _BaseRegularizedMLP):
+    """Multilayer perceptron classifier with dropout, batch norm, penalties and weight decay.
+
+    A drop-in for :class:`sklearn.neural_network.MLPClassifier`: every parameter it shares
+    has the same name and meaning. Training runs in a compiled (numba) epoch kernel.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : array-like of shape (n_layers - 2,) or int, default=(100,)
+        Width of each hidden layer.
+    activation : {"relu", "leaky_relu", "elu", "tanh", "logistic", "sigmoid", "identity"}, \
+            default="relu"
+        Hidden-layer activation. ``"sigmoid"`` is an alias of ``"logistic"``. Leaky ReLU uses
+        slope 0.01 for negative inputs, ELU uses alpha 1.0.
+    solver : {"adam", "adamw", "sgd", "rmsprop", "adagrad"}, default="adam"
+        Optimizer. ``"sgd"`` uses ``momentum`` and ``nesterovs_momentum``; ``"rmsprop"`` uses
+        ``rho``; ``"adam"`` and ``"adamw"`` use ``beta_1``, ``beta_2``, ``epsilon``.
+        ``"adamw"`` is Adam with decoupled weight decay (``weight_decay`` defaults to 0.01 for
+        it). ``"lbfgs"`` is not supported and raises an error.
+    alpha : float, default=0.0001
+        Strength of the ``penalty``. As in scikit-learn, each mini-batch divides the penalty by
+        its number of samples.
+    penalty : {"l2", "l1", "elasticnet"} or None, default="l2"
+        Penalty on the dense-layer weights (never biases or batch-norm parameters):
+        ``alpha * (l1_ratio * |w|_1 + (1 - l1_ratio) / 2 * |w|_2^2)`` for ``"elasticnet"``.
+        The L1 part is applied with a proximal (soft-threshold) step, so weights become exactly
+        zero.
+    l1_ratio : float in [0, 1], default=0.15
+        Mix of L1 in the elastic net; only used when ``penalty="elasticnet"``.
+    weight_decay : float or None, default=None
+        Decoupled weight decay: weights are multiplied by ``1 - lr * weight_decay`` at every
+        step, separately from the loss (AdamW). None means 0.01 for ``solver="adamw"`` and 0
+        otherwise.
+    dropout : float or array-like of floats in [0, 1), default=0.0
+        Dropout rate after each hidden layer (one rate for all, or one per hidden layer).
+        Inverted dropout: inference uses every unit without rescaling.
+    input_dropout : float in [0, 1), default=0.0
+        Dropout rate on the input features.
+    batch_normalization : bool, default=False
+        Batch normalization after every hidden dense layer, before its activation.
+    batch_norm_momentum : float in [0, 1), default=0.9
+        Running statistics are updated as ``momentum * running + (1 - momentum) * batch``.
+    weight_init : str, default="auto"
+        ``"random_normal"`` (std 0.01), ``"glorot_uniform"``, ``"glorot_normal"`` (aliases
+        ``"xavier_*"``), ``"he_uniform"``, ``"he_normal"``, ``"lecun_uniform"``,
+        ``"lecun_normal"``. ``"auto"`` uses He uniform for ReLU-family hidden layers and Glorot
+        uniform elsewhere.
+    batch_size : int or "auto", default="auto"
+        Mini-batch size; ``"auto"`` is ``min(200, n_samples)``. Larger values are clipped.
+    learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
+        Learning-rate schedule, as in scikit-learn but applied to every solver.
+    learning_rate_init : float, default=0.001
+        Initial learning rate.
+    power_t : float, default=0.5
+        Exponent of the ``"invscaling"`` schedule.
+    max_iter : int, default=200
+        Maximum number of epochs.
+    shuffle : bool, default=True
+        Shuffle the samples every epoch.
+    random_state : int, RandomState instance or None, default=None
+        Controls initialization, shuffling, the validation split and dropout masks.
+    tol : float, default=1e-4
+        Improvement below which an epoch counts as no progress.
+    verbose : bool, default=False
+        Print one line per epoch.
+    warm_start : bool, default=False
+        Continue from the previous fit's weights.
+    momentum : float, default=0.9
+        Momentum of ``solver="sgd"``.
+    nesterovs_momentum : bool, default=True
+        Use Nesterov momentum with ``solver="sgd"``.
+    rho : float, default=0.9
+        Decay of RMSProp's squared-gradient average.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the data (stratified) and stop when its score
+        stops improving; the best epoch's weights are kept.
+    validation_fraction : float, default=0.1
+        Fraction of the training data held out for early stopping.
+    beta_1, beta_2 : float, default=0.9, 0.999
+        Adam's moment decay rates.
+    epsilon : float, default=1e-8
+        Numerical stability term of Adam, RMSProp and AdaGrad.
+    n_iter_no_change : int, default=10
+        Epochs without ``tol`` improvement before stopping.
+    max_fun : int, default=15000
+        Accepted for compatibility with scikit-learn; only used by ``"lbfgs"``, which skdeep
+        does not offer.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+    coefs_ : list of ndarray
+        Weight matrix of each layer, shape (fan_in, fan_out).
+    intercepts_ : list of ndarray
+        Bias vector of each layer.
+    batch_norm_gamma_, batch_norm_beta_ : list of ndarray
+        Batch-norm scale and shift per hidden layer (empty lists without batch norm).
+    batch_norm_running_mean_, batch_norm_running_var_ : list of ndarray
+        Running statistics used at inference.
+    loss_curve_ : list of float
+        Training objective (loss plus penalty) per epoch.
+    best_loss_ : float or None
+        Lowest training objective (None with early stopping).
+    validation_scores_ : list of float or None
+        Validation accuracy per epoch with early stopping.
+    best_validation_score_ : float or None
+        Best validation accuracy with early stopping.
+    n_iter_ : int
+        Epochs run.
+    t_ : int
+        Training samples seen.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names, when X is a DataFrame with string column names.
+    n_layers_ : int
+        Number of layers, input and output included.
+    n_outputs_ : int
+        Number of output units.
+    out_activation_ : str
+        ``"softmax"`` or ``"logistic"``.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from skdeep import RegularizedMLPClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = RegularizedMLPClassifier(dropout=0.1, random_state=0, max_iter=300).fit(X, y)
+    >>> clf.predict(X[:3])
+    array([0, 0, 0])
+    """
+
+    def _stratify_validation(self, y):
+        return type_of_target(y) in ("binary", "multiclass")
+
+    def _encode_targets(self, y, incremental, first_call):
+        check_classification_targets(y)
+        if first_call and not incremental:
+            self._label_binarizer = LabelBinarizer().fit(y)
+            self.classes_ = self._label_binarizer.classes_
+        else:
+            if not hasattr(self, "_label_binarizer"):
+                self._label_binarizer = LabelBinarizer()
+                if type_of_target(y).startswith("multilabel"):
+                    self._label_binarizer.fit(y)
+                else:
+                    self._label_binarizer.fit(self.classes_)
+            classes = unique_labels(y)
+            if self.warm_start and not incremental:
+                if set(classes) != set(self.classes_):
+                    raise ValueError(
+                        "warm_start can only be used where `y` has the same classes as in the "
+                        f"previous call to fit. Previously got {self.classes_}, `y` has "
+                        f"{classes}."
+                    )
+            elif len(np.setdiff1d(classes, self.classes_, assume_unique=True)):
+                raise ValueError(
+                    f"`y` has classes not in `self.classes_`. `self.classes_` has "
+                    f"{self.classes_}. 'y' has {classes}."
+                )
+        if len(self.classes_) < 2 and self._label_binarizer.y_type_ != "multilabel-indicator":
+            raise ValueError(
+                f"The classifier needs samples of at least 2 classes in the data, but y "
+                f"contains only one class: {self.classes_[0]!r}."
+            )
+        Y = self._label_binarizer.transform(y)
+        multiclass = self._label_binarizer.y_type_ == "multiclass"
+        self._loss_kind = SOFTMAX_CROSS_ENTROPY if multiclass else SIGMOID_CROSS_ENTROPY
+        self.out_activation_ = "softmax" if multiclass else "logistic"
+        return np.ascontiguousarray(Y)
+
+    def _validation_score(self, raw, Y_val):
+        if self.out_activation_ == "softmax":
+            return accuracy_score(Y_val.argmax(axis=1), raw.argmax(axis=1))
+        return accuracy_score(Y_val > 0.5, raw > 0)
+
+    def partial_fit(self, X, y, classes=None):
+        """Update the model with one epoch over the given data.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The input data.
+        y : array-like of shape (n_samples,) or (n_samples, n_classes)
+            The target values.
+        classes : array-like of shape (n_classes,), default=None
+            All classes that will ever appear. Required on the first call, ignored afterwards.
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+        """
+        if _check_partial_fit_first_call(self, classes):
+            self._label_binarizer = LabelBinarizer()
+            if type_of_target(y).startswith("multilabel"):
+                self._label_binarizer.fit(y)
+            else:
+                self._label_binarizer.fit(self.classes_)
+        return self._partial_fit(X, y)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def _partial_fit(self, X, y):
+        return self._fit(X, y, incremental=True)
+
+    def predict_proba(self, X):
+        """Probability estimates.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Class probabilities in the order of ``classes_`` (for multilabel targets, the
+            probability of each label).
+        """
+        raw = self._raw_output(self._validate_X_predict(X))
+        if self.out_activation_ == "softmax":
+            raw = raw - raw.max(axis=1, keepdims=True)
+            np.exp(raw, out=raw)
+            raw /= raw.sum(axis=1, keepdims=True)
+            return raw
+        proba = 0.5 * (1.0 + np.tanh(0.5 * raw))  # logistic, without overflow warnings
+        if self._label_binarizer.y_type_ == "binary":
+            return np.hstack([1.0 - proba, proba])
+        return proba
+
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+        """
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
+
+    def predict(self, X):
+        """Predict class labels.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            Predicted labels (an indicator matrix for multilabel targets).
+        """
+        raw = self._raw_output(self._validate_X_predict(X))
+        if self.out_activation_ == "softmax":
+            return self.classes_[raw.argmax(axis=1)]
+        return self._label_binarizer.inverse_transform((raw > 0).astype(int))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags
+
+
+class RegularizedMLPRegressor(RegressorMixin, _BaseRegularizedMLP):
+    """Multilayer perceptron regressor with dropout, batch norm, penalties and weight decay.
+
+    A drop-in for :class:`sklearn.neural_network.MLPRegressor`. Targets are standardized
+    internally (per output) and predictions mapped back, so raw-scale targets such as prices
+    train well without a ``TransformedTargetRegressor``; ``loss_curve_`` is therefore in units
+    of the standardized targets.
+
+    Parameters
+    ----------
+    loss : {"squared_error"}, default="squared_error"
+        Loss function. ``"poisson"`` (offered by scikit-learn) is not supported and raises an
+        error.
+    hidden_layer_sizes, activation, solver, alpha, penalty, l1_ratio, weight_decay, dropout, \
+input_dropout, batch_normalization, batch_norm_momentum, weight_init, batch_size, \
+learning_rate, learning_rate_init, power_t, max_iter, shuffle, random_state, tol, verbose, \
+warm_start, momentum, nesterovs_momentum, rho, early_stopping, validation_fraction, beta_1, \
+beta_2, epsilon, n_iter_no_change, max_fun
+        As in :class:`RegularizedMLPClassifier` (early stopping scores with R²).
+
+    Attributes
+    ----------
+    coefs_, intercepts_, batch_norm_gamma_, batch_norm_beta_, batch_norm_running_mean_, \
+batch_norm_running_var_, loss_curve_, best_loss_, validation_scores_, best_validation_score_, \
+n_iter_, t_, n_features_in_, feature_names_in_, n_layers_, n_outputs_
+        As in :class:`RegularizedMLPClassifier`.
+    target_mean_ : ndarray of shape (n_outputs,)
+        Mean of each target, subtracted before training.
+    target_scale_ : ndarray of shape (n_outputs,)
+        Standard deviation of each target (1 where it is 0), divided out before training.
+    out_activation_ : str
+        ``"identity"``.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from skdeep import RegularizedMLPRegressor
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> reg = RegularizedMLPRegressor(random_state=0, max_iter=100).fit(X, y)
+    >>> reg.score(X, y) > 0.4
+    True
+    """
+
+    _parameter_constraints: dict = {
+        **_BaseRegularizedMLP._parameter_constraints,
+        "loss": [StrOptions({"squared_error", "poisson"})],
+    }
+    _loss_kind = SQUARED_ERROR
+
+    def __init__(
+        self,
+        loss="squared_error",
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        alpha=0.0001,
+        penalty="l2",
+        l1_ratio=0.15,
+        weight_decay=None,
+        dropout=0.0,
+        input_dropout=0.0,
+        batch_normalization=False,
+        batch_norm_momentum=0.9,
+        weight_init="auto",
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        rho=0.9,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+    ):
+        super().__init__(
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            solver=solver,
+            alpha=alpha,
+            penalty=penalty,
+            l1_ratio=l1_ratio,
+            weight_decay=weight_decay,
+            dropout=dropout,
+            input_dropout=input_dropout,
+            batch_normalization=batch_normalization,
+            batch_norm_momentum=batch_norm_momentum,
+            weight_init=weight_init,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            learning_rate_init=learning_rate_init,
+            power_t=power_t,
+            max_iter=max_iter,
+            shuffle=shuffle,
+            random_state=random_state,
+            tol=tol,
+            verbose=verbose,
+            warm_start=warm_start,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            rho=rho,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            n_iter_no_change=n_iter_no_change,
+            max_fun=max_fun,
+        )
+        self.loss = loss
+
+    def _check_solver_supported(self):
+        super()._check_solver_supported()
+        if self.loss == "poisson":
+            raise ValueError(
+                "loss='poisson' is not supported. Use loss='squared_error', for example on "
+                "log1p-transformed targets with sklearn.compose.TransformedTargetRegressor."
+            )
+
+    def _stratify_validation(self, y):
+        return False
+
+    def _encode_targets(self, y, incremental, first_call):
+        Y = y.reshape(-1, 1) if y.ndim == 1 else y
+        if first_call:
+            mean = Y.mean(axis=0)
+            scale = Y.std(axis=0)
+            scale[scale == 0] = 1.0
+            self.target_mean_ = mean.astype(np.float64)
+            self.target_scale_ = scale.astype(np.float64)
+            self.out_activation_ = "identity"
+        elif Y.shape[1] != self.n_outputs_:
+            raise ValueError(
+                f"y has {Y.shape[1]} outputs but the model was fitted with {self.n_outputs_}."
+            )
+        return np.ascontiguousarray((Y - self.target_mean_) / self.target_scale_)
+
+    def _validation_score(self, raw, Y_val):
+        return r2_score(Y_val, raw)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y):
+        """Update the model with one epoch over the given data.
+
+        The target standardization is fixed by the first call.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The input data.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            The target values.
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+        """
+        return self._fit(X, y, incremental=True)
+
+    def predict(self, X):
+        """Predict using the trained model.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            Predicted values, in the dtype of the fitted weights.
+        """
+        raw = self._raw_output(self._validate_X_predict(X))
+        y = raw * self.target_scale_.astype(raw.dtype) + self.target_mean_.astype(raw.dtype)
+        return y.ravel() if y.shape[1] == 1 else y
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
