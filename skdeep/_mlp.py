@@ -582,6 +582,7 @@ class RegularizedMLPClassifier(ClassifierMixin, _BaseRegularizedMLP):
             return accuracy_score(Y_val.argmax(axis=1), raw.argmax(axis=1))
         return accuracy_score(Y_val > 0.5, raw > 0)
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None):
         """Update the model with one epoch over the given data.
 
@@ -605,10 +606,6 @@ class RegularizedMLPClassifier(ClassifierMixin, _BaseRegularizedMLP):
                 self._label_binarizer.fit(y)
             else:
                 self._label_binarizer.fit(self.classes_)
-        return self._partial_fit(X, y)
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def _partial_fit(self, X, y):
         return self._fit(X, y, incremental=True)
 
     def predict_proba(self, X):

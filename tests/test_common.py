@@ -1,0 +1,33 @@
+"""scikit-learn's estimator checks on both estimators, with no expected failures."""
+
+import pytest
+from sklearn.utils.estimator_checks import (
+    check_dataframe_column_names_consistency,
+    check_param_validation,
+    parametrize_with_checks,
+)
+
+from skdeep import RegularizedMLPClassifier, RegularizedMLPRegressor
+
+ESTIMATORS = [
+    RegularizedMLPClassifier(max_iter=100),
+    RegularizedMLPRegressor(max_iter=100),
+    RegularizedMLPClassifier(
+        max_iter=100, dropout=0.1, batch_normalization=True, penalty="elasticnet", solver="adamw"
+    ),
+]
+
+
+@parametrize_with_checks(ESTIMATORS)
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS[:2], ids=lambda e: type(e).__name__)
+def test_param_validation(estimator):
+    check_param_validation(type(estimator).__name__, estimator)
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS[:2], ids=lambda e: type(e).__name__)
+def test_dataframe_column_names_consistency(estimator):
+    check_dataframe_column_names_consistency(type(estimator).__name__, estimator)
