@@ -166,9 +166,7 @@ class _BaseRegularizedMLP(BaseEstimator):
     def _hidden_sizes(self):
         sizes = self.hidden_layer_sizes
         sizes = [sizes] if isinstance(sizes, Integral) else list(sizes)
-        if any(
-            not isinstance(s, Integral) or isinstance(s, bool) or s <= 0 for s in sizes
-        ):
+        if any(not isinstance(s, Integral) or isinstance(s, bool) or s <= 0 for s in sizes):
             raise ValueError(
                 f"hidden_layer_sizes must contain positive integers, got {sizes}. Give one "
                 "width per hidden layer, e.g. hidden_layer_sizes=(100, 50)."
@@ -250,7 +248,9 @@ class _BaseRegularizedMLP(BaseEstimator):
         bn_state = np.empty(n_bn, dtype=dtype)
         for vector, segments in ((theta, _THETA_SEGMENTS), (bn_state, _BN_SEGMENTS)):
             for name, col in segments.items():
-                for view, value in zip(_network.segment_views(vector, layout, col), getattr(self, name)):
+                for view, value in zip(
+                    _network.segment_views(vector, layout, col), getattr(self, name), strict=True
+                ):
                     view[...] = value
         return layout, theta, bn_state
 
@@ -404,6 +404,7 @@ class _BaseRegularizedMLP(BaseEstimator):
             The fitted estimator.
         """
         return self._fit(X, y, incremental=False)
+
 
 class RegularizedMLPClassifier(ClassifierMixin, _BaseRegularizedMLP):
     """Multilayer perceptron classifier with dropout, batch norm, penalties and weight decay.

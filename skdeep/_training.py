@@ -62,10 +62,10 @@ def run_training(est, state, X, Y, sw, settings, validation, incremental):
     n_samples = X.shape[0]
     max_epochs = 1 if incremental else est.max_iter
     best_theta = None
+    # Weights with the lowest finite training objective so far: what divergence falls back to.
+    fallback = (state.theta.copy(), state.bn_state.copy(), np.inf)
     for _ in range(max_epochs):
         started = time.perf_counter()
-        theta_before = state.theta.copy()
-        bn_before = state.bn_state.copy()
         loss = run_epoch(
             X,
             Y,
@@ -81,17 +81,19 @@ def run_training(est, state, X, Y, sw, settings, validation, incremental):
             **settings,
         )
         if not (np.isfinite(loss) and np.isfinite(state.theta).all()):
-            state.theta[:] = theta_before
-            state.bn_state[:] = bn_before
+            state.theta[:] = fallback[0]
+            state.bn_state[:] = fallback[1]
             warnings.warn(
                 f"Training diverged in epoch {est.n_iter_ + 1}: the loss became {loss}. The "
                 f"learning rate ({est._learning_rate:g}) is probably too high for this data; "
                 "lower learning_rate_init or standardize the features (StandardScaler). "
-                f"The weights of epoch {est.n_iter_} were kept.",
+                "The weights with the lowest training loss so far were kept.",
                 ConvergenceWarning,
                 stacklevel=4,
             )
             break
+        if loss < fallback[2]:
+            fallback = (state.theta.copy(), state.bn_state.copy(), loss)
         est.n_iter_ += 1
         est.t_ += n_samples
         est.loss_curve_.append(float(loss))

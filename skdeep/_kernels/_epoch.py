@@ -165,8 +165,20 @@ def forward_backward(
 
 @njit(**JIT_OPTIONS)
 def loss_and_grad(
-    X, Y, sw, theta, grad, bn_state, layout, weight_mask, activation, loss_kind,
-    dropout_rates, l2, l1, rng,
+    X,
+    Y,
+    sw,
+    theta,
+    grad,
+    bn_state,
+    layout,
+    weight_mask,
+    activation,
+    loss_kind,
+    dropout_rates,
+    l2,
+    l1,
+    rng,
 ):
     """Full objective of one batch and its gradient, penalty included (for gradient checks).
 
@@ -182,8 +194,19 @@ def loss_and_grad(
     """
     sw_sum = sw.sum()
     loss = forward_backward(
-        X.copy(), Y, sw, theta, grad, bn_state, layout, activation, loss_kind,
-        dropout_rates, 0.0, False, rng,
+        X.copy(),
+        Y,
+        sw,
+        theta,
+        grad,
+        bn_state,
+        layout,
+        activation,
+        loss_kind,
+        dropout_rates,
+        0.0,
+        False,
+        rng,
     )
     return loss + penalty_and_grad(theta, grad, weight_mask, l2 / sw_sum, l1 / sw_sum)
 
@@ -274,13 +297,39 @@ def run_epoch(
             swb[r] = sw[src]
         sw_sum = swb.sum()
         loss = forward_backward(
-            Xb, Yb, swb, theta, grad, bn_state, layout, activation, loss_kind,
-            dropout_rates, bn_momentum, True, rng,
+            Xb,
+            Yb,
+            swb,
+            theta,
+            grad,
+            bn_state,
+            layout,
+            activation,
+            loss_kind,
+            dropout_rates,
+            bn_momentum,
+            True,
+            rng,
         )
         step[0] += 1
         penalty = update(
-            theta, grad, state1, state2, weight_mask, solver, lr, step[0], momentum,
-            nesterov, beta_1, beta_2, epsilon, rho, l2 / sw_sum, l1 / sw_sum, weight_decay,
+            theta,
+            grad,
+            state1,
+            state2,
+            weight_mask,
+            solver,
+            lr,
+            step[0],
+            momentum,
+            nesterov,
+            beta_1,
+            beta_2,
+            epsilon,
+            rho,
+            l2 / sw_sum,
+            l1 / sw_sum,
+            weight_decay,
         )
         total += (loss + penalty) * nb
     return total / n

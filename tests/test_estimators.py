@@ -1,0 +1,337 @@
+"""Behaviour of the public estimators: targets, dtypes, determinism, persistence, techniques."""
+
+import pickle
+import warnings
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.datasets import load_diabetes, load_digits, load_iris, make_multilabel_classification
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.neural_network import MLPClassifier, MLPRegressor
+from sklearn.preprocessing import StandardScaler
+
+from skdeep import RegularizedMLPClassifier, RegularizedMLPRegressor
+
+ALL_FEATURES = dict(
+    hidden_layer_sizes=(16, 8),
+    dropout=(0.1, 0.2),
+    input_dropout=0.05,
+    batch_normalization=True,
+    penalty="elasticnet",
+    alpha=1e-3,
+    solver="adamw",
+    activation="elu",
+    weight_init="he_normal",
+    max_iter=20,
+    random_state=0,
+)
+
+
+@pytest.fixture(autouse=True)
+def _quiet_convergence():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        yield
+
+
+@pytest.fixture(scope="module")
+def iris():
+    X, y = load_iris(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, y = load_digits(return_X_y=True)
+    return X / 16.0, y
+
+
+def test_accepts_every_sklearn_mlp_parameter():
+    clf = RegularizedMLPClassifier(**MLPClassifier().get_params())
+    reg = RegularizedMLPRegressor(**MLPRegressor().get_params())
+    assert clf.get_params()["learning_rate_init"] == 0.001
+    assert reg.get_params()["loss"] == "squared_error"
+
+
+def test_lbfgs_and_poisson_give_clear_errors(iris):
+    X, y = iris
+    with pytest.raises(ValueError, match="lbfgs.*not supported.*solver='adam'"):
+        RegularizedMLPClassifier(solver="lbfgs").fit(X, y)
+    with pytest.raises(ValueError, match="poisson.*not supported"):
+        RegularizedMLPRegressor(loss="poisson").fit(X, y)
+
+
+@pytest.mark.parametrize("labels", [["a", "b", "c"], [3, 7, 11], [True, False]])
+def test_classifier_label_types(iris, labels):
+    X, y = iris
+    if len(labels) == 2:
+        y = y > 0
+    else:
+        y = np.asarray(labels)[y]
+    clf = RegularizedMLPClassifier(max_iter=200, random_state=0).fit(X, y)
+    assert set(clf.classes_) == set(np.unique(y))
+    assert clf.score(X, y) > 0.9
+    proba = clf.predict_proba(X)
+    assert proba.shape == (len(X), len(clf.classes_))
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6)
+    np.testing.assert_allclose(np.exp(clf.predict_log_proba(X)), proba, rtol=1e-6)
+    np.testing.assert_array_equal(clf.predict(X), clf.classes_[proba.argmax(axis=1)])
+
+
+def test_multilabel_classifier():
+    X, Y = make_multilabel_classification(n_samples=300, n_classes=4, random_state=0)
+    clf = RegularizedMLPClassifier(max_iter=300, random_state=0).fit(X, Y)
+    assert clf.predict(X).shape == Y.shape
+    assert clf.predict_proba(X).shape == Y.shape
+    assert clf.out_activation_ == "logistic"
+    assert (clf.predict(X) == Y).mean() > 0.85
+
+
+def test_regressor_multioutput_and_raw_scale_target():
+    X, y = load_diabetes(return_X_y=True)
+    Y = np.column_stack([y * 1000.0 + 5e5, -y])
+    reg = RegularizedMLPRegressor(max_iter=300, random_state=0).fit(X, Y)
+    assert reg.predict(X).shape == Y.shape
+    assert reg.score(X, Y) > 0.4
+    np.testing.assert_allclose(reg.target_mean_, Y.mean(axis=0))
+    # A price-like scale: scikit-learn's MLPRegressor defaults score below 0 here, ours must not.
+    price = y * 1000.0 + 5e5
+    ours = RegularizedMLPRegressor(max_iter=300, random_state=0).fit(X, price).score(X, price)
+    theirs = MLPRegressor(max_iter=300, random_state=0).fit(X, price).score(X, price)
+    assert theirs < 0 < 0.4 < ours
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_dtype_is_kept(iris, dtype):
+    X, y = iris
+    clf = RegularizedMLPClassifier(**ALL_FEATURES).fit(X.astype(dtype), y)
+    assert all(c.dtype == dtype for c in clf.coefs_ + clf.intercepts_)
+    assert all(g.dtype == dtype for g in clf.batch_norm_gamma_ + clf.batch_norm_running_var_)
+    assert clf.predict_proba(X.astype(dtype)).dtype == dtype
+    reg = RegularizedMLPRegressor(max_iter=5, random_state=0).fit(X.astype(dtype), X[:, 0])
+    assert reg.predict(X.astype(dtype)).dtype == dtype
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_same_seed_gives_bit_identical_weights(iris, dtype):
+    X, y = iris
+    X = X.astype(dtype)
+    a = RegularizedMLPClassifier(**ALL_FEATURES).fit(X, y)
+    b = RegularizedMLPClassifier(**ALL_FEATURES).fit(X, y)
+    c = RegularizedMLPClassifier(**{**ALL_FEATURES, "random_state": 1}).fit(X, y)
+    for wa, wb in zip(
+        a.coefs_ + a.batch_norm_running_mean_,
+        b.coefs_ + b.batch_norm_running_mean_,
+        strict=True,
+    ):
+        np.testing.assert_array_equal(wa, wb)
+    assert not np.array_equal(a.coefs_[0], c.coefs_[0])
+    assert a.loss_curve_ == b.loss_curve_
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_pickle_and_joblib_round_trip(iris, dtype, tmp_path):
+    X, y = iris
+    X = X.astype(dtype)
+    clf = RegularizedMLPClassifier(**ALL_FEATURES).fit(X, y)
+    expected = clf.predict_proba(X)
+    loaded = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(loaded.predict_proba(X), expected)
+    joblib.dump(clf, tmp_path / "model.joblib")
+    np.testing.assert_array_equal(
+        joblib.load(tmp_path / "model.joblib").predict_proba(X), expected
+    )
+    # A loaded model keeps training where it stopped.
+    loaded.partial_fit(X, y)
+    assert loaded.n_iter_ == clf.n_iter_ + 1
+
+
+def test_dataframe_feature_names(iris):
+    X, y = iris
+    df = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    clf = RegularizedMLPClassifier(max_iter=5, random_state=0).fit(df, y)
+    np.testing.assert_array_equal(clf.feature_names_in_, ["a", "b", "c", "d"])
+    with pytest.raises(ValueError, match="feature names"):
+        clf.predict(df[["b", "a", "c", "d"]])
+
+
+def test_l1_penalty_gives_exact_zeros_on_weights_only(digits):
+    X, y = digits
+    clf = RegularizedMLPClassifier(penalty="l1", alpha=1.0, max_iter=50, random_state=0).fit(X, y)
+    assert (clf.coefs_[0] == 0).mean() > 0.5
+    assert all((b != 0).any() for b in clf.intercepts_)
+    dense = RegularizedMLPClassifier(penalty=None, max_iter=50, random_state=0).fit(X, y)
+    assert (dense.coefs_[0] == 0).mean() < 0.01
+
+
+def test_stronger_penalty_shrinks_weights(iris):
+    X, y = iris
+    norms = []
+    for alpha in [0.0, 1.0, 10.0]:
+        clf = RegularizedMLPClassifier(alpha=alpha, max_iter=100, random_state=0).fit(X, y)
+        norms.append(sum(float((c**2).sum()) for c in clf.coefs_))
+    assert norms[0] > norms[1] > norms[2]
+
+
+def test_sgd_l2_penalty_equals_decoupled_decay_but_adam_differs(digits):
+    X, y = digits
+    X, y = X[:1000], y[:1000]
+    batch = 100
+    common = dict(batch_size=batch, max_iter=5, random_state=0, learning_rate_init=0.05)
+    sgd = dict(solver="sgd", momentum=0.0, **common)
+    coupled = RegularizedMLPClassifier(penalty="l2", alpha=2.0, **sgd).fit(X, y)
+    decoupled = RegularizedMLPClassifier(penalty=None, weight_decay=2.0 / batch, **sgd).fit(X, y)
+    for a, b in zip(coupled.coefs_, decoupled.coefs_, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
+    adam = dict(solver="adam", **common)
+    coupled = RegularizedMLPClassifier(penalty="l2", alpha=2.0, **adam).fit(X, y)
+    decoupled = RegularizedMLPClassifier(penalty=None, weight_decay=2.0 / batch, **adam).fit(X, y)
+    assert np.abs(coupled.coefs_[0] - decoupled.coefs_[0]).max() > 1e-3
+
+
+def test_adamw_default_weight_decay(iris):
+    X, y = iris
+    adam = RegularizedMLPClassifier(solver="adam", penalty=None, max_iter=30, random_state=0)
+    adamw = RegularizedMLPClassifier(solver="adamw", penalty=None, max_iter=30, random_state=0)
+    explicit = RegularizedMLPClassifier(
+        solver="adam", penalty=None, weight_decay=0.01, max_iter=30, random_state=0
+    )
+    w_adam, w_adamw, w_explicit = (e.fit(X, y).coefs_[0] for e in (adam, adamw, explicit))
+    np.testing.assert_array_equal(w_adamw, w_explicit)
+    assert not np.array_equal(w_adam, w_adamw)
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adagrad", "rmsprop", "adam", "adamw"])
+@pytest.mark.parametrize("activation", ["relu", "leaky_relu", "elu", "tanh", "logistic"])
+def test_every_solver_and_activation_learns(iris, solver, activation):
+    X, y = iris
+    lr = {"sgd": 0.05, "adagrad": 0.05}.get(solver, 0.01)
+    clf = RegularizedMLPClassifier(
+        hidden_layer_sizes=(20,),
+        solver=solver,
+        activation=activation,
+        learning_rate_init=lr,
+        batch_size=32,
+        max_iter=100,
+        random_state=0,
+    ).fit(X, y)
+    assert clf.score(X, y) > 0.9
+
+
+def test_no_hidden_layer_is_logistic_regression(iris):
+    X, y = iris
+    clf = RegularizedMLPClassifier(
+        hidden_layer_sizes=(), learning_rate_init=0.05, max_iter=200, random_state=0
+    )
+    clf.fit(X, y)
+    assert len(clf.coefs_) == 1 and clf.coefs_[0].shape == (4, 3)
+    assert clf.score(X, y) > 0.9
+
+
+def test_batch_norm_inference_is_row_independent(iris):
+    X, y = iris
+    clf = RegularizedMLPClassifier(
+        batch_normalization=True, batch_size=32, max_iter=30, random_state=0
+    ).fit(X, y)
+    assert len(clf.batch_norm_gamma_) == 1 and clf.batch_norm_running_var_[0].shape == (100,)
+    batch = clf.predict_proba(X)
+    one_by_one = np.vstack([clf.predict_proba(X[i : i + 1]) for i in range(5)])
+    np.testing.assert_allclose(one_by_one, batch[:5], rtol=1e-12)
+    # Running statistics moved away from their initial values during training.
+    assert np.abs(clf.batch_norm_running_mean_[0]).max() > 0.01
+
+
+def test_dropout_rates_per_layer_and_errors(iris):
+    X, y = iris
+    clf = RegularizedMLPClassifier(hidden_layer_sizes=(8, 8), dropout=[0.0, 0.5], max_iter=5)
+    clf.fit(X, y)
+    np.testing.assert_array_equal(clf.predict_proba(X), clf.predict_proba(X))
+    with pytest.raises(ValueError, match="2 hidden layers"):
+        RegularizedMLPClassifier(hidden_layer_sizes=(8, 8), dropout=[0.1]).fit(X, y)
+    with pytest.raises(ValueError, match=r"\[0, 1\)"):
+        RegularizedMLPClassifier(hidden_layer_sizes=(8, 8), dropout=[0.1, 1.0]).fit(X, y)
+
+
+@pytest.mark.parametrize("sizes", [(0,), (10, -1), (3.5,)])
+def test_bad_hidden_layer_sizes(iris, sizes):
+    X, y = iris
+    with pytest.raises(ValueError, match="positive integers"):
+        RegularizedMLPClassifier(hidden_layer_sizes=sizes).fit(X, y)
+
+
+def test_early_stopping_keeps_best_epoch(digits):
+    X, y = digits
+    clf = RegularizedMLPClassifier(early_stopping=True, max_iter=200, random_state=0).fit(X, y)
+    assert clf.n_iter_ < 200
+    assert clf.best_validation_score_ == max(clf.validation_scores_)
+    assert clf.best_loss_ is None
+
+
+def test_partial_fit_and_warm_start(iris):
+    X, y = iris
+    clf = RegularizedMLPClassifier(random_state=0)
+    with pytest.raises(ValueError, match="classes"):
+        clf.partial_fit(X, y)
+    for _ in range(3):
+        clf.partial_fit(X, y, classes=np.unique(y))
+    assert clf.n_iter_ == 3 and len(clf.loss_curve_) == 3
+    warm = RegularizedMLPClassifier(warm_start=True, max_iter=10, random_state=0).fit(X, y)
+    first = [c.copy() for c in warm.coefs_]
+    warm.fit(X, y)
+    assert warm.n_iter_ == 20 and not np.array_equal(first[0], warm.coefs_[0])
+    with pytest.raises(ValueError, match="changed since the previous fit"):
+        warm.set_params(hidden_layer_sizes=(5,)).fit(X, y)
+
+
+def test_divergence_keeps_finite_weights(iris):
+    X, y = iris
+    reg = RegularizedMLPRegressor(solver="sgd", learning_rate_init=1e6, max_iter=20)
+    with pytest.warns(ConvergenceWarning, match="diverged.*learning rate"):
+        reg.fit(X * 1e3, y * 1e6)
+    assert all(np.isfinite(c).all() for c in reg.coefs_)
+    assert np.isfinite(reg.predict(X * 1e3)).all()
+
+
+def test_batch_size_larger_than_data_is_clipped(iris):
+    X, y = iris
+    with pytest.warns(UserWarning, match="clipped"):
+        RegularizedMLPClassifier(batch_size=1000, max_iter=2).fit(X, y)
+
+
+def _gap(clf, data):
+    Xtr, Xte, ytr, yte = data
+    clf.fit(Xtr, ytr)
+    return clf.score(Xtr, ytr) - clf.score(Xte, yte)
+
+
+def test_overfitting_on_300_digits_and_regularization_shrinks_gap(digits):
+    """The textbook experiment: a deep ReLU net on 300 samples overfits; decay and dropout help."""
+    X, y = digits
+    data = train_test_split(X, y, train_size=300, random_state=0, stratify=y)
+    base = dict(
+        hidden_layer_sizes=(100,) * 6,
+        penalty=None,
+        solver="sgd",
+        momentum=0.0,
+        learning_rate_init=0.01,
+        batch_size=100,
+        max_iter=200,
+        n_iter_no_change=200,
+    )
+    gaps = {
+        name: np.mean(
+            [_gap(RegularizedMLPClassifier(random_state=s, **base, **kw), data) for s in (0, 1)]
+        )
+        for name, kw in {
+            "none": {},
+            "weight_decay": {"weight_decay": 0.1},
+            "dropout": {"dropout": 0.2},
+        }.items()
+    }
+    print(gaps)
+    assert gaps["none"] > 0.06
+    assert gaps["weight_decay"] < gaps["none"] - 0.02
+    assert gaps["dropout"] < gaps["none"] - 0.01
