@@ -13,14 +13,20 @@ from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import (
     _check_partial_fit_first_call,
     check_classification_targets,
     type_of_target,
     unique_labels,
 )
-from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    column_or_1d,
+    validate_data,
+)
 
 from . import _network
 from ._kernels._epoch import (
@@ -37,8 +43,10 @@ from ._kernels._losses import (
     SIGMOID_CROSS_ENTROPY,
     SOFTMAX_CROSS_ENTROPY,
     SQUARED_ERROR,
+    loss_and_delta,
 )
 from ._kernels._optimizers import ADAGRAD, ADAM, RMSPROP, SGD
+from ._schedules import SCHEDULES
 from ._training import KernelState, run_training
 
 _SOLVER_CODES = {"sgd": SGD, "adagrad": ADAGRAD, "rmsprop": RMSPROP, "adam": ADAM, "adamw": ADAM}
@@ -57,6 +65,8 @@ _BN_SEGMENTS = {"batch_norm_running_mean_": MEAN_OFF, "batch_norm_running_var_":
 class _BaseRegularizedMLP(BaseEstimator):
     """Shared parameters, validation and training of the regularized MLP estimators."""
 
+    _class_weight = None
+
     _parameter_constraints: dict = {
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
         "activation": [StrOptions(set(ACTIVATION_CODES))],
@@ -71,7 +81,15 @@ class _BaseRegularizedMLP(BaseEstimator):
         "batch_norm_momentum": [Interval(Real, 0, 1, closed="left")],
         "weight_init": [StrOptions(set(_network.INITIALIZERS))],
         "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
-        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
+        "learning_rate": [StrOptions(set(SCHEDULES))],
+        "lr_decay": [Interval(Real, 0, 1, closed="right"), None],
+        "lr_step_size": [Interval(Integral, 1, None, closed="left")],
+        "warmup_epochs": [Interval(Integral, 0, None, closed="left")],
+        "clip_norm": [Interval(Real, 0, None, closed="neither"), None],
+        "monitor": [StrOptions({"val_score", "val_loss"})],
+        "patience": [Interval(Integral, 1, None, closed="left"), None],
+        "min_delta": [Interval(Real, 0, None, closed="left"), None],
+        "restore_best_weights": ["boolean"],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "power_t": [Interval(Real, 0, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
@@ -88,7 +106,10 @@ class _BaseRegularizedMLP(BaseEstimator):
         "beta_1": [Interval(Real, 0, 1, closed="left")],
         "beta_2": [Interval(Real, 0, 1, closed="left")],
         "epsilon": [Interval(Real, 0, None, closed="neither")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "n_iter_no_change": [
+            Interval(Integral, 1, None, closed="left"),
+            Options(Real, {np.inf}),
+        ],
         "max_fun": [Interval(Integral, 1, None, closed="left")],
     }
 
@@ -110,6 +131,9 @@ class _BaseRegularizedMLP(BaseEstimator):
         batch_size="auto",
         learning_rate="constant",
         learning_rate_init=0.001,
+        lr_decay=None,
+        lr_step_size=10,
+        warmup_epochs=0,
         power_t=0.5,
         max_iter=200,
         shuffle=True,
@@ -120,8 +144,13 @@ class _BaseRegularizedMLP(BaseEstimator):
         momentum=0.9,
         nesterovs_momentum=True,
         rho=0.9,
+        clip_norm=None,
         early_stopping=False,
         validation_fraction=0.1,
+        monitor="val_score",
+        patience=None,
+        min_delta=None,
+        restore_best_weights=True,
         beta_1=0.9,
         beta_2=0.999,
         epsilon=1e-8,
@@ -143,6 +172,9 @@ class _BaseRegularizedMLP(BaseEstimator):
         self.batch_size = batch_size
         self.learning_rate = learning_rate
         self.learning_rate_init = learning_rate_init
+        self.lr_decay = lr_decay
+        self.lr_step_size = lr_step_size
+        self.warmup_epochs = warmup_epochs
         self.power_t = power_t
         self.max_iter = max_iter
         self.shuffle = shuffle
@@ -153,8 +185,13 @@ class _BaseRegularizedMLP(BaseEstimator):
         self.momentum = momentum
         self.nesterovs_momentum = nesterovs_momentum
         self.rho = rho
+        self.clip_norm = clip_norm
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
+        self.monitor = monitor
+        self.patience = patience
+        self.min_delta = min_delta
+        self.restore_best_weights = restore_best_weights
         self.beta_1 = beta_1
         self.beta_2 = beta_2
         self.epsilon = epsilon
@@ -262,7 +299,14 @@ class _BaseRegularizedMLP(BaseEstimator):
 
     def _raw_output(self, X):
         layout, theta, bn_state = self._pack()
-        return predict_raw(X, theta, bn_state, layout, ACTIVATION_CODES[self.activation])
+        raw = predict_raw(X, theta, bn_state, layout, ACTIVATION_CODES[self.activation])
+        if not np.isfinite(raw).all():
+            raise ValueError(
+                "The network's outputs overflowed for this input (largest |X| value: "
+                f"{np.abs(X).max():.3g}). The features are far outside the range seen in "
+                "training; scale them (e.g. StandardScaler) the same way as the training data."
+            )
+        return raw
 
     # --------------------------------------------------------------------------- fitting
 
@@ -277,11 +321,22 @@ class _BaseRegularizedMLP(BaseEstimator):
         self.n_iter_ = 0
         self.t_ = 0
         self.loss_curve_ = []
-        self._no_improvement_count = 0
+        self.history_ = []
         self.best_loss_ = np.inf
+        self.best_epoch_ = None
+        self._no_improvement_count = 0
+        self._plateau_scale = 1.0
         return layout, theta, bn_state
 
-    def _fit(self, X, y, incremental=False):
+    def _validate_sample_weight(self, sample_weight, X, y, name="sample_weight"):
+        sw = _check_sample_weight(sample_weight, X, dtype=X.dtype, ensure_non_negative=True)
+        if self._class_weight is not None:
+            sw = sw * compute_sample_weight(self._class_weight, y).astype(X.dtype)
+        if not sw.sum() > 0:
+            raise ValueError(f"{name} sums to zero: at least one sample needs a positive weight.")
+        return np.ascontiguousarray(sw)
+
+    def _fit(self, X, y, sample_weight, incremental, X_val=None, y_val=None, sw_val=None):
         self._check_solver_supported()
         first_call = not hasattr(self, "coefs_") or (not self.warm_start and not incremental)
         X, y = validate_data(
@@ -298,57 +353,78 @@ class _BaseRegularizedMLP(BaseEstimator):
             X = X.astype(self.coefs_[0].dtype, copy=False)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
-        Y = self._encode_targets(y, incremental, first_call).astype(X.dtype)
+        sw = self._validate_sample_weight(sample_weight, X, y)
+        Y = self._encode_targets(y, incremental, first_call, sw).astype(X.dtype)
 
         random_state = check_random_state(self.random_state)
         if first_call:
             layout, theta, bn_state = self._initialize(
                 X.shape[1], Y.shape[1], X.dtype, random_state
             )
-            state = None
         else:
-            if [c.shape[1] for c in self.coefs_[:-1]] != self._hidden_sizes() or bool(
-                self.batch_norm_gamma_
-            ) != bool(self.batch_normalization):
-                raise ValueError(
-                    "hidden_layer_sizes or batch_normalization changed since the previous fit; "
-                    "warm_start and partial_fit continue the same network. Set "
-                    "warm_start=False (or create a new estimator) to train a new one."
-                )
+            self._check_same_network()
             layout, theta, bn_state = self._pack()
-            state = getattr(self, "_kernel_state", None) if incremental else None
-
+        state = getattr(self, "_kernel_state", None) if incremental and not first_call else None
         if state is None or state.theta.shape != theta.shape:
             state = KernelState(theta, bn_state, random_state.randint(np.iinfo(np.int64).max))
-            self._learning_rate = float(self.learning_rate_init)
         else:
             state.theta, state.bn_state = theta, bn_state
         if not incremental:
-            self._learning_rate = float(self.learning_rate_init)
             self._no_improvement_count = 0
+            self._plateau_scale = 1.0
 
         validation = None
-        if self.early_stopping and not incremental:
-            X, Y, validation = self._split_validation(X, Y, y, random_state, layout)
+        self.validation_scores_ = None
+        self.best_validation_score_ = None
+        if X_val is not None:
+            X_val, Y_val, sw_val = self._validate_validation_data(X_val, y_val, sw_val, X.dtype)
+        elif self.early_stopping and not incremental:
+            X, Y, sw, X_val, Y_val, sw_val = self._split_validation(X, Y, sw, y, random_state)
+        if X_val is not None:
+            validation = self._validation_function(X_val, Y_val, sw_val, layout)
+        if self.early_stopping and validation is not None:
             self.validation_scores_ = []
             self.best_validation_score_ = -np.inf
             self.best_loss_ = None
-        else:
-            self.validation_scores_ = None
-            self.best_validation_score_ = None
-            if self.best_loss_ is None:
-                self.best_loss_ = np.inf
+            self._best_monitored = -np.inf
+        elif self.best_loss_ is None:
+            self.best_loss_ = np.inf
 
+        run_training(
+            self,
+            state,
+            X,
+            Y,
+            sw,
+            self._kernel_settings(layout, X, theta.shape[0]),
+            validation,
+            incremental,
+        )
+        self._unpack(layout, state.theta, state.bn_state)
+        self._kernel_state = state
+        return self
+
+    def _check_same_network(self):
+        if [c.shape[1] for c in self.coefs_[:-1]] != self._hidden_sizes() or bool(
+            self.batch_norm_gamma_
+        ) != bool(self.batch_normalization):
+            raise ValueError(
+                "hidden_layer_sizes or batch_normalization changed since the previous fit; "
+                "warm_start and partial_fit continue the same network. Set warm_start=False "
+                "(or create a new estimator) to train a new one."
+            )
+
+    def _kernel_settings(self, layout, X, n_params):
+        """Keyword arguments of the epoch kernel that stay fixed during one fit."""
         l2, l1 = self._penalty_strengths()
-        n_hidden = len(layout) - 1
-        settings = dict(
+        return dict(
             layout=layout,
-            weight_mask=_network.weight_mask(layout, theta.shape[0]),
+            weight_mask=_network.weight_mask(layout, n_params),
             activation=ACTIVATION_CODES[self.activation],
             loss_kind=self._loss_kind,
             batch_size=self._batch_size(X.shape[0]),
             shuffle=bool(self.shuffle),
-            dropout_rates=self._dropout_rates(n_hidden),
+            dropout_rates=self._dropout_rates(len(layout) - 1),
             bn_momentum=float(self.batch_norm_momentum),
             solver=_SOLVER_CODES[self.solver],
             momentum=float(self.momentum),
@@ -360,35 +436,69 @@ class _BaseRegularizedMLP(BaseEstimator):
             l2=l2,
             l1=l1,
             weight_decay=self._effective_weight_decay(),
+            clip_norm=0.0 if self.clip_norm is None else float(self.clip_norm),
         )
-        sw = np.ones(X.shape[0], dtype=X.dtype)
-        run_training(self, state, X, Y, sw, settings, validation, incremental)
-        self._unpack(layout, state.theta, state.bn_state)
-        self._kernel_state = state
-        return self
 
-    def _split_validation(self, X, Y, y, random_state, layout):
-        stratify = y if self._stratify_validation(y) else None
-        n_val = int(np.ceil(self.validation_fraction * X.shape[0]))
-        if n_val < 2 or X.shape[0] - n_val < 1:
-            raise ValueError(
-                f"early_stopping needs a validation set of at least 2 samples, but "
-                f"validation_fraction={self.validation_fraction} of {X.shape[0]} samples gives "
-                f"{n_val}. Increase validation_fraction or turn early_stopping off."
-            )
-        X_train, X_val, Y_train, Y_val = train_test_split(
-            X, Y, random_state=random_state, test_size=self.validation_fraction, stratify=stratify
+    def _validate_validation_data(self, X_val, y_val, sw_val, dtype):
+        if y_val is None:
+            raise ValueError("X_val was given without y_val; pass both or neither.")
+        X_val, y_val = validate_data(
+            self,
+            X_val,
+            y_val,
+            multi_output=True,
+            dtype=dtype,
+            reset=False,
+            y_numeric=not isinstance(self, ClassifierMixin),
         )
+        if y_val.ndim == 2 and y_val.shape[1] == 1:
+            y_val = column_or_1d(y_val)
+        sw_val = self._validate_sample_weight(sw_val, X_val, y_val, "sample_weight_val")
+        Y_val = self._encode_targets(y_val, True, False, sw_val).astype(dtype)
+        return np.ascontiguousarray(X_val), Y_val, sw_val
+
+    def _split_validation(self, X, Y, sw, y, random_state):
+        n_val = int(np.ceil(self.validation_fraction * X.shape[0]))
+        if n_val < 2 or X.shape[0] - n_val < 2:
+            raise ValueError(
+                f"early_stopping needs at least 2 validation and 2 training samples, but "
+                f"validation_fraction={self.validation_fraction} of {X.shape[0]} samples gives "
+                f"{n_val} for validation. Adjust validation_fraction, pass X_val and y_val, "
+                "or turn early_stopping off."
+            )
+        stratify = self._stratify_labels(y, n_val)
+        X_train, X_val, Y_train, Y_val, sw_train, sw_val = train_test_split(
+            X, Y, sw, random_state=random_state, test_size=n_val, stratify=stratify
+        )
+        return (
+            np.ascontiguousarray(X_train),
+            np.ascontiguousarray(Y_train),
+            np.ascontiguousarray(sw_train),
+            np.ascontiguousarray(X_val),
+            np.ascontiguousarray(Y_val),
+            np.ascontiguousarray(sw_val),
+        )
+
+    def _stratify_labels(self, y, n_val):
+        return None
+
+    def _validation_function(self, X_val, Y_val, sw_val, layout):
+        """A callable scoring parameters on the validation set: ``(val_loss, val_score)``."""
         activation = ACTIVATION_CODES[self.activation]
+        loss_kind = self._loss_kind
+        sw_sum = float(sw_val.sum())
 
         def validation(theta, bn_state):
             raw = predict_raw(X_val, theta, bn_state, layout, activation)
-            return self._validation_score(raw, Y_val)
+            score = self._validation_score(raw, Y_val, sw_val)
+            # loss_and_delta overwrites its first argument with the gradient: raw is scratch.
+            loss = loss_and_delta(raw, Y_val, sw_val, sw_sum, loss_kind)
+            return float(loss), float(score)
 
-        return np.ascontiguousarray(X_train), np.ascontiguousarray(Y_train), validation
+        return validation
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None, sample_weight_val=None):
         """Fit the model to data matrix X and target(s) y.
 
         Parameters
@@ -397,13 +507,27 @@ class _BaseRegularizedMLP(BaseEstimator):
             The input data. float32 input trains in float32, anything else in float64.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             The target values (class labels in classification, real numbers in regression).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights; each mini-batch loss is the weighted mean. They also weight
+            the validation split's loss and score.
+        X_val : array-like of shape (n_val_samples, n_features), default=None
+            A validation set, used instead of splitting ``validation_fraction`` off the
+            training data. Its loss and score are recorded in ``history_`` every epoch, and
+            early stopping (when on) monitors it. Inside a ``Pipeline``, route it with
+            metadata routing and ``Pipeline(..., transform_input=["X_val"])`` so it passes
+            through the preprocessing steps.
+        y_val : array-like of shape (n_val_samples,) or (n_val_samples, n_outputs), \
+                default=None
+            Targets of ``X_val``.
+        sample_weight_val : array-like of shape (n_val_samples,), default=None
+            Weights of the validation samples.
 
         Returns
         -------
         self : object
             The fitted estimator.
         """
-        return self._fit(X, y, incremental=False)
+        return self._fit(X, y, sample_weight, False, X_val, y_val, sample_weight_val)
 
 
 class RegularizedMLPClassifier(ClassifierMixin, _BaseRegularizedMLP):
@@ -539,10 +663,119 @@ class RegularizedMLPClassifier(ClassifierMixin, _BaseRegularizedMLP):
     array([0, 0, 0])
     """
 
-    def _stratify_validation(self, y):
-        return type_of_target(y) in ("binary", "multiclass")
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        alpha=0.0001,
+        penalty="l2",
+        l1_ratio=0.15,
+        weight_decay=None,
+        dropout=0.0,
+        input_dropout=0.0,
+        batch_normalization=False,
+        batch_norm_momentum=0.9,
+        weight_init="auto",
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        lr_decay=None,
+        lr_step_size=10,
+        warmup_epochs=0,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        rho=0.9,
+        clip_norm=None,
+        early_stopping=False,
+        validation_fraction=0.1,
+        monitor="val_score",
+        patience=None,
+        min_delta=None,
+        restore_best_weights=True,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+        class_weight=None,
+    ):
+        super().__init__(
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            solver=solver,
+            alpha=alpha,
+            penalty=penalty,
+            l1_ratio=l1_ratio,
+            weight_decay=weight_decay,
+            dropout=dropout,
+            input_dropout=input_dropout,
+            batch_normalization=batch_normalization,
+            batch_norm_momentum=batch_norm_momentum,
+            weight_init=weight_init,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            learning_rate_init=learning_rate_init,
+            lr_decay=lr_decay,
+            lr_step_size=lr_step_size,
+            warmup_epochs=warmup_epochs,
+            power_t=power_t,
+            max_iter=max_iter,
+            shuffle=shuffle,
+            random_state=random_state,
+            tol=tol,
+            verbose=verbose,
+            warm_start=warm_start,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            rho=rho,
+            clip_norm=clip_norm,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            monitor=monitor,
+            patience=patience,
+            min_delta=min_delta,
+            restore_best_weights=restore_best_weights,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            n_iter_no_change=n_iter_no_change,
+            max_fun=max_fun,
+        )
+        self.class_weight = class_weight
 
-    def _encode_targets(self, y, incremental, first_call):
+    _parameter_constraints: dict = {
+        **_BaseRegularizedMLP._parameter_constraints,
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+    }
+
+    @property
+    def _class_weight(self):
+        return self.class_weight
+
+    def _stratify_labels(self, y, n_val):
+        if type_of_target(y) not in ("binary", "multiclass"):
+            return None
+        classes, counts = np.unique(y, return_counts=True)
+        if counts.min() < 2 or n_val < len(classes):
+            raise ValueError(
+                f"early_stopping splits off a stratified validation set of {n_val} samples, "
+                f"which needs every one of the {len(classes)} classes in both parts; the "
+                f"smallest class ({classes[counts.argmin()]!r}) has {counts.min()} samples. "
+                "Increase validation_fraction, pass X_val and y_val, or turn early_stopping "
+                "off."
+            )
+        return y
+
+    def _encode_targets(self, y, incremental, first_call, sample_weight):
         check_classification_targets(y)
         if first_call and not incremental:
             self._label_binarizer = LabelBinarizer().fit(y)
@@ -578,13 +811,13 @@ class RegularizedMLPClassifier(ClassifierMixin, _BaseRegularizedMLP):
         self.out_activation_ = "softmax" if multiclass else "logistic"
         return np.ascontiguousarray(Y)
 
-    def _validation_score(self, raw, Y_val):
+    def _validation_score(self, raw, Y_val, sw_val):
         if self.out_activation_ == "softmax":
-            return accuracy_score(Y_val.argmax(axis=1), raw.argmax(axis=1))
-        return accuracy_score(Y_val > 0.5, raw > 0)
+            return accuracy_score(Y_val.argmax(axis=1), raw.argmax(axis=1), sample_weight=sw_val)
+        return accuracy_score(Y_val > 0.5, raw > 0, sample_weight=sw_val)
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y, classes=None):
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Update the model with one epoch over the given data.
 
         Parameters
@@ -595,6 +828,8 @@ class RegularizedMLPClassifier(ClassifierMixin, _BaseRegularizedMLP):
             The target values.
         classes : array-like of shape (n_classes,), default=None
             All classes that will ever appear. Required on the first call, ignored afterwards.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative sample weights.
 
         Returns
         -------
@@ -607,7 +842,7 @@ class RegularizedMLPClassifier(ClassifierMixin, _BaseRegularizedMLP):
                 self._label_binarizer.fit(y)
             else:
                 self._label_binarizer.fit(self.classes_)
-        return self._fit(X, y, incremental=True)
+        return self._fit(X, y, sample_weight, incremental=True)
 
     def predict_proba(self, X):
         """Probability estimates.
@@ -741,6 +976,9 @@ n_iter_, t_, n_features_in_, feature_names_in_, n_layers_, n_outputs_
         batch_size="auto",
         learning_rate="constant",
         learning_rate_init=0.001,
+        lr_decay=None,
+        lr_step_size=10,
+        warmup_epochs=0,
         power_t=0.5,
         max_iter=200,
         shuffle=True,
@@ -751,8 +989,13 @@ n_iter_, t_, n_features_in_, feature_names_in_, n_layers_, n_outputs_
         momentum=0.9,
         nesterovs_momentum=True,
         rho=0.9,
+        clip_norm=None,
         early_stopping=False,
         validation_fraction=0.1,
+        monitor="val_score",
+        patience=None,
+        min_delta=None,
+        restore_best_weights=True,
         beta_1=0.9,
         beta_2=0.999,
         epsilon=1e-8,
@@ -775,6 +1018,9 @@ n_iter_, t_, n_features_in_, feature_names_in_, n_layers_, n_outputs_
             batch_size=batch_size,
             learning_rate=learning_rate,
             learning_rate_init=learning_rate_init,
+            lr_decay=lr_decay,
+            lr_step_size=lr_step_size,
+            warmup_epochs=warmup_epochs,
             power_t=power_t,
             max_iter=max_iter,
             shuffle=shuffle,
@@ -785,8 +1031,13 @@ n_iter_, t_, n_features_in_, feature_names_in_, n_layers_, n_outputs_
             momentum=momentum,
             nesterovs_momentum=nesterovs_momentum,
             rho=rho,
+            clip_norm=clip_norm,
             early_stopping=early_stopping,
             validation_fraction=validation_fraction,
+            monitor=monitor,
+            patience=patience,
+            min_delta=min_delta,
+            restore_best_weights=restore_best_weights,
             beta_1=beta_1,
             beta_2=beta_2,
             epsilon=epsilon,
@@ -803,14 +1054,11 @@ n_iter_, t_, n_features_in_, feature_names_in_, n_layers_, n_outputs_
                 "log1p-transformed targets with sklearn.compose.TransformedTargetRegressor."
             )
 
-    def _stratify_validation(self, y):
-        return False
-
-    def _encode_targets(self, y, incremental, first_call):
+    def _encode_targets(self, y, incremental, first_call, sample_weight):
         Y = y.reshape(-1, 1) if y.ndim == 1 else y
         if first_call:
-            mean = Y.mean(axis=0)
-            scale = Y.std(axis=0)
+            mean = np.average(Y, axis=0, weights=sample_weight)
+            scale = np.sqrt(np.average((Y - mean) ** 2, axis=0, weights=sample_weight))
             scale[scale == 0] = 1.0
             self.target_mean_ = mean.astype(np.float64)
             self.target_scale_ = scale.astype(np.float64)
@@ -821,11 +1069,11 @@ n_iter_, t_, n_features_in_, feature_names_in_, n_layers_, n_outputs_
             )
         return np.ascontiguousarray((Y - self.target_mean_) / self.target_scale_)
 
-    def _validation_score(self, raw, Y_val):
-        return r2_score(Y_val, raw)
+    def _validation_score(self, raw, Y_val, sw_val):
+        return r2_score(Y_val, raw, sample_weight=sw_val)
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y):
+    def partial_fit(self, X, y, sample_weight=None):
         """Update the model with one epoch over the given data.
 
         The target standardization is fixed by the first call.
@@ -836,13 +1084,15 @@ n_iter_, t_, n_features_in_, feature_names_in_, n_layers_, n_outputs_
             The input data.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             The target values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative sample weights.
 
         Returns
         -------
         self : object
             The updated estimator.
         """
-        return self._fit(X, y, incremental=True)
+        return self._fit(X, y, sample_weight, incremental=True)
 
     def predict(self, X):
         """Predict using the trained model.

@@ -1,9 +1,10 @@
 """The Python side of training: per-epoch decisions around the compiled epoch kernel.
 
 The kernel runs every mini-batch of an epoch; this loop decides, once per epoch, about the
-learning rate, convergence, early stopping, divergence and progress output.
+learning rate, convergence, early stopping, divergence, history and progress output.
 """
 
+import sys
 import time
 import warnings
 
@@ -11,8 +12,11 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from ._kernels._epoch import run_epoch
+from ._schedules import learning_rate_at
 
-# scikit-learn's "adaptive" schedule stops once the rate falls below this.
+# scikit-learn's "adaptive" schedule divides the rate by this on a plateau ...
+_PLATEAU_FACTOR = 5.0
+# ... and stops once the rate falls below this.
 _MIN_ADAPTIVE_LR = 1e-6
 
 
@@ -38,6 +42,38 @@ class KernelState:
         self.step = np.zeros(1, dtype=np.int64)
         self.rng = np.array([seed], dtype=np.uint64)
 
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        del state["grad"]  # scratch space, rebuilt on load
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self.grad = np.zeros_like(self.theta)
+
+
+def _current_lr(est):
+    lr = learning_rate_at(
+        est.learning_rate,
+        float(est.learning_rate_init),
+        est.n_iter_,
+        samples_seen=est.t_,
+        max_epochs=est.max_iter,
+        power_t=est.power_t,
+        decay=est.lr_decay,
+        step_size=est.lr_step_size,
+        warmup_epochs=est.warmup_epochs,
+    )
+    return lr * est._plateau_scale
+
+
+def _format_progress(row):
+    parts = [f"Epoch {row['epoch']}", f"loss = {row['loss']:.6f}"]
+    if "val_loss" in row:
+        parts += [f"val_loss = {row['val_loss']:.6f}", f"val_score = {row['val_score']:.6f}"]
+    parts += [f"lr = {row['learning_rate']:.3g}", f"{row['seconds']:.2f}s"]
+    return ", ".join(parts)
+
 
 def run_training(est, state, X, Y, sw, settings, validation, incremental):
     """Train ``est`` for up to ``est.max_iter`` epochs (one epoch when ``incremental``).
@@ -45,27 +81,32 @@ def run_training(est, state, X, Y, sw, settings, validation, incremental):
     Parameters
     ----------
     est : _BaseRegularizedMLP
-        The estimator; its history attributes (``loss_curve_``, ``validation_scores_``,
-        ``best_loss_``, ``best_validation_score_``, ``n_iter_``, ``t_``) are updated.
+        The estimator; its history attributes (``history_``, ``loss_curve_``,
+        ``validation_scores_``, ``best_loss_``, ``best_validation_score_``, ``best_epoch_``,
+        ``n_iter_``, ``t_``) are updated in place.
     state : KernelState
     X : ndarray of shape (n_samples, n_features)
     Y : ndarray of shape (n_samples, n_outputs)
     sw : ndarray of shape (n_samples,)
     settings : dict
-        Keyword arguments of the epoch kernel other than the arrays and ``lr``.
+        Keyword arguments of the epoch kernel other than the state arrays and ``lr``.
     validation : callable or None
-        ``validation(theta, bn_state) -> float`` scores the held-out set (higher is better);
-        None when early stopping is off.
+        ``validation(theta, bn_state) -> (val_loss, val_score)`` on held-out data, or None.
     incremental : bool
-        ``partial_fit``: a single epoch, no convergence or early-stopping decisions.
+        ``partial_fit``: a single epoch, no stopping decisions.
     """
     n_samples = X.shape[0]
     max_epochs = 1 if incremental else est.max_iter
-    best_theta = None
+    patience = est.n_iter_no_change if est.patience is None else est.patience
+    min_delta = est.tol if est.min_delta is None else est.min_delta
+    on_validation = validation is not None and est.early_stopping
+    best_weights = None
     # Weights with the lowest finite training objective so far: what divergence falls back to.
     fallback = (state.theta.copy(), state.bn_state.copy(), np.inf)
+    converged = False
     for _ in range(max_epochs):
         started = time.perf_counter()
+        lr = _current_lr(est)
         loss = run_epoch(
             X,
             Y,
@@ -77,7 +118,7 @@ def run_training(est, state, X, Y, sw, settings, validation, incremental):
             state.bn_state,
             step=state.step,
             rng=state.rng,
-            lr=est._learning_rate,
+            lr=lr,
             **settings,
         )
         if not (np.isfinite(loss) and np.isfinite(state.theta).all()):
@@ -85,61 +126,74 @@ def run_training(est, state, X, Y, sw, settings, validation, incremental):
             state.bn_state[:] = fallback[1]
             warnings.warn(
                 f"Training diverged in epoch {est.n_iter_ + 1}: the loss became {loss}. The "
-                f"learning rate ({est._learning_rate:g}) is probably too high for this data; "
-                "lower learning_rate_init or standardize the features (StandardScaler). "
-                "The weights with the lowest training loss so far were kept.",
+                f"learning rate ({lr:g}) is probably too high for this data; lower "
+                "learning_rate_init, set clip_norm, or standardize the features "
+                "(StandardScaler). The weights with the lowest training loss so far were "
+                "kept.",
                 ConvergenceWarning,
                 stacklevel=4,
             )
+            converged = True  # nothing more to warn about
             break
+        loss = float(loss)
         if loss < fallback[2]:
             fallback = (state.theta.copy(), state.bn_state.copy(), loss)
         est.n_iter_ += 1
         est.t_ += n_samples
-        est.loss_curve_.append(float(loss))
+        est.loss_curve_.append(loss)
+        row = {"epoch": est.n_iter_, "loss": loss}
         if validation is not None:
-            score = validation(state.theta, state.bn_state)
-            est.validation_scores_.append(score)
+            row["val_loss"], row["val_score"] = validation(state.theta, state.bn_state)
+            if est.validation_scores_ is not None:
+                est.validation_scores_.append(row["val_score"])
+        row["learning_rate"] = lr
+        row["seconds"] = time.perf_counter() - started
+        est.history_.append(row)
         if est.verbose:
-            line = f"Iteration {est.n_iter_}, loss = {loss:.8f}"
-            if validation is not None:
-                line += f", validation score = {score:.6f}"
-            print(f"{line} ({time.perf_counter() - started:.3f}s)")
-        if est.learning_rate == "invscaling":
-            est._learning_rate = est.learning_rate_init / (est.t_ + 1) ** est.power_t
+            print(_format_progress(row), flush=True, file=sys.stdout)
         if incremental:
             break
-        if validation is not None:
-            improved = score >= est.best_validation_score_ + est.tol
-            if score > est.best_validation_score_:
-                est.best_validation_score_ = score
-                best_theta = (state.theta.copy(), state.bn_state.copy())
+
+        # Larger is better for the monitored quantity.
+        if on_validation:
+            value = -row["val_loss"] if est.monitor == "val_loss" else row["val_score"]
+            best = est._best_monitored
         else:
-            improved = loss <= est.best_loss_ - est.tol
-            est.best_loss_ = min(est.best_loss_, float(loss))
+            value, best = -loss, -est.best_loss_
+        improved = value > best + min_delta
+        if value > best:
+            est.best_epoch_ = est.n_iter_
+            if on_validation:
+                est._best_monitored = value
+                est.best_validation_score_ = max(est.best_validation_score_, row["val_score"])
+                if est.restore_best_weights:
+                    best_weights = (state.theta.copy(), state.bn_state.copy())
+            else:
+                est.best_loss_ = loss
         est._no_improvement_count = 0 if improved else est._no_improvement_count + 1
-        if est._no_improvement_count > est.n_iter_no_change:
-            if est.learning_rate == "adaptive" and est._learning_rate > _MIN_ADAPTIVE_LR:
-                est._learning_rate /= 5.0
+        if est._no_improvement_count > patience:
+            if est.learning_rate == "adaptive" and lr > _MIN_ADAPTIVE_LR:
+                est._plateau_scale /= _PLATEAU_FACTOR
                 est._no_improvement_count = 0
                 if est.verbose:
-                    print(f"Setting learning rate to {est._learning_rate:f}")
+                    print(f"Setting learning rate to {_current_lr(est):g}", flush=True)
                 continue
             if est.verbose:
-                what = "Validation score" if validation is not None else "Training loss"
+                what = f"Validation {est.monitor[4:]}" if on_validation else "Training loss"
                 print(
-                    f"{what} did not improve more than tol={est.tol:f} for "
-                    f"{est.n_iter_no_change} consecutive epochs. Stopping."
+                    f"{what} did not improve more than {min_delta:g} for {patience} "
+                    f"consecutive epochs. Stopping.",
+                    flush=True,
                 )
+            converged = True
             break
-    else:
-        if not incremental:
-            warnings.warn(
-                f"Stochastic optimizer: maximum iterations ({est.max_iter}) reached and the "
-                "optimization hasn't converged yet.",
-                ConvergenceWarning,
-                stacklevel=4,
-            )
-    if best_theta is not None:
-        state.theta[:] = best_theta[0]
-        state.bn_state[:] = best_theta[1]
+    if not converged and not incremental:
+        warnings.warn(
+            f"Stochastic optimizer: maximum iterations ({est.max_iter}) reached and the "
+            "optimization hasn't converged yet.",
+            ConvergenceWarning,
+            stacklevel=4,
+        )
+    if best_weights is not None:
+        state.theta[:] = best_weights[0]
+        state.bn_state[:] = best_weights[1]

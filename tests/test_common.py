@@ -18,7 +18,20 @@ ESTIMATORS = [
 ]
 
 
-@parametrize_with_checks(ESTIMATORS)
+def _expected_failed_checks(estimator):
+    # The two default estimators have no expected failures. With dropout and batch norm, an
+    # integer weight cannot equal repeated rows: each copy of a row draws its own dropout
+    # mask, and batch statistics count rows, not weights (documented in the user guide).
+    if estimator.batch_normalization or estimator.dropout:
+        return {
+            "check_sample_weight_equivalence_on_dense_data": (
+                "dropout masks are per row and batch-norm statistics are unweighted"
+            )
+        }
+    return {}
+
+
+@parametrize_with_checks(ESTIMATORS, expected_failed_checks=_expected_failed_checks)
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
 

@@ -21,7 +21,7 @@ from ._forward import (
     dropout,
 )
 from ._losses import loss_and_delta, penalty_and_grad
-from ._optimizers import update
+from ._optimizers import clip_by_global_norm, update
 from ._rng import shuffle_inplace
 
 FAN_IN, FAN_OUT, W_OFF, B_OFF, GAMMA_OFF, BETA_OFF, MEAN_OFF, VAR_OFF = range(8)
@@ -242,6 +242,7 @@ def run_epoch(
     l2,
     l1,
     weight_decay,
+    clip_norm=0.0,
 ):
     """One epoch of mini-batch training: shuffle, then forward, backward and update per batch.
 
@@ -271,11 +272,15 @@ def run_epoch(
     l2, l1 : float
         Penalty strengths; each batch divides them by its summed sample weight.
     weight_decay : float
+    clip_norm : float
+        When positive, each batch's loss gradient is rescaled to at most this global L2 norm
+        (penalty gradients are not clipped).
 
     Returns
     -------
     float
-        Mean over the epoch's samples of the batch objective (loss plus penalty).
+        Mean over the epoch's samples of the batch objective (loss plus penalty). Batches
+        whose sample weights sum to zero are skipped: no update and no share of the mean.
     """
     n = X.shape[0]
     n_features = X.shape[1]
@@ -284,6 +289,7 @@ def run_epoch(
     if shuffle:
         shuffle_inplace(perm, rng)
     total = 0.0
+    counted = 0
     for start in range(0, n, batch_size):
         stop = min(start + batch_size, n)
         nb = stop - start
@@ -296,6 +302,8 @@ def run_epoch(
             Yb[r] = Y[src]
             swb[r] = sw[src]
         sw_sum = swb.sum()
+        if not sw_sum > 0.0:
+            continue
         loss = forward_backward(
             Xb,
             Yb,
@@ -311,6 +319,8 @@ def run_epoch(
             True,
             rng,
         )
+        if clip_norm > 0.0:
+            clip_by_global_norm(grad, clip_norm)
         step[0] += 1
         penalty = update(
             theta,
@@ -332,7 +342,8 @@ def run_epoch(
             weight_decay,
         )
         total += (loss + penalty) * nb
-    return total / n
+        counted += nb
+    return total / max(counted, 1)
 
 
 @njit(**JIT_OPTIONS)

@@ -26,6 +26,26 @@ def _soft_threshold(w, thresh):
 
 
 @njit(**JIT_OPTIONS)
+def clip_by_global_norm(grad, max_norm):
+    """Rescale ``grad`` (shape (n_params,)) in place so its L2 norm is at most ``max_norm``.
+
+    Returns
+    -------
+    float
+        The norm before clipping.
+    """
+    total = 0.0
+    for i in range(grad.shape[0]):
+        total += grad[i] * grad[i]
+    norm = np.sqrt(total)
+    if norm > max_norm:
+        scale = max_norm / norm
+        for i in range(grad.shape[0]):
+            grad[i] *= scale
+    return norm
+
+
+@njit(**JIT_OPTIONS)
 def update(
     theta,
     grad,
