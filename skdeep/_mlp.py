@@ -769,7 +769,7 @@ class RegularizedMLPClassifier(ClassifierMixin, _BaseRegularizedMLP):
             raise ValueError(
                 f"early_stopping splits off a stratified validation set of {n_val} samples, "
                 f"which needs every one of the {len(classes)} classes in both parts; the "
-                f"smallest class ({classes[counts.argmin()]!r}) has {counts.min()} samples. "
+                f"smallest class ({classes[counts.argmin()]}) has {counts.min()} samples. "
                 "Increase validation_fraction, pass X_val and y_val, or turn early_stopping "
                 "off."
             )

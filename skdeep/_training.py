@@ -187,7 +187,17 @@ def run_training(est, state, X, Y, sw, settings, validation, incremental):
                 )
             converged = True
             break
-    if not converged and not incremental:
+    curve = est.loss_curve_
+    if not incremental and est.n_iter_ >= 2 and curve[-1] > curve[0]:
+        warnings.warn(
+            f"Training loss rose from {curve[0]:.4g} after epoch 1 to {curve[-1]:.4g} after "
+            f"epoch {est.n_iter_}: the learning rate ({lr:g}) is probably too high for this "
+            "data; lower learning_rate_init, set clip_norm, or standardize the features "
+            "(StandardScaler).",
+            ConvergenceWarning,
+            stacklevel=4,
+        )
+    elif not converged and not incremental:
         warnings.warn(
             f"Stochastic optimizer: maximum iterations ({est.max_iter}) reached and the "
             "optimization hasn't converged yet.",

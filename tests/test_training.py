@@ -1,0 +1,287 @@
+"""Training control: early stopping, schedules, history, partial_fit, weights, divergence."""
+
+import math
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+import sklearn
+from sklearn.datasets import load_breast_cancer, load_digits, load_iris, make_classification
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import log_loss, recall_score
+from sklearn.model_selection import train_test_split
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skdeep import RegularizedMLPClassifier, RegularizedMLPRegressor
+from skdeep._schedules import learning_rate_at
+
+
+@pytest.fixture(autouse=True)
+def _quiet_convergence():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        yield
+
+
+@pytest.fixture(scope="module")
+def digits_split():
+    X, y = load_digits(return_X_y=True)
+    return train_test_split(X / 16.0, y, test_size=0.3, random_state=0, stratify=y)
+
+
+def _same_weights(a, b):
+    return all(np.array_equal(x, y) for x, y in zip(a.coefs_, b.coefs_, strict=True))
+
+
+# ----------------------------------------------------------------------------- early stopping
+
+
+def test_restore_best_weights_gives_the_best_epochs_weights_exactly(digits_split):
+    X_tr, X_val, y_tr, y_val = digits_split
+    params = dict(hidden_layer_sizes=(64,), dropout=0.2, learning_rate_init=0.01, random_state=0)
+    stopped = RegularizedMLPClassifier(
+        early_stopping=True, monitor="val_loss", patience=3, max_iter=100, **params
+    ).fit(X_tr, y_tr, X_val=X_val, y_val=y_val)
+    history = pd.DataFrame(stopped.history_)
+    best = int(history["val_loss"].idxmin()) + 1
+    assert stopped.best_epoch_ == best < stopped.n_iter_
+    # Stopped after patience + 1 epochs without improvement.
+    assert stopped.n_iter_ - best == 4
+    # Retraining for exactly best_epoch_ epochs reproduces the restored weights bit for bit.
+    replay = RegularizedMLPClassifier(max_iter=best, **params).fit(X_tr, y_tr)
+    assert _same_weights(stopped, replay)
+    np.testing.assert_allclose(
+        log_loss(y_val, stopped.predict_proba(X_val)), history["val_loss"].min(), rtol=1e-9
+    )
+
+
+def test_without_restore_the_last_epoch_is_kept(digits_split):
+    X_tr, X_val, y_tr, y_val = digits_split
+    params = dict(hidden_layer_sizes=(32,), learning_rate_init=0.02, random_state=0)
+    last = RegularizedMLPClassifier(
+        early_stopping=True, monitor="val_loss", patience=2, restore_best_weights=False,
+        max_iter=100, **params,
+    ).fit(X_tr, y_tr, X_val=X_val, y_val=y_val)  # fmt: skip
+    assert last.n_iter_ < 100
+    replay = RegularizedMLPClassifier(max_iter=last.n_iter_, **params).fit(X_tr, y_tr)
+    assert _same_weights(last, replay)
+
+
+def test_patience_and_min_delta_mean_n_iter_no_change_and_tol(digits_split):
+    X_tr, _, y_tr, _ = digits_split
+    common = dict(early_stopping=True, max_iter=200, random_state=0)
+    a = RegularizedMLPClassifier(n_iter_no_change=4, tol=1e-3, **common).fit(X_tr, y_tr)
+    b = RegularizedMLPClassifier(patience=4, min_delta=1e-3, **common).fit(X_tr, y_tr)
+    assert a.n_iter_ == b.n_iter_ < 200
+    assert _same_weights(a, b)
+    assert a.validation_scores_ == b.validation_scores_
+    assert a.best_validation_score_ == max(a.validation_scores_)
+
+
+def test_early_stopping_split_errors():
+    X, y = load_iris(return_X_y=True)
+    with pytest.raises(ValueError, match="at least 2 validation"):
+        RegularizedMLPClassifier(early_stopping=True, validation_fraction=0.005).fit(X, y)
+    y_rare = y.copy()
+    y_rare[0] = 5  # a class with a single sample cannot be in both parts
+    with pytest.raises(ValueError, match="every one of the 4 classes.*has 1 samples"):
+        RegularizedMLPClassifier(early_stopping=True).fit(X, y_rare)
+    with pytest.raises(ValueError, match="X_val was given without y_val"):
+        RegularizedMLPClassifier().fit(X, y, X_val=X)
+
+
+def test_validation_split_is_stratified():
+    X, y = make_classification(200, weights=[0.9, 0.1], random_state=0)
+    clf = RegularizedMLPClassifier(early_stopping=True, validation_fraction=0.2, max_iter=3)
+    clf.fit(X, y)
+    assert clf.n_iter_ == 3 and len(clf.validation_scores_) == 3
+
+
+def test_validation_data_through_a_pipeline_with_metadata_routing(digits_split):
+    X_tr, X_val, y_tr, y_val = digits_split
+    with sklearn.config_context(enable_metadata_routing=True):
+        mlp = RegularizedMLPClassifier(max_iter=5, random_state=0)
+        mlp.set_fit_request(X_val=True, y_val=True)
+        pipe = Pipeline([("scale", StandardScaler()), ("mlp", mlp)], transform_input=["X_val"])
+        pipe.fit(X_tr * 100, y_tr, X_val=X_val * 100, y_val=y_val)
+    fitted = pipe.named_steps["mlp"]
+    # The validation set went through the scaler: its score matches the pipeline's.
+    assert fitted.history_[-1]["val_score"] == pytest.approx(pipe.score(X_val * 100, y_val))
+
+
+# -------------------------------------------------------------------------------- schedules
+
+
+@pytest.mark.parametrize(
+    "schedule, params, expected",
+    [
+        ("constant", {}, [0.1] * 7),
+        ("step", {"lr_decay": 0.5, "lr_step_size": 3}, [0.1, 0.1, 0.1, 0.05, 0.05, 0.05, 0.025]),
+        ("exponential", {"lr_decay": 0.9}, [0.1 * 0.9**e for e in range(7)]),
+        (
+            "cosine",
+            {"warmup_epochs": 2},
+            [0.05, 0.1] + [0.05 * (1 + math.cos(math.pi * e / 5)) for e in range(5)],
+        ),
+        ("invscaling", {"power_t": 0.5}, [0.1 / math.sqrt(1 + 150 * e) for e in range(7)]),
+    ],
+)
+def test_schedule_learning_rates_per_epoch(schedule, params, expected):
+    X, y = load_iris(return_X_y=True)
+    clf = RegularizedMLPClassifier(
+        learning_rate=schedule, learning_rate_init=0.1, solver="sgd", max_iter=7,
+        n_iter_no_change=100, random_state=0, **params,
+    ).fit(X, y)  # fmt: skip
+    np.testing.assert_allclose([row["learning_rate"] for row in clf.history_], expected)
+
+
+def test_default_decay_factors():
+    assert learning_rate_at("step", 1.0, 10) == 0.5
+    assert learning_rate_at("exponential", 1.0, 2) == pytest.approx(0.95**2)
+
+
+def test_adaptive_divides_by_five_on_plateau():
+    X, y = load_iris(return_X_y=True)
+    clf = RegularizedMLPClassifier(
+        learning_rate="adaptive", learning_rate_init=0.1, solver="adam", tol=10.0,
+        n_iter_no_change=2, max_iter=10, random_state=0,
+    ).fit(X, y)  # fmt: skip
+    # With tol=10 only the first epoch counts as progress (on -inf); then every
+    # n_iter_no_change + 1 = 3 epochs without progress divide the rate by 5.
+    lrs = [row["learning_rate"] for row in clf.history_]
+    np.testing.assert_allclose(lrs, [0.1] * 4 + [0.02] * 3 + [0.004] * 3)
+
+
+# ----------------------------------------------------------------------- history, progress
+
+
+def test_history_and_progress_output(capsys, digits_split):
+    X_tr, X_val, y_tr, y_val = digits_split
+    clf = RegularizedMLPClassifier(max_iter=4, verbose=1, random_state=0)
+    clf.fit(X_tr, y_tr, X_val=X_val, y_val=y_val)
+    history = pd.DataFrame(clf.history_)
+    assert list(history.columns) == [
+        "epoch", "loss", "val_loss", "val_score", "learning_rate", "seconds",
+    ]  # fmt: skip
+    assert history["epoch"].tolist() == [1, 2, 3, 4]
+    assert history["loss"].tolist() == clf.loss_curve_
+    assert (history["seconds"] > 0).all()
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 4
+    assert lines[0].startswith("Epoch 1, loss = ") and "val_score = " in lines[0]
+    silent = RegularizedMLPClassifier(max_iter=2).fit(X_tr, y_tr)
+    assert capsys.readouterr().out == ""
+    assert list(pd.DataFrame(silent.history_).columns) == [
+        "epoch", "loss", "learning_rate", "seconds",
+    ]  # fmt: skip
+
+
+# ------------------------------------------------------------------- partial_fit, warm start
+
+
+@pytest.mark.parametrize("Estimator", [RegularizedMLPClassifier, RegularizedMLPRegressor])
+def test_partial_fit_many_epochs_equals_fit(Estimator):
+    X, y = load_iris(return_X_y=True)
+    params = dict(dropout=0.1, batch_normalization=True, batch_size=32, random_state=0)
+    fitted = Estimator(max_iter=6, n_iter_no_change=100, **params).fit(X, y)
+    incremental = Estimator(**params)
+    for _ in range(6):
+        kwargs = {"classes": np.unique(y)} if Estimator is RegularizedMLPClassifier else {}
+        incremental.partial_fit(X, y, **kwargs)
+    assert _same_weights(fitted, incremental)
+    assert fitted.loss_curve_ == incremental.loss_curve_
+    for a, b in zip(
+        fitted.batch_norm_running_var_, incremental.batch_norm_running_var_, strict=True
+    ):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_partial_fit_rejects_unknown_classes():
+    X, y = load_iris(return_X_y=True)
+    clf = RegularizedMLPClassifier().partial_fit(X[y < 2], y[y < 2], classes=[0, 1])
+    with pytest.raises(ValueError, match="classes not in"):
+        clf.partial_fit(X, y)
+
+
+# ------------------------------------------------------------------- sample and class weights
+
+
+@pytest.mark.parametrize("Estimator", [RegularizedMLPClassifier, RegularizedMLPRegressor])
+def test_integer_weights_equal_repeated_rows(Estimator):
+    X, y = load_iris(return_X_y=True)
+    rng = np.random.RandomState(0)
+    w = rng.randint(0, 4, size=len(y))
+    params = dict(hidden_layer_sizes=(10,), batch_size=1000, shuffle=False, max_iter=20)
+    weighted = Estimator(random_state=0, **params).fit(X, y, sample_weight=w)
+    repeated = Estimator(random_state=0, **params).fit(X.repeat(w, axis=0), y.repeat(w))
+    for a, b in zip(weighted.coefs_, repeated.coefs_, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(weighted.loss_curve_, repeated.loss_curve_, rtol=1e-9)
+
+
+def test_sample_weight_weights_the_validation_metric(digits_split):
+    X_tr, X_val, y_tr, y_val = digits_split
+    w_val = (y_val == 3) * 1.0 + 1e-12
+    clf = RegularizedMLPClassifier(max_iter=3, random_state=0)
+    clf.fit(X_tr, y_tr, X_val=X_val, y_val=y_val, sample_weight_val=w_val)
+    mask = y_val == 3
+    # Essentially all the weight sits on class 3, so the score is the accuracy on it.
+    expected = (clf.predict(X_val[mask]) == 3).mean()
+    assert clf.history_[-1]["val_score"] == pytest.approx(expected, abs=1e-9)
+
+
+@pytest.mark.parametrize(
+    "weights, message",
+    [
+        (-np.ones(150), "Negative values"),
+        (np.ones(3), "sample_weight.shape"),
+        (np.zeros(150), "at least one non-zero"),
+    ],
+)
+def test_bad_sample_weight(weights, message):
+    X, y = load_iris(return_X_y=True)
+    with pytest.raises(ValueError, match=message):
+        RegularizedMLPClassifier().fit(X, y, sample_weight=weights)
+
+
+def test_class_weight_balanced_improves_minority_recall():
+    X, y = make_classification(
+        2000, n_features=10, weights=[0.95, 0.05], class_sep=0.6, flip_y=0, random_state=0
+    )
+    X_tr, X_te, y_tr, y_te = train_test_split(X, y, stratify=y, random_state=0)
+    params = dict(hidden_layer_sizes=(32,), max_iter=50, random_state=0)
+    plain = RegularizedMLPClassifier(**params).fit(X_tr, y_tr)
+    balanced = RegularizedMLPClassifier(class_weight="balanced", **params).fit(X_tr, y_tr)
+    plain_recall = recall_score(y_te, plain.predict(X_te))
+    balanced_recall = recall_score(y_te, balanced.predict(X_te))
+    assert balanced_recall > plain_recall + 0.1
+
+
+# --------------------------------------------------------------------- divergence, clipping
+
+
+@pytest.mark.parametrize("Estimator", [RegularizedMLPClassifier, RegularizedMLPRegressor])
+def test_learning_rate_of_ten_diverges_cleanly(Estimator):
+    X, y = load_breast_cancer(return_X_y=True)
+    est = Estimator(solver="sgd", learning_rate_init=10.0, max_iter=50, random_state=0)
+    with pytest.warns(ConvergenceWarning, match="learning rate \\(10\\) is probably too high"):
+        est.fit(X, y)
+    assert all(np.isfinite(c).all() for c in est.coefs_ + est.intercepts_)
+    assert np.isfinite(est.loss_curve_).all()
+    assert np.isfinite(est.predict(X).astype(float)).all()
+
+
+def test_clip_norm_bounds_each_step():
+    X, y = load_iris(return_X_y=True)
+    params = dict(solver="sgd", momentum=0.0, penalty=None, batch_size=150, random_state=0)
+    lr, clip = 0.5, 0.01
+    clf = RegularizedMLPClassifier(
+        max_iter=1, learning_rate_init=lr, clip_norm=clip, warm_start=True, **params
+    ).fit(X, y)
+    before = np.concatenate([c.ravel() for c in clf.coefs_ + clf.intercepts_])
+    clf.fit(X, y)
+    after = np.concatenate([c.ravel() for c in clf.coefs_ + clf.intercepts_])
+    step = np.linalg.norm(after - before)
+    assert step == pytest.approx(lr * clip, rel=1e-6)  # the raw gradient is far larger
