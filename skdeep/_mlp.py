@@ -338,6 +338,11 @@ class _BaseRegularizedMLP(BaseEstimator):
 
     def _fit(self, X, y, sample_weight, incremental, X_val=None, y_val=None, sw_val=None):
         self._check_solver_supported()
+        if incremental and self.early_stopping:
+            raise ValueError(
+                "partial_fit does not support early_stopping=True: each call runs one epoch, "
+                "so there is nothing to stop. Set early_stopping=False, or use fit."
+            )
         first_call = not hasattr(self, "coefs_") or (not self.warm_start and not incremental)
         X, y = validate_data(
             self,
@@ -817,7 +822,7 @@ class RegularizedMLPClassifier(ClassifierMixin, _BaseRegularizedMLP):
         return accuracy_score(Y_val > 0.5, raw > 0, sample_weight=sw_val)
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y, classes=None, sample_weight=None):
+    def partial_fit(self, X, y, sample_weight=None, classes=None):
         """Update the model with one epoch over the given data.
 
         Parameters
@@ -826,10 +831,11 @@ class RegularizedMLPClassifier(ClassifierMixin, _BaseRegularizedMLP):
             The input data.
         y : array-like of shape (n_samples,) or (n_samples, n_classes)
             The target values.
-        classes : array-like of shape (n_classes,), default=None
-            All classes that will ever appear. Required on the first call, ignored afterwards.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative sample weights.
+        classes : array-like of shape (n_classes,), default=None
+            All classes that will ever appear. Required on the first call; later calls must
+            pass None or the same classes.
 
         Returns
         -------

@@ -52,12 +52,12 @@ class KernelState:
         self.grad = np.zeros_like(self.theta)
 
 
-def _current_lr(est):
+def _current_lr(est, epoch, n_samples):
     lr = learning_rate_at(
         est.learning_rate,
         float(est.learning_rate_init),
-        est.n_iter_,
-        samples_seen=est.t_,
+        epoch,
+        samples_seen=epoch * n_samples,
         max_epochs=est.max_iter,
         power_t=est.power_t,
         decay=est.lr_decay,
@@ -97,6 +97,9 @@ def run_training(est, state, X, Y, sw, settings, validation, incremental):
     """
     n_samples = X.shape[0]
     max_epochs = 1 if incremental else est.max_iter
+    # Schedules count the epochs of this fit; partial_fit continues the count of all its calls.
+    first_epoch = len(est.loss_curve_) if incremental else 0
+    est.n_iter_ = 0
     patience = est.n_iter_no_change if est.patience is None else est.patience
     min_delta = est.tol if est.min_delta is None else est.min_delta
     on_validation = validation is not None and est.early_stopping
@@ -106,7 +109,7 @@ def run_training(est, state, X, Y, sw, settings, validation, incremental):
     converged = False
     for _ in range(max_epochs):
         started = time.perf_counter()
-        lr = _current_lr(est)
+        lr = _current_lr(est, first_epoch + est.n_iter_, n_samples)
         loss = run_epoch(
             X,
             Y,
@@ -125,7 +128,8 @@ def run_training(est, state, X, Y, sw, settings, validation, incremental):
             state.theta[:] = fallback[0]
             state.bn_state[:] = fallback[1]
             warnings.warn(
-                f"Training diverged in epoch {est.n_iter_ + 1}: the loss became {loss}. The "
+                f"Training diverged in epoch {len(est.loss_curve_) + 1}: the loss became "
+                f"{loss}. The "
                 f"learning rate ({lr:g}) is probably too high for this data; lower "
                 "learning_rate_init, set clip_norm, or standardize the features "
                 "(StandardScaler). The weights with the lowest training loss so far were "
@@ -141,11 +145,12 @@ def run_training(est, state, X, Y, sw, settings, validation, incremental):
         est.n_iter_ += 1
         est.t_ += n_samples
         est.loss_curve_.append(loss)
-        row = {"epoch": est.n_iter_, "loss": loss}
+        row = {"epoch": len(est.loss_curve_), "loss": loss}
         if validation is not None:
             row["val_loss"], row["val_score"] = validation(state.theta, state.bn_state)
             if est.validation_scores_ is not None:
                 est.validation_scores_.append(row["val_score"])
+                est.best_validation_score_ = max(est.validation_scores_)
         row["learning_rate"] = lr
         row["seconds"] = time.perf_counter() - started
         est.history_.append(row)
@@ -162,10 +167,9 @@ def run_training(est, state, X, Y, sw, settings, validation, incremental):
             value, best = -loss, -est.best_loss_
         improved = value > best + min_delta
         if value > best:
-            est.best_epoch_ = est.n_iter_
+            est.best_epoch_ = row["epoch"]
             if on_validation:
                 est._best_monitored = value
-                est.best_validation_score_ = max(est.best_validation_score_, row["val_score"])
                 if est.restore_best_weights:
                     best_weights = (state.theta.copy(), state.bn_state.copy())
             else:
@@ -176,7 +180,7 @@ def run_training(est, state, X, Y, sw, settings, validation, incremental):
                 est._plateau_scale /= _PLATEAU_FACTOR
                 est._no_improvement_count = 0
                 if est.verbose:
-                    print(f"Setting learning rate to {_current_lr(est):g}", flush=True)
+                    print(f"Dividing the learning rate by {_PLATEAU_FACTOR:g}", flush=True)
                 continue
             if est.verbose:
                 what = f"Validation {est.monitor[4:]}" if on_validation else "Training loss"
@@ -187,11 +191,11 @@ def run_training(est, state, X, Y, sw, settings, validation, incremental):
                 )
             converged = True
             break
-    curve = est.loss_curve_
-    if not incremental and est.n_iter_ >= 2 and curve[-1] > curve[0]:
+    curve = est.loss_curve_[len(est.loss_curve_) - est.n_iter_ :]
+    if not incremental and len(curve) >= 2 and curve[-1] > curve[0]:
         warnings.warn(
-            f"Training loss rose from {curve[0]:.4g} after epoch 1 to {curve[-1]:.4g} after "
-            f"epoch {est.n_iter_}: the learning rate ({lr:g}) is probably too high for this "
+            f"Training loss rose from {curve[0]:.4g} after the first epoch to {curve[-1]:.4g} "
+            f"after epoch {est.n_iter_}: the learning rate ({lr:g}) is probably too high for this "
             "data; lower learning_rate_init, set clip_norm, or standardize the features "
             "(StandardScaler).",
             ConvergenceWarning,
@@ -204,6 +208,7 @@ def run_training(est, state, X, Y, sw, settings, validation, incremental):
             ConvergenceWarning,
             stacklevel=4,
         )
+    est.loss_ = est.loss_curve_[-1] if est.loss_curve_ else None
     if best_weights is not None:
         state.theta[:] = best_weights[0]
         state.bn_state[:] = best_weights[1]

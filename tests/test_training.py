@@ -198,6 +198,25 @@ def test_partial_fit_many_epochs_equals_fit(Estimator):
         np.testing.assert_array_equal(a, b)
 
 
+def test_partial_fit_refuses_early_stopping():
+    X, y = load_iris(return_X_y=True)
+    with pytest.raises(ValueError, match="partial_fit does not support early_stopping"):
+        RegularizedMLPClassifier(early_stopping=True).partial_fit(X, y, classes=[0, 1, 2])
+
+
+def test_warm_start_fit_restarts_the_schedule():
+    X, y = load_iris(return_X_y=True)
+    clf = RegularizedMLPClassifier(
+        learning_rate="cosine", learning_rate_init=0.1, max_iter=4, warm_start=True,
+        n_iter_no_change=100, random_state=0,
+    )  # fmt: skip
+    clf.fit(X, y).fit(X, y)
+    lrs = [row["learning_rate"] for row in clf.history_]
+    assert lrs[:4] == lrs[4:] and lrs[0] == 0.1
+    assert [row["epoch"] for row in clf.history_] == list(range(1, 9))
+    assert clf.n_iter_ == 4 and clf.loss_ == clf.loss_curve_[-1]
+
+
 def test_partial_fit_rejects_unknown_classes():
     X, y = load_iris(return_X_y=True)
     clf = RegularizedMLPClassifier().partial_fit(X[y < 2], y[y < 2], classes=[0, 1])
