@@ -584,10 +584,24 @@ class RegularizedMLPClassifier(ClassifierMixin, _BaseRegularizedMLP):
         uniform elsewhere.
     batch_size : int or "auto", default="auto"
         Mini-batch size; ``"auto"`` is ``min(200, n_samples)``. Larger values are clipped.
-    learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
-        Learning-rate schedule, as in scikit-learn but applied to every solver.
+    learning_rate : {"constant", "step", "exponential", "cosine", "adaptive", "invscaling"}, \
+            default="constant"
+        Learning-rate schedule, applied per epoch to every solver (scikit-learn applies its
+        schedules to ``"sgd"`` only). ``"step"``: multiply by ``lr_decay`` every
+        ``lr_step_size`` epochs; ``"exponential"``: multiply by ``lr_decay`` every epoch;
+        ``"cosine"``: half a cosine from ``learning_rate_init`` to 0 over ``max_iter`` epochs;
+        ``"adaptive"``: divide by 5 whenever more than ``n_iter_no_change`` epochs pass
+        without improvement (reduce on plateau), stopping once it falls below 1e-6;
+        ``"invscaling"``: ``learning_rate_init / (samples_seen + 1) ** power_t``.
     learning_rate_init : float, default=0.001
         Initial learning rate.
+    lr_decay : float in (0, 1] or None, default=None
+        Decay factor of ``"step"`` (None means 0.5) and ``"exponential"`` (None means 0.95).
+    lr_step_size : int, default=10
+        Epochs per stair of ``"step"``.
+    warmup_epochs : int, default=0
+        Epochs of linear warm-up from ``learning_rate_init / warmup_epochs`` to
+        ``learning_rate_init`` before the schedule starts.
     power_t : float, default=0.5
         Exponent of the ``"invscaling"`` schedule.
     max_iter : int, default=200
@@ -597,7 +611,7 @@ class RegularizedMLPClassifier(ClassifierMixin, _BaseRegularizedMLP):
     random_state : int, RandomState instance or None, default=None
         Controls initialization, shuffling, the validation split and dropout masks.
     tol : float, default=1e-4
-        Improvement below which an epoch counts as no progress.
+        Improvement below which an epoch counts as no progress (see ``min_delta``).
     verbose : bool, default=False
         Print one line per epoch.
     warm_start : bool, default=False
@@ -608,20 +622,40 @@ class RegularizedMLPClassifier(ClassifierMixin, _BaseRegularizedMLP):
         Use Nesterov momentum with ``solver="sgd"``.
     rho : float, default=0.9
         Decay of RMSProp's squared-gradient average.
+    clip_norm : float or None, default=None
+        When set, each mini-batch's loss gradient is rescaled to at most this global L2 norm
+        (penalty gradients and weight decay are not clipped).
     early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the data (stratified) and stop when its score
-        stops improving; the best epoch's weights are kept.
+        Stop when the validation metric stops improving. The validation set is ``X_val`` /
+        ``y_val`` given to ``fit``, or else ``validation_fraction`` of the training data
+        (stratified for single-label classification).
     validation_fraction : float, default=0.1
-        Fraction of the training data held out for early stopping.
+        Fraction of the training data held out for early stopping when no ``X_val`` is given.
+    monitor : {"val_score", "val_loss"}, default="val_score"
+        What early stopping watches: the validation score (accuracy, or R² for regression,
+        as in scikit-learn) or the validation loss (as in Keras).
+    patience : int or None, default=None
+        Training stops once more than ``patience`` consecutive epochs fail to improve the
+        monitored value by ``min_delta``. None uses ``n_iter_no_change``.
+    min_delta : float or None, default=None
+        Smallest change that counts as an improvement. None uses ``tol``.
+    restore_best_weights : bool, default=True
+        With early stopping, end with the weights of the best epoch (``best_epoch_``) rather
+        than the last one.
     beta_1, beta_2 : float, default=0.9, 0.999
         Adam's moment decay rates.
     epsilon : float, default=1e-8
         Numerical stability term of Adam, RMSProp and AdaGrad.
-    n_iter_no_change : int, default=10
-        Epochs without ``tol`` improvement before stopping.
+    n_iter_no_change : int or np.inf, default=10
+        Training stops once more than this many consecutive epochs fail to improve the
+        training loss (or, with early stopping, the monitored validation metric) by ``tol``
+        (see ``patience``).
     max_fun : int, default=15000
         Accepted for compatibility with scikit-learn; only used by ``"lbfgs"``, which skdeep
         does not offer.
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes, multiplied into the sample weights. ``"balanced"`` uses
+        ``n_samples / (n_classes * np.bincount(y))``.
 
     Attributes
     ----------
@@ -635,8 +669,16 @@ class RegularizedMLPClassifier(ClassifierMixin, _BaseRegularizedMLP):
         Batch-norm scale and shift per hidden layer (empty lists without batch norm).
     batch_norm_running_mean_, batch_norm_running_var_ : list of ndarray
         Running statistics used at inference.
+    loss_ : float
+        Training objective of the last epoch.
     loss_curve_ : list of float
-        Training objective (loss plus penalty) per epoch.
+        Training objective (loss plus penalty) per epoch, over all calls.
+    history_ : list of dict
+        One row per epoch (``pandas.DataFrame(est.history_)`` gives a table): ``epoch``,
+        ``loss``, ``val_loss`` and ``val_score`` (when there is a validation set),
+        ``learning_rate`` and ``seconds``.
+    best_epoch_ : int or None
+        Epoch (as numbered in ``history_``) with the best monitored value.
     best_loss_ : float or None
         Lowest training objective (None with early stopping).
     validation_scores_ : list of float or None
@@ -644,12 +686,12 @@ class RegularizedMLPClassifier(ClassifierMixin, _BaseRegularizedMLP):
     best_validation_score_ : float or None
         Best validation accuracy with early stopping.
     n_iter_ : int
-        Epochs run.
+        Epochs run by the last call to ``fit`` or ``partial_fit``.
     t_ : int
-        Training samples seen.
+        Training samples seen, over all calls.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names, when X is a DataFrame with string column names.
     n_layers_ : int
         Number of layers, input and output included.
@@ -929,16 +971,19 @@ class RegularizedMLPRegressor(RegressorMixin, _BaseRegularizedMLP):
         error.
     hidden_layer_sizes, activation, solver, alpha, penalty, l1_ratio, weight_decay, dropout, \
 input_dropout, batch_normalization, batch_norm_momentum, weight_init, batch_size, \
-learning_rate, learning_rate_init, power_t, max_iter, shuffle, random_state, tol, verbose, \
-warm_start, momentum, nesterovs_momentum, rho, early_stopping, validation_fraction, beta_1, \
-beta_2, epsilon, n_iter_no_change, max_fun
-        As in :class:`RegularizedMLPClassifier` (early stopping scores with R²).
+learning_rate, learning_rate_init, lr_decay, lr_step_size, warmup_epochs, power_t, max_iter, \
+shuffle, random_state, tol, verbose, warm_start, momentum, nesterovs_momentum, rho, clip_norm, \
+early_stopping, validation_fraction, monitor, patience, min_delta, restore_best_weights, \
+beta_1, beta_2, epsilon, n_iter_no_change, max_fun
+        As in :class:`RegularizedMLPClassifier`; the validation score is R² and the
+        validation split is not stratified.
 
     Attributes
     ----------
     coefs_, intercepts_, batch_norm_gamma_, batch_norm_beta_, batch_norm_running_mean_, \
-batch_norm_running_var_, loss_curve_, best_loss_, validation_scores_, best_validation_score_, \
-n_iter_, t_, n_features_in_, feature_names_in_, n_layers_, n_outputs_
+batch_norm_running_var_, loss_, loss_curve_, history_, best_epoch_, best_loss_, \
+validation_scores_, best_validation_score_, n_iter_, t_, n_features_in_, feature_names_in_, \
+n_layers_, n_outputs_
         As in :class:`RegularizedMLPClassifier`.
     target_mean_ : ndarray of shape (n_outputs,)
         Mean of each target, subtracted before training.

@@ -242,6 +242,8 @@ def test_batch_norm_inference_is_row_independent(iris):
     np.testing.assert_allclose(one_by_one, batch[:5], rtol=1e-12)
     # Running statistics moved away from their initial values during training.
     assert np.abs(clf.batch_norm_running_mean_[0]).max() > 0.01
+    # The bias before batch norm has no effect, and stays exactly at its initial zero.
+    assert not clf.intercepts_[0].any() and clf.intercepts_[1].any()
 
 
 def test_dropout_rates_per_layer_and_errors(iris):

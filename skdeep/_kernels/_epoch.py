@@ -143,9 +143,13 @@ def forward_backward(
     dZ = A
     for layer in range(n_layers - 1, -1, -1):
         W = _weights(theta, layout, layer)
-        dense_backward(
-            acts[layer], dZ, _weights(grad, layout, layer), _segment(grad, layout, layer, B_OFF)
-        )
+        gb = _segment(grad, layout, layer, B_OFF)
+        dense_backward(acts[layer], dZ, _weights(grad, layout, layer), gb)
+        if layout[layer, GAMMA_OFF] >= 0:
+            # Batch norm subtracts the batch mean, so this bias has no effect and a true
+            # gradient of 0; what dense_backward summed is rounding noise, which adaptive
+            # solvers would scale up to learning-rate-sized random steps.
+            gb[:] = 0.0
         if layer == 0:
             break
         dA = np.dot(dZ, W.T)
@@ -242,7 +246,7 @@ def run_epoch(
     l2,
     l1,
     weight_decay,
-    clip_norm=0.0,
+    clip_norm,
 ):
     """One epoch of mini-batch training: shuffle, then forward, backward and update per batch.
 

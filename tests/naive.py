@@ -1,0 +1,841 @@
+"""Plain-NumPy reference implementations of the numba kernels of :mod:`skdeep._kernels`.
+
+Every function here is written from the semantics documented in the kernels' docstrings, not by
+translating their loops: whole-array NumPy expressions where that is natural, float64
+throughout (inputs of any dtype are converted first, so float32 kernels are compared with a
+float64 computation on the same float32 inputs), and textbook formulations where there are
+several (``expm1`` for ELU, ``logaddexp`` for the sigmoid cross-entropy, the step-by-step chain
+rule for batch normalization). Nothing is modified in place; functions return new arrays.
+
+Names replace the kernels' integer codes: activations ``"identity"``, ``"relu"``,
+``"leaky_relu"``, ``"elu"``, ``"tanh"``, ``"logistic"``; losses ``"squared_error"``,
+``"softmax_cross_entropy"``, ``"sigmoid_cross_entropy"``; solvers ``"sgd"``, ``"adagrad"``,
+``"rmsprop"``, ``"adam"``.
+"""
+
+import numpy as np
+
+# Column order of a row of the network layout table, as documented in skdeep._kernels._epoch.
+FAN_IN, FAN_OUT, W_OFF, B_OFF, GAMMA_OFF, BETA_OFF, MEAN_OFF, VAR_OFF = range(8)
+
+LEAKY_SLOPE = 0.01
+ELU_ALPHA = 1.0
+BN_EPSILON = 1e-5
+
+ACTIVATIONS = ("identity", "relu", "leaky_relu", "elu", "tanh", "logistic")
+LOSSES = ("squared_error", "softmax_cross_entropy", "sigmoid_cross_entropy")
+SOLVERS = ("sgd", "adagrad", "rmsprop", "adam")
+
+_MASK64 = (1 << 64) - 1
+_SPLITMIX_GAMMA = 0x9E3779B97F4A7C15
+_SPLITMIX_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+_SPLITMIX_MIX2 = np.uint64(0x94D049BB133111EB)
+
+
+def _f64(x):
+    return np.asarray(x, dtype=np.float64)
+
+
+# --------------------------------------------------------------------------------------------
+# Random numbers
+# --------------------------------------------------------------------------------------------
+
+
+class SplitMix64:
+    """SplitMix64 generator producing blocks of draws with vectorized uint64 arithmetic.
+
+    SplitMix64 is counter based: its ``k``-th output is a fixed bijective mix of
+    ``seed + k * gamma`` (mod 2**64), so ``n`` draws are one array expression instead of a loop.
+    NumPy's uint64 array arithmetic wraps modulo 2**64, exactly like the C reference.
+
+    Parameters
+    ----------
+    state : int or ndarray of shape (1,), dtype uint64
+        Initial state (the seed, or a copy of a kernel's state array).
+
+    Attributes
+    ----------
+    state : int
+        Current state as a Python integer in [0, 2**64).
+    """
+
+    def __init__(self, state):
+        self.state = int(np.asarray(state, dtype=np.uint64).reshape(-1)[0])
+
+    def next_u64(self, n):
+        """Return the next ``n`` outputs and advance the state by ``n`` steps.
+
+        Parameters
+        ----------
+        n : int
+
+        Returns
+        -------
+        ndarray of shape (n,), dtype uint64
+        """
+        k = np.arange(1, n + 1, dtype=np.uint64)
+        z = np.uint64(self.state) + k * np.uint64(_SPLITMIX_GAMMA)
+        z = (z ^ (z >> np.uint64(30))) * _SPLITMIX_MIX1
+        z = (z ^ (z >> np.uint64(27))) * _SPLITMIX_MIX2
+        z = z ^ (z >> np.uint64(31))
+        self.state = (self.state + n * _SPLITMIX_GAMMA) & _MASK64
+        return z
+
+    def uniform(self, n):
+        """Return ``n`` float64 uniforms on [0, 1): the top 53 bits of each output times 2**-53.
+
+        Parameters
+        ----------
+        n : int
+
+        Returns
+        -------
+        ndarray of shape (n,), float64
+        """
+        return (self.next_u64(n) >> np.uint64(11)).astype(np.float64) * 2.0**-53
+
+    def state_array(self):
+        """Return the state in the kernels' format, an ndarray of shape (1,), dtype uint64."""
+        return np.array([self.state], dtype=np.uint64)
+
+
+def shuffle(n, rng):
+    """Fisher-Yates permutation of ``arange(n)`` drawing from ``rng`` like the kernel.
+
+    For ``i = n - 1, ..., 1`` (in that order) one draw ``u`` picks ``j = u mod (i + 1)`` and
+    positions ``i`` and ``j`` are swapped.
+
+    Parameters
+    ----------
+    n : int
+    rng : SplitMix64
+        Advanced by ``n - 1`` draws.
+
+    Returns
+    -------
+    ndarray of shape (n,), int64
+    """
+    perm = np.arange(n, dtype=np.int64)
+    draws = rng.next_u64(max(n - 1, 0))
+    for k, i in enumerate(range(n - 1, 0, -1)):
+        j = int(draws[k]) % (i + 1)
+        perm[i], perm[j] = perm[j], perm[i]
+    return perm
+
+
+# --------------------------------------------------------------------------------------------
+# Forward building blocks
+# --------------------------------------------------------------------------------------------
+
+
+def activation(z, name):
+    """Activation and its derivative, elementwise.
+
+    At ``z == 0`` the piecewise activations use their left piece's derivative (0 for relu,
+    ``LEAKY_SLOPE`` for leaky_relu, ``ELU_ALPHA`` for elu, which is continuous there).
+
+    Parameters
+    ----------
+    z : array_like
+        Pre-activations.
+    name : str
+        One of :data:`ACTIVATIONS`.
+
+    Returns
+    -------
+    a : ndarray, float64
+        Activations, same shape as ``z``.
+    da : ndarray, float64
+        Derivative d a / d z at ``z``.
+    """
+    z = _f64(z)
+    pos = z > 0
+    if name == "identity":
+        return z.copy(), np.ones_like(z)
+    if name == "relu":
+        return np.where(pos, z, 0.0), pos.astype(np.float64)
+    if name == "leaky_relu":
+        return np.where(pos, z, LEAKY_SLOPE * z), np.where(pos, 1.0, LEAKY_SLOPE)
+    if name == "elu":
+        # expm1 on the clipped input: accurate near 0 and no overflow for large positive z.
+        neg = ELU_ALPHA * np.expm1(np.minimum(z, 0.0))
+        return np.where(pos, z, neg), np.where(pos, 1.0, neg + ELU_ALPHA)
+    if name == "tanh":
+        with np.errstate(over="ignore"):
+            # 1 / cosh(z)**2 rather than 1 - tanh(z)**2, an independent formulation.
+            return np.tanh(z), 1.0 / np.cosh(z) ** 2
+    if name == "logistic":
+        # Both branches of the stable sigmoid from e = exp(-|z|) <= 1: no overflow.
+        e = np.exp(-np.abs(z))
+        s = np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+        return s, e / (1.0 + e) ** 2
+    raise ValueError(f"unknown activation {name!r}")
+
+
+def sigmoid(z):
+    """Numerically stable logistic function, float64."""
+    return activation(z, "logistic")[0]
+
+
+def dense(A, W, b):
+    """Dense layer ``A @ W + b``.
+
+    Parameters
+    ----------
+    A : array_like of shape (n_rows, fan_in)
+    W : array_like of shape (fan_in, fan_out)
+    b : array_like of shape (fan_out,)
+
+    Returns
+    -------
+    ndarray of shape (n_rows, fan_out), float64
+    """
+    return _f64(A) @ _f64(W) + _f64(b)
+
+
+def batch_norm_train(Z, gamma, beta, running_mean, running_var, momentum):
+    """Training-mode batch normalization with the batch's own statistics.
+
+    Parameters
+    ----------
+    Z : array_like of shape (n_rows, n_units)
+    gamma, beta : array_like of shape (n_units,)
+    running_mean, running_var : array_like of shape (n_units,)
+    momentum : float
+
+    Returns
+    -------
+    out : ndarray of shape (n_rows, n_units)
+        ``gamma * xhat + beta``.
+    xhat : ndarray of shape (n_rows, n_units)
+        ``(Z - mean) / sqrt(var + eps)`` with the biased batch variance.
+    inv_std : ndarray of shape (n_units,)
+    new_mean, new_var : ndarray of shape (n_units,)
+        ``momentum * running + (1 - momentum) * batch``.
+    """
+    Z = _f64(Z)
+    mean = Z.mean(axis=0)
+    var = Z.var(axis=0)  # ddof=0: the biased variance
+    inv_std = 1.0 / np.sqrt(var + BN_EPSILON)
+    xhat = (Z - mean) * inv_std
+    out = _f64(gamma) * xhat + _f64(beta)
+    new_mean = momentum * _f64(running_mean) + (1.0 - momentum) * mean
+    new_var = momentum * _f64(running_var) + (1.0 - momentum) * var
+    return out, xhat, inv_std, new_mean, new_var
+
+
+def batch_norm_inference(Z, gamma, beta, running_mean, running_var):
+    """Inference-mode batch normalization with the running statistics.
+
+    Parameters
+    ----------
+    Z : array_like of shape (n_rows, n_units)
+    gamma, beta, running_mean, running_var : array_like of shape (n_units,)
+
+    Returns
+    -------
+    ndarray of shape (n_rows, n_units), float64
+    """
+    xhat = (_f64(Z) - _f64(running_mean)) / np.sqrt(_f64(running_var) + BN_EPSILON)
+    return _f64(gamma) * xhat + _f64(beta)
+
+
+def dropout_mask(shape, rate, rng):
+    """Inverted-dropout multipliers: ``1 / (1 - rate)`` for kept units, 0 for dropped ones.
+
+    One uniform per unit, drawn in row-major order over ``shape`` (the kernel's loop order);
+    a unit is kept when its uniform is below ``1 - rate``.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        ``(n_rows, n_units)``.
+    rate : float
+    rng : SplitMix64
+        Advanced by ``n_rows * n_units`` draws.
+
+    Returns
+    -------
+    ndarray of shape ``shape``, float64
+    """
+    keep = 1.0 - rate
+    u = rng.uniform(int(np.prod(shape))).reshape(shape)
+    return np.where(u < keep, 1.0 / keep, 0.0)
+
+
+# --------------------------------------------------------------------------------------------
+# Losses and penalties
+# --------------------------------------------------------------------------------------------
+
+
+def loss(Z, Y, sw, sw_sum, kind):
+    """Weighted mean loss of raw outputs and its gradient with respect to them.
+
+    Parameters
+    ----------
+    Z : array_like of shape (n_rows, n_outputs)
+        Raw outputs (logits for the cross-entropies).
+    Y : array_like of shape (n_rows, n_outputs)
+    sw : array_like of shape (n_rows,)
+    sw_sum : float
+    kind : str
+        One of :data:`LOSSES`.
+
+    Returns
+    -------
+    value : float
+        ``sum_i sw_i * loss_i / sw_sum``.
+    dZ : ndarray of shape (n_rows, n_outputs), float64
+    """
+    Z, Y = _f64(Z), _f64(Y)
+    w = _f64(sw) / float(sw_sum)
+    if kind == "squared_error":
+        per_sample = 0.5 * ((Z - Y) ** 2).sum(axis=1)
+        dZ = Z - Y
+    elif kind == "softmax_cross_entropy":
+        shifted = Z - Z.max(axis=1, keepdims=True)
+        log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        per_sample = -(Y * log_p).sum(axis=1)
+        # d/dz of -sum_k y_k log softmax_k(z) = softmax(z) * sum_k y_k - y.
+        dZ = np.exp(log_p) * Y.sum(axis=1, keepdims=True) - Y
+    elif kind == "sigmoid_cross_entropy":
+        # -log s(z) = log(1 + exp(-z)) and -log(1 - s(z)) = log(1 + exp(z)).
+        per_sample = (Y * np.logaddexp(0.0, -Z) + (1.0 - Y) * np.logaddexp(0.0, Z)).sum(axis=1)
+        dZ = sigmoid(Z) - Y
+    else:
+        raise ValueError(f"unknown loss {kind!r}")
+    return float(w @ per_sample), w[:, None] * dZ
+
+
+def penalty(theta, weight_mask, l2, l1):
+    """Elastic-net penalty on the masked coordinates and its (sub)gradient.
+
+    Parameters
+    ----------
+    theta : array_like of shape (n_params,)
+    weight_mask : array_like of shape (n_params,)
+        Nonzero on the penalized coordinates.
+    l2, l1 : float
+
+    Returns
+    -------
+    value : float
+        ``l1 * sum |w| + 0.5 * l2 * sum w**2`` over masked ``w``.
+    grad : ndarray of shape (n_params,), float64
+        ``l2 * w + l1 * sign(w)`` on masked coordinates (``sign(0) = 0``), 0 elsewhere.
+    """
+    w = np.where(np.asarray(weight_mask) != 0, _f64(theta), 0.0)
+    value = l1 * np.abs(w).sum() + 0.5 * l2 * (w**2).sum()
+    return float(value), l2 * w + l1 * np.sign(w)
+
+
+# --------------------------------------------------------------------------------------------
+# Backward building blocks
+# --------------------------------------------------------------------------------------------
+
+
+def dense_backward(A_prev, dZ, W):
+    """Gradients of ``Z = A_prev @ W + b``.
+
+    Parameters
+    ----------
+    A_prev : array_like of shape (n_rows, fan_in)
+    dZ : array_like of shape (n_rows, fan_out)
+    W : array_like of shape (fan_in, fan_out)
+
+    Returns
+    -------
+    gW : ndarray of shape (fan_in, fan_out)
+    gb : ndarray of shape (fan_out,)
+    dA_prev : ndarray of shape (n_rows, fan_in)
+    """
+    A_prev, dZ = _f64(A_prev), _f64(dZ)
+    return A_prev.T @ dZ, dZ.sum(axis=0), dZ @ _f64(W).T
+
+
+def batch_norm_backward(dS, Z, gamma):
+    """Backward pass of training-mode batch normalization, by the step-by-step chain rule.
+
+    The forward graph is ``mu = mean(Z)``, ``var = mean((Z - mu)**2)``,
+    ``xhat = (Z - mu) / sqrt(var + eps)``, ``S = gamma * xhat + beta``; the gradient flows
+    back through ``xhat``, ``var`` and ``mu`` separately (no closed-form simplification).
+
+    Parameters
+    ----------
+    dS : array_like of shape (n_rows, n_units)
+        Gradient with respect to ``S``.
+    Z : array_like of shape (n_rows, n_units)
+        Input of the normalization.
+    gamma : array_like of shape (n_units,)
+
+    Returns
+    -------
+    dZ : ndarray of shape (n_rows, n_units)
+    dgamma, dbeta : ndarray of shape (n_units,)
+    """
+    dS, Z, gamma = _f64(dS), _f64(Z), _f64(gamma)
+    n = Z.shape[0]
+    mu = Z.mean(axis=0)
+    xc = Z - mu
+    var = (xc**2).mean(axis=0)
+    inv_std = 1.0 / np.sqrt(var + BN_EPSILON)
+    xhat = xc * inv_std
+    dbeta = dS.sum(axis=0)
+    dgamma = (dS * xhat).sum(axis=0)
+    dxhat = dS * gamma
+    dvar = (dxhat * xc).sum(axis=0) * -0.5 * inv_std**3
+    dmu = -(dxhat * inv_std).sum(axis=0) + dvar * (-2.0 * xc.mean(axis=0))
+    dZ = dxhat * inv_std + dvar * 2.0 * xc / n + dmu / n
+    return dZ, dgamma, dbeta
+
+
+# --------------------------------------------------------------------------------------------
+# Optimizer
+# --------------------------------------------------------------------------------------------
+
+
+def optimizer_update(
+    theta,
+    grad,
+    state1,
+    state2,
+    weight_mask,
+    solver,
+    lr,
+    step,
+    momentum=0.9,
+    nesterov=False,
+    beta_1=0.9,
+    beta_2=0.999,
+    epsilon=1e-8,
+    rho=0.9,
+    l2=0.0,
+    l1=0.0,
+    weight_decay=0.0,
+):
+    """One optimizer step with L2 gradient, decoupled weight decay and L1 proximal step.
+
+    On weight coordinates (``weight_mask`` nonzero) the gradient gets ``l2 * w``; then, with
+    ``delta`` the solver's step and ``eta`` its per-coordinate step size,
+    ``w <- soft_threshold(w * (1 - lr * weight_decay) + delta, eta * l1)``. Other coordinates
+    get ``w <- w + delta``. Steps:
+
+    - sgd: ``v <- momentum * v - lr * g``; ``delta = v``, or ``momentum * v - lr * g`` with
+      Nesterov; ``eta = lr``.
+    - adagrad: ``a <- a + g**2``; ``eta = lr / (sqrt(a) + epsilon)``; ``delta = -eta * g``.
+    - rmsprop: ``a <- rho * a + (1 - rho) * g**2``; as adagrad otherwise.
+    - adam: ``m <- beta_1 m + (1 - beta_1) g``, ``v <- beta_2 v + (1 - beta_2) g**2``; bias
+      correction folded into the rate as in Kingma & Ba (2015, end of section 2) and
+      scikit-learn: ``eta = lr * sqrt(1 - beta_2**step) / (1 - beta_1**step) /
+      (sqrt(v) + epsilon)``, ``delta = -eta * m``.
+
+    Parameters
+    ----------
+    theta, grad, state1, state2 : array_like of shape (n_params,)
+    weight_mask : array_like of shape (n_params,)
+    solver : str
+        One of :data:`SOLVERS`.
+    lr : float
+    step : int
+        1-based update count.
+    momentum, nesterov, beta_1, beta_2, epsilon, rho, l2, l1, weight_decay
+        As in :func:`skdeep._kernels._optimizers.update`.
+
+    Returns
+    -------
+    theta, state1, state2 : ndarray of shape (n_params,), float64
+        Values after the step (``state2`` unchanged except for adam).
+    penalty_value : float
+        ``l1 * sum |w| + 0.5 * l2 * sum w**2`` at the parameters before the step.
+    """
+    w = _f64(theta)
+    s1, s2 = _f64(state1).copy(), _f64(state2).copy()
+    is_weight = np.asarray(weight_mask) != 0
+    penalty_value, _ = penalty(w, weight_mask, l2, l1)
+    g = _f64(grad) + np.where(is_weight, l2 * w, 0.0)
+    if solver == "sgd":
+        s1 = momentum * s1 - lr * g
+        delta = momentum * s1 - lr * g if nesterov else s1
+        eta = np.full_like(w, lr)
+    elif solver in ("adagrad", "rmsprop"):
+        s1 = s1 + g**2 if solver == "adagrad" else rho * s1 + (1.0 - rho) * g**2
+        eta = lr / (np.sqrt(s1) + epsilon)
+        delta = -eta * g
+    elif solver == "adam":
+        s1 = beta_1 * s1 + (1.0 - beta_1) * g
+        s2 = beta_2 * s2 + (1.0 - beta_2) * g**2
+        lr_t = lr * np.sqrt(1.0 - beta_2**step) / (1.0 - beta_1**step)
+        eta = lr_t / (np.sqrt(s2) + epsilon)
+        delta = -eta * s1
+    else:
+        raise ValueError(f"unknown solver {solver!r}")
+    new_w = w * (1.0 - lr * weight_decay) + delta
+    if l1 > 0.0:
+        thresh = eta * l1
+        new_w = np.sign(new_w) * np.maximum(np.abs(new_w) - thresh, 0.0)
+    return np.where(is_weight, new_w, w + delta), s1, s2, float(penalty_value)
+
+
+def clip_by_global_norm(grad, max_norm):
+    """Rescale ``grad`` to L2 norm ``max_norm`` when its norm exceeds it.
+
+    Parameters
+    ----------
+    grad : array_like of shape (n_params,)
+    max_norm : float
+
+    Returns
+    -------
+    clipped : ndarray of shape (n_params,), float64
+    norm : float
+        The norm before clipping.
+    """
+    grad = _f64(grad)
+    norm = float(np.linalg.norm(grad))
+    return (grad * (max_norm / norm) if norm > max_norm else grad.copy()), norm
+
+
+# --------------------------------------------------------------------------------------------
+# Whole network
+# --------------------------------------------------------------------------------------------
+
+
+def unpack(vector, layout, col):
+    """Per-layer float64 copies of one kind of segment of a flat vector (None where absent).
+
+    Parameters
+    ----------
+    vector : array_like of shape (n,)
+        ``theta``, a gradient or ``bn_state``.
+    layout : ndarray of shape (n_layers, 8), int64
+    col : int
+        Layout column of the segment offset; ``W_OFF`` gives (fan_in, fan_out) matrices.
+
+    Returns
+    -------
+    list of ndarray or None
+    """
+    vector = _f64(vector)
+    out = []
+    for fan_in, fan_out, *offsets in np.asarray(layout).tolist():
+        off = offsets[col - W_OFF]
+        if off < 0:
+            out.append(None)
+        elif col == W_OFF:
+            out.append(vector[off : off + fan_in * fan_out].reshape(fan_in, fan_out))
+        else:
+            out.append(vector[off : off + fan_out].copy())
+    return out
+
+
+def _scatter(vector, layout, col, values):
+    """Write per-layer segments ``values`` (None to skip) into the flat ``vector`` in place."""
+    for (fan_in, fan_out, *offsets), v in zip(np.asarray(layout).tolist(), values, strict=True):
+        off = offsets[col - W_OFF]
+        if v is None or off < 0:
+            continue
+        size = fan_in * fan_out if col == W_OFF else fan_out
+        vector[off : off + size] = np.ravel(v)
+
+
+def forward_backward(
+    X,
+    Y,
+    sw,
+    theta,
+    bn_state,
+    layout,
+    activation_name,
+    loss_kind,
+    dropout_rates,
+    bn_momentum,
+    update_running,
+    rng,
+):
+    """Training-mode forward and backward pass of one batch through the whole network.
+
+    Hidden layers are dense -> [batch norm] -> activation -> [dropout], the last layer is
+    dense and feeds the loss. Dropout masks come from one stream: the input mask first (when
+    ``dropout_rates[0] > 0``), then the mask of each hidden layer after its activation.
+
+    Parameters
+    ----------
+    X : array_like of shape (n_rows, n_features)
+    Y : array_like of shape (n_rows, n_outputs)
+    sw : array_like of shape (n_rows,)
+    theta : array_like of shape (n_params,)
+    bn_state : array_like of shape (n_bn_state,)
+    layout : ndarray of shape (n_layers, 8), int64
+    activation_name : str
+    loss_kind : str
+    dropout_rates : array_like of shape (n_layers,)
+    bn_momentum : float
+    update_running : bool
+    rng : SplitMix64
+        Advanced by the dropout draws.
+
+    Returns
+    -------
+    loss_value : float
+        Weighted mean batch loss (no penalty).
+    grad : ndarray of shape (n_params,), float64
+    bn_state : ndarray of shape (n_bn_state,), float64
+        Running statistics after the batch (unchanged unless ``update_running``).
+    X_dropped : ndarray of shape (n_rows, n_features), float64
+        The input after input dropout (``X`` itself when the rate is 0).
+    """
+    X = _f64(X)
+    n_layers = len(layout)
+    Ws = unpack(theta, layout, W_OFF)
+    bs = unpack(theta, layout, B_OFF)
+    gammas = unpack(theta, layout, GAMMA_OFF)
+    betas = unpack(theta, layout, BETA_OFF)
+    means = unpack(bn_state, layout, MEAN_OFF)
+    variances = unpack(bn_state, layout, VAR_OFF)
+    if dropout_rates[0] > 0:
+        X = X * dropout_mask(X.shape, dropout_rates[0], rng)
+    acts = [X]  # inputs of each dense layer
+    pre_bn = []  # dense outputs entering batch norm (None without it)
+    local_derivs = []  # activation derivative times dropout mask, per hidden layer
+    for layer in range(n_layers - 1):
+        Z = dense(acts[-1], Ws[layer], bs[layer])
+        if gammas[layer] is not None:
+            pre_bn.append(Z)
+            Z, _, _, new_mean, new_var = batch_norm_train(
+                Z, gammas[layer], betas[layer], means[layer], variances[layer], bn_momentum
+            )
+            if update_running:
+                means[layer], variances[layer] = new_mean, new_var
+        else:
+            pre_bn.append(None)
+        A, dA_dZ = activation(Z, activation_name)
+        if dropout_rates[layer + 1] > 0:
+            mask = dropout_mask(A.shape, dropout_rates[layer + 1], rng)
+            A, dA_dZ = A * mask, dA_dZ * mask
+        acts.append(A)
+        local_derivs.append(dA_dZ)
+    out = dense(acts[-1], Ws[-1], bs[-1])
+    value, dZ = loss(out, Y, sw, _f64(sw).sum(), loss_kind)
+
+    gWs, gbs = [None] * n_layers, [None] * n_layers
+    dgammas, dbetas = [None] * n_layers, [None] * n_layers
+    for layer in range(n_layers - 1, -1, -1):
+        gWs[layer], gbs[layer], dA = dense_backward(acts[layer], dZ, Ws[layer])
+        if layer == 0:
+            break
+        dZ = dA * local_derivs[layer - 1]
+        if pre_bn[layer - 1] is not None:
+            dZ, dgammas[layer - 1], dbetas[layer - 1] = batch_norm_backward(
+                dZ, pre_bn[layer - 1], gammas[layer - 1]
+            )
+    grad = np.zeros(np.asarray(theta).shape[0])
+    for col, values in ((W_OFF, gWs), (B_OFF, gbs), (GAMMA_OFF, dgammas), (BETA_OFF, dbetas)):
+        _scatter(grad, layout, col, values)
+    new_bn = _f64(bn_state).copy()
+    _scatter(new_bn, layout, MEAN_OFF, means)
+    _scatter(new_bn, layout, VAR_OFF, variances)
+    return value, grad, new_bn, X
+
+
+def loss_and_grad(
+    X,
+    Y,
+    sw,
+    theta,
+    bn_state,
+    layout,
+    weight_mask,
+    activation_name,
+    loss_kind,
+    dropout_rates,
+    l2,
+    l1,
+    rng,
+):
+    """Batch objective (loss plus penalty / sum of weights) and its gradient.
+
+    Parameters
+    ----------
+    X, Y, sw, theta, bn_state, layout, activation_name, loss_kind, dropout_rates, rng
+        As in :func:`forward_backward`.
+    weight_mask : array_like of shape (n_params,)
+    l2, l1 : float
+        Penalty strengths, divided by ``sum(sw)`` here.
+
+    Returns
+    -------
+    value : float
+    grad : ndarray of shape (n_params,), float64
+    """
+    value, grad, _, _ = forward_backward(
+        X,
+        Y,
+        sw,
+        theta,
+        bn_state,
+        layout,
+        activation_name,
+        loss_kind,
+        dropout_rates,
+        0.0,
+        False,
+        rng,
+    )
+    sw_sum = _f64(sw).sum()
+    pen, pen_grad = penalty(theta, weight_mask, l2 / sw_sum, l1 / sw_sum)
+    return value + pen, grad + pen_grad
+
+
+def predict_raw(X, theta, bn_state, layout, activation_name):
+    """Inference-mode raw outputs: no dropout, batch norm with the running statistics.
+
+    Parameters
+    ----------
+    X : array_like of shape (n_samples, n_features)
+    theta : array_like of shape (n_params,)
+    bn_state : array_like of shape (n_bn_state,)
+    layout : ndarray of shape (n_layers, 8), int64
+    activation_name : str
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_outputs), float64
+    """
+    Ws, bs = unpack(theta, layout, W_OFF), unpack(theta, layout, B_OFF)
+    gammas, betas = unpack(theta, layout, GAMMA_OFF), unpack(theta, layout, BETA_OFF)
+    means, variances = unpack(bn_state, layout, MEAN_OFF), unpack(bn_state, layout, VAR_OFF)
+    A = _f64(X)
+    for layer in range(len(layout) - 1):
+        Z = dense(A, Ws[layer], bs[layer])
+        if gammas[layer] is not None:
+            Z = batch_norm_inference(
+                Z, gammas[layer], betas[layer], means[layer], variances[layer]
+            )
+        A = activation(Z, activation_name)[0]
+    return dense(A, Ws[-1], bs[-1])
+
+
+def run_epoch(
+    X,
+    Y,
+    sw,
+    theta,
+    state1,
+    state2,
+    bn_state,
+    layout,
+    weight_mask,
+    step,
+    rng,
+    activation_name,
+    loss_kind,
+    batch_size,
+    shuffle_rows,
+    dropout_rates,
+    bn_momentum,
+    solver,
+    lr,
+    momentum=0.9,
+    nesterov=False,
+    beta_1=0.9,
+    beta_2=0.999,
+    epsilon=1e-8,
+    rho=0.9,
+    l2=0.0,
+    l1=0.0,
+    weight_decay=0.0,
+    clip_norm=0.0,
+):
+    """One epoch of mini-batch training.
+
+    The rows are permuted by :func:`shuffle` (when ``shuffle_rows``) with the same stream that
+    then supplies the dropout masks; batches of ``batch_size`` consecutive permuted rows (the
+    last one possibly smaller) each get a :func:`forward_backward` pass updating the running
+    statistics, its loss gradient clipped to global norm ``clip_norm`` (when positive), and an
+    :func:`optimizer_update` with ``l2`` and ``l1`` divided by the batch's summed sample weight.
+    A batch whose sample weights sum to zero is skipped entirely (no dropout draws, no update,
+    no share of the epoch loss).
+
+    Parameters
+    ----------
+    X, Y, sw
+        Training data, as in :func:`forward_backward`.
+    theta, state1, state2 : array_like of shape (n_params,)
+    bn_state : array_like of shape (n_bn_state,)
+    layout : ndarray of shape (n_layers, 8), int64
+    weight_mask : array_like of shape (n_params,)
+    step : int
+        Number of updates before this epoch.
+    rng : SplitMix64
+        Advanced in place.
+    activation_name, loss_kind : str
+    batch_size : int
+    shuffle_rows : bool
+    dropout_rates : array_like of shape (n_layers,)
+    bn_momentum : float
+    solver : str
+    lr, momentum, nesterov, beta_1, beta_2, epsilon, rho, l2, l1, weight_decay
+        As in :func:`optimizer_update`.
+    clip_norm : float
+
+    Returns
+    -------
+    epoch_loss : float
+        ``sum over batches of (loss + penalty) * batch_rows / n_rows``, over the batches
+        that were not skipped (``n_rows`` their total number of rows; 0 gives 0).
+    theta, state1, state2, bn_state : ndarray, float64
+        Values after the epoch.
+    step : int
+        Number of updates after the epoch.
+    """
+    X, Y, sw = _f64(X), _f64(Y), _f64(sw)
+    theta, state1, state2 = _f64(theta), _f64(state1), _f64(state2)
+    bn_state = _f64(bn_state)
+    n = X.shape[0]
+    perm = shuffle(n, rng) if shuffle_rows else np.arange(n)
+    total = 0.0
+    counted = 0
+    for start in range(0, n, batch_size):
+        rows = perm[start : start + batch_size]
+        batch_weight = sw[rows].sum()
+        if not batch_weight > 0:
+            continue
+        value, grad, bn_state, _ = forward_backward(
+            X[rows],
+            Y[rows],
+            sw[rows],
+            theta,
+            bn_state,
+            layout,
+            activation_name,
+            loss_kind,
+            dropout_rates,
+            bn_momentum,
+            True,
+            rng,
+        )
+        if clip_norm > 0:
+            grad, _ = clip_by_global_norm(grad, clip_norm)
+        step += 1
+        theta, state1, state2, pen = optimizer_update(
+            theta,
+            grad,
+            state1,
+            state2,
+            weight_mask,
+            solver,
+            lr,
+            step,
+            momentum,
+            nesterov,
+            beta_1,
+            beta_2,
+            epsilon,
+            rho,
+            l2 / batch_weight,
+            l1 / batch_weight,
+            weight_decay,
+        )
+        total += (value + pen) * len(rows)
+        counted += len(rows)
+    return total / max(counted, 1), theta, state1, state2, bn_state, step

@@ -1,0 +1,817 @@
+"""Every numba kernel against its plain-NumPy reference in ``naive.py``, in float32 and float64.
+
+float32 kernels are compared with a float64 reference computed from the same float32 inputs, with
+a relative tolerance of 1e-5 (1e-10 for float64). Entries that suffer cancellation (gradients
+that are mathematically ~0, for example) are judged against the largest entry of the array they
+belong to: the absolute tolerance is ``rtol * max |expected|``.
+"""
+
+import itertools
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from skdeep._kernels import _backward, _epoch, _forward, _losses, _optimizers, _rng
+from skdeep._network import build_layout, initialize, weight_mask
+
+# naive.py sits next to this file; pytest's importlib mode does not put this folder on sys.path.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import naive  # noqa: E402
+
+DTYPES = [np.float32, np.float64]
+RTOL = {np.dtype(np.float32): 1e-5, np.dtype(np.float64): 1e-10}
+
+ACT_CODE = _forward.ACTIVATION_CODES
+LOSS_CODE = {
+    "squared_error": _losses.SQUARED_ERROR,
+    "softmax_cross_entropy": _losses.SOFTMAX_CROSS_ENTROPY,
+    "sigmoid_cross_entropy": _losses.SIGMOID_CROSS_ENTROPY,
+}
+SOLVER_CODE = {
+    "sgd": _optimizers.SGD,
+    "adagrad": _optimizers.ADAGRAD,
+    "rmsprop": _optimizers.RMSPROP,
+    "adam": _optimizers.ADAM,
+}
+N_OUTPUTS = {"squared_error": 2, "softmax_cross_entropy": 3, "sigmoid_cross_entropy": 2}
+
+HYPER = dict(momentum=0.9, nesterov=False, beta_1=0.9, beta_2=0.999, epsilon=1e-8, rho=0.9)
+SOLVER_VARIANTS = {
+    "sgd": dict(solver="sgd", momentum=0.0),
+    "sgd_momentum": dict(solver="sgd", momentum=0.9),
+    "sgd_nesterov": dict(solver="sgd", momentum=0.9, nesterov=True),
+    "adagrad": dict(solver="adagrad"),
+    "rmsprop": dict(solver="rmsprop", rho=0.8),
+    "adam": dict(solver="adam", beta_1=0.8, beta_2=0.95),
+}
+PENALTIES = {
+    "none": dict(l2=0.0, l1=0.0, weight_decay=0.0),
+    "l2": dict(l2=0.4, l1=0.0, weight_decay=0.0),
+    "l1": dict(l2=0.0, l1=0.05, weight_decay=0.0),
+    "elasticnet": dict(l2=0.3, l1=0.03, weight_decay=0.0),
+    "weight_decay": dict(l2=0.0, l1=0.0, weight_decay=0.2),
+}
+ARCHS = {"0_hidden": (), "1_hidden": (6,), "2_hidden": (5, 4)}
+
+
+def assert_close(actual, expected, dtype, err_msg=""):
+    """Compare with the dtype's rtol; absolute slack ``rtol * max |expected|`` (see module doc)."""
+    rtol = RTOL[np.dtype(dtype)]
+    expected = np.asarray(expected, dtype=np.float64)
+    actual = np.asarray(actual, dtype=np.float64)
+    assert actual.shape == expected.shape, err_msg
+    scale = np.max(np.abs(expected), initial=0.0)
+    np.testing.assert_allclose(actual, expected, rtol=rtol, atol=rtol * scale, err_msg=err_msg)
+
+
+def make_network(n_features, hidden, n_outputs, batch_norm, dtype, seed):
+    """Layout, parameters, running statistics and weight mask of a small random network.
+
+    Biases, batch-norm scales and shifts are drawn at random (``initialize`` sets them to 0 and
+    1), and so are the running statistics, so that no part of a kernel works on trivial values.
+    """
+    layout, n_params, n_bn = build_layout([n_features, *hidden, n_outputs], batch_norm)
+    rs = np.random.RandomState(seed)
+    theta, bn_state = initialize(layout, n_params, n_bn, "glorot_uniform", "tanh", np.float64, rs)
+    mask = weight_mask(layout, n_params)
+    theta[mask == 0] += rs.normal(0.0, 0.3, int((mask == 0).sum()))
+    for row in layout:
+        if row[_epoch.MEAN_OFF] >= 0:
+            fo = row[_epoch.FAN_OUT]
+            bn_state[row[_epoch.MEAN_OFF] : row[_epoch.MEAN_OFF] + fo] = rs.normal(0, 0.5, fo)
+            bn_state[row[_epoch.VAR_OFF] : row[_epoch.VAR_OFF] + fo] = rs.uniform(0.3, 2.0, fo)
+    return layout, theta.astype(dtype), bn_state.astype(dtype), mask
+
+
+def make_data(n, n_features, loss_kind, dtype, seed):
+    """Inputs, targets suited to ``loss_kind`` and non-uniform sample weights."""
+    rs = np.random.RandomState(seed)
+    k = N_OUTPUTS[loss_kind]
+    X = rs.normal(0.0, 1.0, (n, n_features))
+    if loss_kind == "squared_error":
+        Y = rs.normal(0.0, 1.0, (n, k))
+    elif loss_kind == "softmax_cross_entropy":
+        Y = np.eye(k)[rs.randint(0, k, n)]
+    else:
+        Y = (rs.uniform(size=(n, k)) < 0.5).astype(np.float64)
+    sw = rs.uniform(0.5, 2.0, n)
+    return X.astype(dtype), Y.astype(dtype), sw.astype(dtype)
+
+
+def dropout_rates(n_layers, on):
+    """Input rate 0.2 and hidden rates 0.3, 0.25, ... when ``on``; zeros otherwise."""
+    rates = [0.2] + [0.3 - 0.05 * i for i in range(n_layers - 1)] if on else [0.0] * n_layers
+    return np.array(rates, dtype=np.float64)
+
+
+def network_cases(with_loss=True):
+    """(arch, activation[, loss]) combinations; activations only matter with hidden layers."""
+    cases = []
+    for arch, act in itertools.product(ARCHS, naive.ACTIVATIONS):
+        if arch == "0_hidden" and act != "identity":
+            continue
+        if with_loss:
+            cases += [(arch, act, kind) for kind in naive.LOSSES]
+        else:
+            cases.append((arch, act))
+    return cases
+
+
+# --------------------------------------------------------------------------------------------
+# Random numbers
+# --------------------------------------------------------------------------------------------
+
+
+def test_rng_matches_published_splitmix64_outputs():
+    # First outputs of the reference splitmix64.c for seed 1234567 (Rosetta Code,
+    # "Pseudo-random numbers/Splitmix64"); they also validate the NumPy reimplementation.
+    expected = [
+        6457827717110365317,
+        3203168211198807973,
+        9817491932198370423,
+        4593380528125082431,
+        16408922859458223821,
+    ]
+    state = _rng.make_state(1234567)
+    assert state.dtype == np.uint64 and state.shape == (1,)
+    assert [int(_rng.next_u64(state)) for _ in range(5)] == expected
+    assert naive.SplitMix64(1234567).next_u64(5).tolist() == expected
+
+
+@pytest.mark.parametrize("seed", [0, 42, 2**64 - 1])
+def test_rng_reproducible_from_seed(seed):
+    a, b = _rng.make_state(seed), _rng.make_state(seed)
+    draws_a = [int(_rng.next_u64(a)) for _ in range(200)]
+    draws_b = [int(_rng.next_u64(b)) for _ in range(200)]
+    assert draws_a == draws_b
+    assert len(set(draws_a)) == 200
+    ref = naive.SplitMix64(seed)
+    assert draws_a == ref.next_u64(200).tolist()
+    np.testing.assert_array_equal(a, ref.state_array())
+    # A different seed gives a different stream.
+    other = _rng.make_state((seed + 1) % 2**64)
+    assert int(_rng.next_u64(other)) != draws_a[0]
+
+
+def test_next_uniform_matches_reference():
+    state = _rng.make_state(7)
+    u = np.array([_rng.next_uniform(state) for _ in range(5000)])
+    ref = naive.SplitMix64(7)
+    np.testing.assert_array_equal(u, ref.uniform(5000))
+    np.testing.assert_array_equal(state, ref.state_array())
+    assert u.min() >= 0.0 and u.max() < 1.0
+    assert abs(u.mean() - 0.5) < 0.02
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 3, 10, 257])
+def test_shuffle_inplace_is_the_reference_permutation(n):
+    perm = np.arange(n, dtype=np.int64)
+    state = _rng.make_state(11)
+    _rng.shuffle_inplace(perm, state)
+    np.testing.assert_array_equal(np.sort(perm), np.arange(n))
+    ref_rng = naive.SplitMix64(11)
+    np.testing.assert_array_equal(perm, naive.shuffle(n, ref_rng))
+    # One draw per swap position: n - 1 draws.
+    np.testing.assert_array_equal(state, ref_rng.state_array())
+    if n >= 10:
+        assert not np.array_equal(perm, np.arange(n))
+
+
+def test_shuffle_inplace_uses_every_position():
+    # Over many shuffles each element lands in each position about equally often.
+    n, trials = 5, 4000
+    counts = np.zeros((n, n))
+    state = _rng.make_state(3)
+    for _ in range(trials):
+        perm = np.arange(n, dtype=np.int64)
+        _rng.shuffle_inplace(perm, state)
+        counts[perm, np.arange(n)] += 1
+    expected = trials / n
+    assert np.all(np.abs(counts - expected) < 6 * np.sqrt(expected))
+
+
+# --------------------------------------------------------------------------------------------
+# Forward building blocks
+# --------------------------------------------------------------------------------------------
+
+
+def _activation_inputs(dtype):
+    rs = np.random.RandomState(0)
+    special = [0.0, -0.0, 1e-3, -1e-3, 0.5, -0.5, 30.0, -30.0, 100.0, -100.0, 700.0, -700.0]
+    z = np.concatenate([rs.normal(0.0, 3.0, 36), special])
+    return z.reshape(8, 6).astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", naive.ACTIVATIONS)
+def test_activate(name, dtype):
+    Z0 = _activation_inputs(dtype)
+    Z = Z0.copy()
+    deriv = np.full_like(Z, np.nan)
+    _forward.activate(Z, deriv, ACT_CODE[name])
+    ref_a, ref_d = naive.activation(Z0, name)
+    assert Z.dtype == dtype and deriv.dtype == dtype
+    assert_close(Z, ref_a, dtype, f"{name} values")
+    assert_close(deriv, ref_d, dtype, f"{name} derivative")
+    Z_inf = Z0.copy()
+    _forward.activate_inference(Z_inf, ACT_CODE[name])
+    assert_close(Z_inf, ref_a, dtype, f"{name} inference values")
+
+
+def test_sigmoid_alias():
+    assert ACT_CODE["sigmoid"] == ACT_CODE["logistic"]
+    assert sorted(set(ACT_CODE.values())) == list(range(6))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_dense_forward(dtype):
+    rs = np.random.RandomState(1)
+    A = rs.normal(size=(7, 5)).astype(dtype)
+    W = rs.normal(size=(5, 3)).astype(dtype)
+    b = rs.normal(size=3).astype(dtype)
+    Z = np.dot(A, W)
+    _forward.add_bias(Z, b)
+    assert_close(Z, naive.dense(A, W, b), dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("update", [True, False])
+def test_batch_norm_train(dtype, update):
+    rs = np.random.RandomState(2)
+    # Columns on different scales and offsets, and one constant column (zero variance).
+    Z0 = rs.normal(size=(9, 5)) * [1.0, 10.0, 0.1, 3.0, 0.0] + [0.0, 5.0, -2.0, 100.0, 0.7]
+    Z0 = Z0.astype(dtype)
+    gamma = rs.uniform(0.5, 1.5, 5).astype(dtype)
+    beta = rs.normal(size=5).astype(dtype)
+    rmean0 = rs.normal(size=5).astype(dtype)
+    rvar0 = rs.uniform(0.5, 2.0, 5).astype(dtype)
+    Z, rmean, rvar = Z0.copy(), rmean0.copy(), rvar0.copy()
+    xhat = np.full_like(Z, np.nan)
+    inv_std = np.full(5, np.nan, dtype=dtype)
+    _forward.batch_norm_train(Z, gamma, beta, xhat, inv_std, rmean, rvar, 0.8, update)
+    out, ref_xhat, ref_inv_std, ref_mean, ref_var = naive.batch_norm_train(
+        Z0, gamma, beta, rmean0, rvar0, 0.8
+    )
+    assert_close(Z, out, dtype, "output")
+    assert_close(xhat, ref_xhat, dtype, "xhat")
+    assert_close(inv_std, ref_inv_std, dtype, "inv_std")
+    if update:
+        assert_close(rmean, ref_mean, dtype, "running mean")
+        assert_close(rvar, ref_var, dtype, "running var")
+    else:
+        np.testing.assert_array_equal(rmean, rmean0)
+        np.testing.assert_array_equal(rvar, rvar0)
+    # The normalized batch has mean 0 and (biased) variance var / (var + eps) per column.
+    np.testing.assert_allclose(xhat[:, :4].mean(axis=0), 0.0, atol=1e-5)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_batch_norm_inference(dtype):
+    rs = np.random.RandomState(3)
+    Z0 = (rs.normal(size=(11, 4)) * 2.0 + 1.0).astype(dtype)
+    gamma, beta, mean = (rs.normal(size=4).astype(dtype) for _ in range(3))
+    var = rs.uniform(0.0, 3.0, 4).astype(dtype)
+    var[0] = 0.0  # eps keeps this finite
+    Z = Z0.copy()
+    _forward.batch_norm_inference(Z, gamma, beta, mean, var)
+    assert_close(Z, naive.batch_norm_inference(Z0, gamma, beta, mean, var), dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("rate", [0.0, 0.3, 0.75])
+@pytest.mark.parametrize("with_deriv", [True, False])
+def test_dropout(dtype, rate, with_deriv):
+    rs = np.random.RandomState(4)
+    A0 = rs.normal(size=(13, 7)).astype(dtype)
+    D0 = rs.uniform(0.1, 1.0, (13, 7)).astype(dtype) if with_deriv else np.empty((0, 0), dtype)
+    A, D = A0.copy(), D0.copy()
+    state = _rng.make_state(123)
+    _forward.dropout(A, D, rate, state)
+    ref_rng = naive.SplitMix64(123)
+    mask = naive.dropout_mask(A0.shape, rate, ref_rng)
+    assert_close(A, A0 * mask, dtype, "activations")
+    if with_deriv:
+        assert_close(D, D0 * mask, dtype, "derivative")
+    else:
+        assert D.shape == (0, 0)
+    np.testing.assert_array_equal(state, ref_rng.state_array())
+    # Dropped units are exact zeros.
+    assert np.all((A == 0) == (mask == 0))
+    if rate == 0.0:
+        np.testing.assert_array_equal(A, A0)
+
+
+def test_dropout_keep_fraction():
+    A = np.ones((200, 50))
+    _forward.dropout(A, np.empty((0, 0)), 0.4, _rng.make_state(5))
+    kept = A != 0
+    n = A.size
+    assert abs(kept.mean() - 0.6) < 4 * np.sqrt(0.6 * 0.4 / n)
+    np.testing.assert_allclose(A[kept], 1 / 0.6, rtol=1e-15)
+    # Inverted dropout keeps the expected activation unchanged.
+    assert abs(A.mean() - 1.0) < 0.05
+
+
+# --------------------------------------------------------------------------------------------
+# Losses and penalties
+# --------------------------------------------------------------------------------------------
+
+LOSS_CASES = {
+    "squared_error": ("squared_error", 3, "real"),
+    "softmax_onehot": ("softmax_cross_entropy", 3, "onehot"),
+    "softmax_soft_targets": ("softmax_cross_entropy", 4, "soft"),
+    "sigmoid_multilabel": ("sigmoid_cross_entropy", 3, "indicator"),
+    "sigmoid_binary": ("sigmoid_cross_entropy", 1, "indicator"),
+}
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("case", LOSS_CASES)
+def test_loss_and_delta(case, dtype):
+    kind, k, targets = LOSS_CASES[case]
+    rs = np.random.RandomState(6)
+    n = 11
+    Z0 = rs.normal(0.0, 2.0, (n, k))
+    Z0[0] *= 40.0  # large logits: the stable formulations must not overflow
+    if targets == "real":
+        Y = rs.normal(size=(n, k))
+    elif targets == "onehot":
+        Y = np.eye(k)[rs.randint(0, k, n)]
+    elif targets == "soft":
+        # Rows need not sum to 1: the documented loss -sum_k y_k log softmax_k is defined for
+        # any targets, and its gradient is softmax * sum_k y_k - y.
+        Y = rs.dirichlet(np.ones(k), n) * rs.uniform(0.5, 2.0, (n, 1))
+    else:
+        Y = (rs.uniform(size=(n, k)) < 0.5).astype(float)
+    sw = rs.uniform(0.2, 3.0, n)
+    Z0, Y, sw = Z0.astype(dtype), Y.astype(dtype), sw.astype(dtype)
+    sw_sum = float(sw.astype(np.float64).sum())
+    Z = Z0.copy()
+    value = _losses.loss_and_delta(Z, Y, sw, sw_sum, LOSS_CODE[kind])
+    ref_value, ref_dZ = naive.loss(Z0, Y, sw, sw_sum, kind)
+    assert np.isfinite(value)
+    assert_close(value, ref_value, dtype, "loss")
+    assert_close(Z, ref_dZ, dtype, "gradient")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("penalty", ["l2", "l1", "elasticnet"])
+def test_penalty_and_grad(penalty, dtype):
+    rs = np.random.RandomState(7)
+    layout, n_params, _ = build_layout([4, 3, 2], True)
+    mask = weight_mask(layout, n_params)
+    theta = rs.normal(size=n_params)
+    theta[[0, 5, n_params - 1]] = 0.0  # the subgradient at 0 is 0
+    theta = theta.astype(dtype)
+    grad0 = rs.normal(size=n_params).astype(dtype)
+    grad = grad0.copy()
+    l2, l1 = PENALTIES[penalty]["l2"], PENALTIES[penalty]["l1"]
+    value = _losses.penalty_and_grad(theta, grad, mask, l2, l1)
+    ref_value, ref_grad = naive.penalty(theta, mask, l2, l1)
+    assert ref_value > 0
+    assert_close(value, ref_value, dtype, "value")
+    # The kernel adds its gradient to ``grad``.
+    assert_close(grad, grad0.astype(np.float64) + ref_grad, dtype, "gradient")
+    np.testing.assert_array_equal(grad[mask == 0], grad0[mask == 0])
+
+
+# --------------------------------------------------------------------------------------------
+# Backward building blocks
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_dense_backward(dtype):
+    rs = np.random.RandomState(8)
+    A_prev = rs.normal(size=(6, 5)).astype(dtype)
+    dZ = rs.normal(size=(6, 3)).astype(dtype)
+    W = rs.normal(size=(5, 3)).astype(dtype)
+    gW = np.full((5, 3), np.nan, dtype=dtype)
+    gb = np.full(3, np.nan, dtype=dtype)
+    _backward.dense_backward(A_prev, dZ, gW, gb)
+    ref_gW, ref_gb, _ = naive.dense_backward(A_prev, dZ, W)
+    assert_close(gW, ref_gW, dtype, "gW")
+    assert_close(gb, ref_gb, dtype, "gb")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_batch_norm_backward(dtype):
+    rs = np.random.RandomState(9)
+    Z = (rs.normal(size=(8, 4)) * [1.0, 4.0, 0.2, 1.0] + [0.0, 3.0, -1.0, 10.0]).astype(dtype)
+    gamma = rs.uniform(0.5, 1.5, 4).astype(dtype)
+    dS0 = rs.normal(size=(8, 4)).astype(dtype)
+    # The kernel consumes what the forward pass saved; take it from the reference forward.
+    _, xhat, inv_std, _, _ = naive.batch_norm_train(Z, gamma, 0.0 * gamma, gamma, gamma, 0.5)
+    dS = dS0.copy()
+    dgamma = np.full(4, np.nan, dtype=dtype)
+    dbeta = np.full(4, np.nan, dtype=dtype)
+    _backward.batch_norm_backward(
+        dS, xhat.astype(dtype), inv_std.astype(dtype), gamma, dgamma, dbeta
+    )
+    ref_dZ, ref_dgamma, ref_dbeta = naive.batch_norm_backward(dS0, Z, gamma)
+    assert_close(dS, ref_dZ, dtype, "input gradient")
+    assert_close(dgamma, ref_dgamma, dtype, "dgamma")
+    assert_close(dbeta, ref_dbeta, dtype, "dbeta")
+    # The batch mean cancels: the input gradient sums to zero over the batch.
+    np.testing.assert_allclose(dS.sum(axis=0), 0.0, atol=1e-4)
+
+
+# --------------------------------------------------------------------------------------------
+# Optimizer
+# --------------------------------------------------------------------------------------------
+
+
+def _kernel_update(theta, grad, s1, s2, mask, lr, step, p):
+    """Call the update kernel with the hyper-parameters ``p`` (a merged HYPER/variant dict)."""
+    return _optimizers.update(
+        theta, grad, s1, s2, mask, SOLVER_CODE[p["solver"]], lr, step, p["momentum"],
+        p["nesterov"], p["beta_1"], p["beta_2"], p["epsilon"], p["rho"], p["l2"], p["l1"],
+        p["weight_decay"],
+    )  # fmt: skip
+
+
+def _reference_update(theta, grad, s1, s2, mask, lr, step, p):
+    return naive.optimizer_update(
+        theta, grad, s1, s2, mask, p["solver"], lr, step, p["momentum"], p["nesterov"],
+        p["beta_1"], p["beta_2"], p["epsilon"], p["rho"], p["l2"], p["l1"], p["weight_decay"],
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("penalty", PENALTIES)
+@pytest.mark.parametrize("variant", SOLVER_VARIANTS)
+def test_update(variant, penalty, dtype):
+    p = {**HYPER, **SOLVER_VARIANTS[variant], **PENALTIES[penalty]}
+    rs = np.random.RandomState(10)
+    n = 60
+    mask = (rs.uniform(size=n) < 0.7).astype(np.uint8)
+    theta = rs.normal(0.0, 0.5, n).astype(dtype)
+    s1, s2 = np.zeros(n, dtype), np.zeros(n, dtype)
+    lr = 0.05
+    # Three steps from zero state: momentum / accumulators / Adam's bias correction all move.
+    for step in (1, 2, 3):
+        grad = rs.normal(0.0, 0.3, n).astype(dtype)
+        grad_before = grad.copy()
+        # The kernel and the reference continue from the kernel's (rounded) state.
+        inputs = (theta.copy(), s1.copy(), s2.copy())
+        pen = _kernel_update(theta, grad, s1, s2, mask, lr, step, p)
+        ref = _reference_update(inputs[0], grad, inputs[1], inputs[2], mask, lr, step, p)
+        msg = f"step {step}"
+        assert theta.dtype == dtype
+        assert_close(theta, ref[0], dtype, msg + " theta")
+        assert_close(s1, ref[1], dtype, msg + " state1")
+        assert_close(s2, ref[2], dtype, msg + " state2")
+        assert_close(pen, ref[3], dtype, msg + " penalty")
+        np.testing.assert_array_equal(grad, grad_before)
+    assert not np.array_equal(theta, inputs[0])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("variant", SOLVER_VARIANTS)
+def test_l1_prox_gives_exact_zeros(variant, dtype):
+    # Strengths that zero a fair share of the weights given each solver's step size.
+    l1 = {"adagrad": 1.0, "rmsprop": 0.5, "adam": 0.2}.get(variant, 4.0)
+    p = {**HYPER, **SOLVER_VARIANTS[variant], "l2": 0.0, "l1": l1, "weight_decay": 0.0}
+    rs = np.random.RandomState(12)
+    n = 200
+    mask = (np.arange(n) % 4 != 0).astype(np.uint8)
+    theta = rs.normal(0.0, 0.3, n).astype(dtype)
+    grad = rs.normal(0.0, 0.3, n).astype(dtype)
+    s1, s2 = np.zeros(n, dtype), np.zeros(n, dtype)
+    theta0 = theta.copy()
+    lr = 0.05
+    _kernel_update(theta, grad, s1, s2, mask, lr, 1, p)
+    ref_theta = _reference_update(theta0, grad, np.zeros(n), np.zeros(n), mask, lr, 1, p)[0]
+    weights = mask == 1
+    zeros = theta == 0.0
+    # A good share of weights are set to exactly 0, and exactly where the reference says so
+    # (up to coordinates within rounding of the threshold).
+    assert 0.1 * weights.sum() < (zeros & weights).sum() < 0.9 * weights.sum()
+    ref_zero = ref_theta == 0.0
+    scale = np.abs(ref_theta).max()
+    clear = (np.abs(ref_theta) > 1e-4 * scale) | ref_zero
+    np.testing.assert_array_equal(zeros[clear & weights], ref_zero[clear & weights])
+    # Biases and other unpenalized coordinates are never thresholded.
+    assert not np.any(zeros[~weights])
+    assert_close(theta, ref_theta, dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("max_norm", [0.5, 100.0])
+def test_clip_by_global_norm(max_norm, dtype):
+    grad = np.random.RandomState(13).normal(size=50).astype(dtype)
+    before = grad.copy()
+    norm = _optimizers.clip_by_global_norm(grad, max_norm)
+    ref, ref_norm = naive.clip_by_global_norm(before, max_norm)
+    assert_close(norm, ref_norm, dtype, "norm")
+    assert_close(grad, ref, dtype, "clipped gradient")
+    if max_norm > ref_norm:
+        np.testing.assert_array_equal(grad, before)
+    else:
+        assert_close(np.linalg.norm(grad.astype(np.float64)), max_norm, dtype)
+
+
+# --------------------------------------------------------------------------------------------
+# Whole network
+# --------------------------------------------------------------------------------------------
+
+
+def test_layout_columns_match_reference():
+    # naive.py reads the layout table by the documented column order.
+    kernel_cols = (
+        _epoch.FAN_IN, _epoch.FAN_OUT, _epoch.W_OFF, _epoch.B_OFF, _epoch.GAMMA_OFF,
+        _epoch.BETA_OFF, _epoch.MEAN_OFF, _epoch.VAR_OFF,
+    )  # fmt: skip
+    assert kernel_cols == tuple(range(8))
+    assert (naive.FAN_IN, naive.VAR_OFF) == (0, 7)
+
+
+def _kernel_forward_backward(X, Y, sw, theta, bn_state, layout, act, kind, rates, update, rng):
+    """Run ``forward_backward`` on copies; return loss, grad, bn_state, X after, rng state."""
+    Xb, bn, state = X.copy(), bn_state.copy(), rng.copy()
+    grad = np.full_like(theta, np.nan)  # every entry must be overwritten
+    loss = _epoch.forward_backward(
+        Xb, Y, sw, theta, grad, bn, layout, ACT_CODE[act], LOSS_CODE[kind], rates, 0.7, update,
+        state,
+    )  # fmt: skip
+    return loss, grad, bn, Xb, state
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("dropout", [False, True], ids=["no_dropout", "dropout"])
+@pytest.mark.parametrize("batch_norm", [False, True], ids=["no_bn", "bn"])
+@pytest.mark.parametrize("arch, act, kind", network_cases())
+def test_forward_backward(arch, act, kind, batch_norm, dropout, dtype):
+    hidden = ARCHS[arch]
+    layout, theta, bn_state, _ = make_network(4, hidden, N_OUTPUTS[kind], batch_norm, dtype, 0)
+    X, Y, sw = make_data(13, 4, kind, dtype, 1)
+    rates = dropout_rates(len(layout), dropout)
+    rng = _rng.make_state(99)
+    loss, grad, bn, Xb, state = _kernel_forward_backward(
+        X, Y, sw, theta, bn_state, layout, act, kind, rates, True, rng
+    )
+    ref_rng = naive.SplitMix64(rng)
+    ref_loss, ref_grad, ref_bn, ref_X = naive.forward_backward(
+        X, Y, sw, theta, bn_state, layout, act, kind, rates, 0.7, True, ref_rng
+    )
+    assert grad.dtype == dtype
+    assert_close(loss, ref_loss, dtype, "loss")
+    assert_close(grad, ref_grad, dtype, "gradient")
+    assert_close(bn, ref_bn, dtype, "running statistics")
+    assert_close(Xb, ref_X, dtype, "input after input dropout")
+    np.testing.assert_array_equal(state, ref_rng.state_array())
+    if dropout:
+        assert not np.array_equal(state, rng)
+    else:
+        np.testing.assert_array_equal(state, rng)
+        np.testing.assert_array_equal(Xb, X)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_forward_backward_keeps_running_stats_without_update(dtype):
+    layout, theta, bn_state, _ = make_network(4, (5, 3), 2, True, dtype, 2)
+    X, Y, sw = make_data(9, 4, "squared_error", dtype, 3)
+    rates = dropout_rates(len(layout), True)
+    rng = _rng.make_state(1)
+    _, _, bn, _, _ = _kernel_forward_backward(
+        X, Y, sw, theta, bn_state, layout, "relu", "squared_error", rates, False, rng
+    )
+    np.testing.assert_array_equal(bn, bn_state)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("penalty", ["none", "l2", "l1", "elasticnet"])
+@pytest.mark.parametrize("batch_norm", [False, True], ids=["no_bn", "bn"])
+def test_loss_and_grad(penalty, batch_norm, dtype):
+    kind = "softmax_cross_entropy"
+    layout, theta, bn_state, mask = make_network(5, (4, 3), 3, batch_norm, dtype, 4)
+    X, Y, sw = make_data(10, 5, kind, dtype, 5)
+    rates = dropout_rates(len(layout), True)
+    l2, l1 = PENALTIES[penalty]["l2"], PENALTIES[penalty]["l1"]
+    rng = _rng.make_state(8)
+    X0, bn0 = X.copy(), bn_state.copy()
+    grad = np.full_like(theta, np.nan)
+    value = _epoch.loss_and_grad(
+        X, Y, sw, theta, grad, bn_state, layout, mask, ACT_CODE["elu"], LOSS_CODE[kind], rates,
+        l2, l1, rng,
+    )  # fmt: skip
+    ref_value, ref_grad = naive.loss_and_grad(
+        X, Y, sw, theta, bn_state, layout, mask, "elu", kind, rates, l2, l1,
+        naive.SplitMix64(8),
+    )  # fmt: skip
+    assert_close(value, ref_value, dtype, "objective")
+    assert_close(grad, ref_grad, dtype, "gradient")
+    # Inputs and running statistics are left alone.
+    np.testing.assert_array_equal(X, X0)
+    np.testing.assert_array_equal(bn_state, bn0)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("batch_norm", [False, True], ids=["no_bn", "bn"])
+@pytest.mark.parametrize("arch, act", network_cases(with_loss=False))
+def test_predict_raw(arch, act, batch_norm, dtype):
+    # More rows than one block, and not a multiple of it, with few features to stay fast.
+    n = 2 * _epoch.PREDICT_BLOCK + 37
+    layout, theta, bn_state, _ = make_network(3, ARCHS[arch], 2, batch_norm, dtype, 6)
+    X = np.random.RandomState(7).normal(size=(n, 3)).astype(dtype)
+    out = _epoch.predict_raw(X, theta, bn_state, layout, ACT_CODE[act])
+    assert out.dtype == dtype and out.shape == (n, 2)
+    assert_close(out, naive.predict_raw(X, theta, bn_state, layout, act), dtype)
+    # Each row depends on that row alone, whatever block it falls in.
+    rows = slice(_epoch.PREDICT_BLOCK - 3, _epoch.PREDICT_BLOCK + 3)
+    sub = _epoch.predict_raw(np.ascontiguousarray(X[rows]), theta, bn_state, layout, ACT_CODE[act])
+    assert_close(sub, out[rows], dtype)
+
+
+# --------------------------------------------------------------------------------------------
+# Epochs
+# --------------------------------------------------------------------------------------------
+
+
+class KernelRun:
+    """Arrays the epoch kernel updates in place, with a method to run one epoch on them."""
+
+    def __init__(self, theta, bn_state, seed):
+        self.theta = theta.copy()
+        self.bn_state = bn_state.copy()
+        self.grad = np.zeros_like(theta)
+        self.state1 = np.zeros_like(theta)
+        self.state2 = np.zeros_like(theta)
+        self.step = np.zeros(1, dtype=np.int64)
+        self.rng = _rng.make_state(seed)
+
+    def epoch(self, X, Y, sw, layout, mask, act, kind, batch_size, shuffle, rates, lr, p):
+        return _epoch.run_epoch(
+            X, Y, sw, self.theta, self.grad, self.state1, self.state2, self.bn_state, layout,
+            mask, self.step, self.rng, ACT_CODE[act], LOSS_CODE[kind], batch_size, shuffle,
+            rates, 0.8, SOLVER_CODE[p["solver"]], lr, p["momentum"], p["nesterov"],
+            p["beta_1"], p["beta_2"], p["epsilon"], p["rho"], p["l2"], p["l1"],
+            p["weight_decay"], p.get("clip_norm", 0.0),
+        )  # fmt: skip
+
+
+class ReferenceRun:
+    """The same state for the NumPy reference (float64 copies)."""
+
+    def __init__(self, theta, bn_state, seed):
+        self.theta = theta.astype(np.float64)
+        self.bn_state = bn_state.astype(np.float64)
+        self.state1 = np.zeros_like(self.theta)
+        self.state2 = np.zeros_like(self.theta)
+        self.step = 0
+        self.rng = naive.SplitMix64(seed)
+
+    def epoch(self, X, Y, sw, layout, mask, act, kind, batch_size, shuffle, rates, lr, p):
+        loss, self.theta, self.state1, self.state2, self.bn_state, self.step = naive.run_epoch(
+            X, Y, sw, self.theta, self.state1, self.state2, self.bn_state, layout, mask,
+            self.step, self.rng, act, kind, batch_size, shuffle, rates, 0.8, p["solver"], lr,
+            p["momentum"], p["nesterov"], p["beta_1"], p["beta_2"], p["epsilon"], p["rho"],
+            p["l2"], p["l1"], p["weight_decay"], p.get("clip_norm", 0.0),
+        )  # fmt: skip
+        return loss
+
+
+def _compare_epochs(
+    setting, dtype, n_epochs=2, n=23, batch_size=8, shuffle=True, seed=0, zero_rows=None
+):
+    """Run ``n_epochs`` epochs with the kernel and the reference and compare after each.
+
+    ``setting`` holds arch, act, kind, batch_norm, dropout and the optimizer dict ``p``. The
+    default 23 rows in batches of 8 make the last batch smaller (7 rows). ``zero_rows`` get
+    sample weight 0. Returns the kernel run and the number of updates per epoch.
+    """
+    hidden, act, kind = ARCHS[setting["arch"]], setting["act"], setting["kind"]
+    layout, theta, bn_state, mask = make_network(
+        4, hidden, N_OUTPUTS[kind], setting["batch_norm"], dtype, seed
+    )
+    X, Y, sw = make_data(n, 4, kind, dtype, seed + 1)
+    if zero_rows is not None:
+        sw[zero_rows] = 0.0
+    rates = dropout_rates(len(layout), setting["dropout"])
+    p = setting["p"]
+    kernel, ref = KernelRun(theta, bn_state, 77), ReferenceRun(theta, bn_state, 77)
+    lr = 0.05
+    for epoch in range(n_epochs):
+        args = (X, Y, sw, layout, mask, act, kind, batch_size, shuffle, rates, lr, p)
+        loss = kernel.epoch(*args)
+        ref_loss = ref.epoch(*args)
+        msg = f"epoch {epoch}"
+        assert np.isfinite(loss)
+        assert_close(loss, ref_loss, dtype, msg + " loss")
+        assert_close(kernel.theta, ref.theta, dtype, msg + " theta")
+        assert_close(kernel.state1, ref.state1, dtype, msg + " state1")
+        assert_close(kernel.state2, ref.state2, dtype, msg + " state2")
+        assert_close(kernel.bn_state, ref.bn_state, dtype, msg + " running statistics")
+        assert kernel.step[0] == ref.step
+        np.testing.assert_array_equal(kernel.rng, ref.rng.state_array())
+    assert not np.array_equal(kernel.theta, theta)
+    return kernel, ref.step // n_epochs
+
+
+def _epsilon_for(batch_norm):
+    # With batch norm, the bias of the dense layer before it has a gradient that is exactly 0
+    # in exact arithmetic (the normalization removes any shift), so kernel and reference both
+    # hold pure rounding noise there (~1e-8 in float32, ~1e-16 in float64), in different
+    # summation orders. Adaptive solvers divide by sqrt(accumulated g**2) + epsilon; with the
+    # default epsilon of 1e-8 that turns the noise into steps far above the comparison
+    # tolerance (lr-sized in float32, ~1e-9 in float64). An epsilon far above the noise keeps
+    # that coordinate's step negligible while every real gradient still dominates it.
+    return 1e-3 if batch_norm else 1e-8
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("bn_dropout", [False, True], ids=["plain", "bn_dropout"])
+@pytest.mark.parametrize("penalty", PENALTIES)
+@pytest.mark.parametrize("variant", SOLVER_VARIANTS)
+def test_run_epoch_solvers(variant, penalty, bn_dropout, dtype):
+    p = {**HYPER, **SOLVER_VARIANTS[variant], **PENALTIES[penalty]}
+    p["epsilon"] = _epsilon_for(bn_dropout)
+    setting = dict(
+        arch="2_hidden", act="tanh", kind="squared_error", batch_norm=bn_dropout,
+        dropout=bn_dropout, p=p,
+    )  # fmt: skip
+    _compare_epochs(setting, dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("arch, act, kind", network_cases())
+def test_run_epoch_networks(arch, act, kind, dtype):
+    p = {**HYPER, "solver": "adam", "l2": 0.1, "l1": 0.01, "weight_decay": 0.05}
+    p["epsilon"] = _epsilon_for(True)
+    setting = dict(arch=arch, act=act, kind=kind, batch_norm=True, dropout=True, p=p)
+    _compare_epochs(setting, dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize(
+    "n, batch_size, shuffle",
+    [(23, 8, False), (23, 23, True), (23, 200, True), (9, 1, True), (16, 4, True)],
+)
+def test_run_epoch_batching(n, batch_size, shuffle, dtype):
+    p = {**HYPER, **SOLVER_VARIANTS["sgd_nesterov"], **PENALTIES["elasticnet"]}
+    setting = dict(
+        arch="1_hidden", act="relu", kind="sigmoid_cross_entropy", batch_norm=False,
+        dropout=True, p=p,
+    )  # fmt: skip
+    _, updates = _compare_epochs(setting, dtype, n=n, batch_size=batch_size, shuffle=shuffle)
+    assert updates == -(-n // batch_size)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("clip_norm", [0.05, 1e6], ids=["clipping", "no_clipping"])
+@pytest.mark.parametrize("batch_norm", [False, True], ids=["no_bn", "bn"])
+def test_run_epoch_clip_norm(clip_norm, batch_norm, dtype):
+    p = {**HYPER, **SOLVER_VARIANTS["sgd_momentum"], **PENALTIES["elasticnet"]}
+    p["clip_norm"] = clip_norm
+    setting = dict(
+        arch="2_hidden", act="elu", kind="softmax_cross_entropy", batch_norm=batch_norm,
+        dropout=True, p=p,
+    )  # fmt: skip
+    _compare_epochs(setting, dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_run_epoch_skips_zero_weight_batches(dtype):
+    p = {**HYPER, **SOLVER_VARIANTS["adam"], **PENALTIES["elasticnet"]}
+    setting = dict(
+        arch="1_hidden", act="tanh", kind="squared_error", batch_norm=False, dropout=True, p=p
+    )
+    # Without shuffling, rows 8..15 form the second batch: all its weights are 0.
+    _, updates = _compare_epochs(setting, dtype, shuffle=False, zero_rows=slice(8, 16), n_epochs=2)
+    assert updates == 2
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_run_epoch_is_deterministic(dtype):
+    p = {**HYPER, "solver": "adam", "l2": 0.1, "l1": 0.01, "weight_decay": 0.05}
+    layout, theta, bn_state, mask = make_network(4, (5, 4), 3, True, dtype, 3)
+    X, Y, sw = make_data(23, 4, "softmax_cross_entropy", dtype, 4)
+    rates = dropout_rates(len(layout), True)
+    args = (X, Y, sw, layout, mask, "leaky_relu", "softmax_cross_entropy", 8, True, rates, 0.05)
+    runs = [KernelRun(theta, bn_state, 5), KernelRun(theta, bn_state, 5)]
+    losses = [run.epoch(*args, p) for run in runs]
+    assert losses[0] == losses[1]
+    for name in ("theta", "bn_state", "state1", "state2", "step", "rng"):
+        a, b = getattr(runs[0], name), getattr(runs[1], name)
+        assert a.tobytes() == b.tobytes(), name
+    assert not np.array_equal(runs[0].theta, theta)
+    # A different seed gives different shuffles and masks, hence different weights.
+    other = KernelRun(theta, bn_state, 6)
+    other.epoch(*args, p)
+    assert not np.array_equal(other.theta, runs[0].theta)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_run_epoch_l1_gives_exact_zeros(dtype):
+    p = {**HYPER, "solver": "adam", "l2": 0.0, "l1": 5.0, "weight_decay": 0.0}
+    setting = dict(
+        arch="2_hidden", act="tanh", kind="squared_error", batch_norm=False, dropout=False, p=p
+    )
+    kernel, _ = _compare_epochs(setting, dtype, n_epochs=3)
+    layout = build_layout([4, 5, 4, 2], False)[0]
+    mask = weight_mask(layout, kernel.theta.shape[0]).astype(bool)
+    n_zero = int((kernel.theta[mask] == 0.0).sum())
+    assert n_zero > mask.sum() // 4
+    assert not np.any(kernel.theta[~mask] == 0.0)
