@@ -81,19 +81,6 @@ class SplitMix64:
         self.state = (self.state + n * _SPLITMIX_GAMMA) & _MASK64
         return z
 
-    def uniform(self, n):
-        """Return ``n`` float64 uniforms on [0, 1): the top 53 bits of each output times 2**-53.
-
-        Parameters
-        ----------
-        n : int
-
-        Returns
-        -------
-        ndarray of shape (n,), float64
-        """
-        return (self.next_u64(n) >> np.uint64(11)).astype(np.float64) * 2.0**-53
-
     def state_array(self):
         """Return the state in the kernels' format, an ndarray of shape (1,), dtype uint64."""
         return np.array([self.state], dtype=np.uint64)
@@ -243,8 +230,8 @@ def batch_norm_inference(Z, gamma, beta, running_mean, running_var):
 def dropout_mask(shape, rate, rng):
     """Inverted-dropout multipliers: ``1 / (1 - rate)`` for kept units, 0 for dropped ones.
 
-    One uniform per unit, drawn in row-major order over ``shape`` (the kernel's loop order);
-    a unit is kept when its uniform is below ``1 - rate``.
+    Units in row-major order take 16 bits each from consecutive 64-bit draws, lowest bits
+    first; a unit is kept when its 16-bit number is below ``round((1 - rate) * 65536)``.
 
     Parameters
     ----------
@@ -252,15 +239,20 @@ def dropout_mask(shape, rate, rng):
         ``(n_rows, n_units)``.
     rate : float
     rng : SplitMix64
-        Advanced by ``n_rows * n_units`` draws.
+        Advanced by ``ceil(n_rows * n_units / 4)`` draws.
 
     Returns
     -------
     ndarray of shape ``shape``, float64
     """
     keep = 1.0 - rate
-    u = rng.uniform(int(np.prod(shape))).reshape(shape)
-    return np.where(u < keep, 1.0 / keep, 0.0)
+    n_units = int(np.prod(shape))
+    words = rng.next_u64(-(-n_units // 4))
+    chunks = (words[:, None] >> (np.arange(4, dtype=np.uint64) * np.uint64(16))) & np.uint64(
+        0xFFFF
+    )
+    bits = chunks.ravel()[:n_units].reshape(shape)
+    return np.where(bits < round(keep * 65536), 1.0 / keep, 0.0)
 
 
 # --------------------------------------------------------------------------------------------

@@ -155,16 +155,6 @@ def test_rng_reproducible_from_seed(seed):
     assert int(_rng.next_u64(other)) != draws_a[0]
 
 
-def test_next_uniform_matches_reference():
-    state = _rng.make_state(7)
-    u = np.array([_rng.next_uniform(state) for _ in range(5000)])
-    ref = naive.SplitMix64(7)
-    np.testing.assert_array_equal(u, ref.uniform(5000))
-    np.testing.assert_array_equal(state, ref.state_array())
-    assert u.min() >= 0.0 and u.max() < 1.0
-    assert abs(u.mean() - 0.5) < 0.02
-
-
 @pytest.mark.parametrize("n", [0, 1, 2, 3, 10, 257])
 def test_shuffle_inplace_is_the_reference_permutation(n):
     perm = np.arange(n, dtype=np.int64)

@@ -9,7 +9,7 @@ import numpy as np
 from numba import njit
 
 from ._config import JIT_OPTIONS
-from ._rng import next_uniform
+from ._rng import GAMMA, mix
 
 IDENTITY = 0
 RELU = 1
@@ -31,6 +31,10 @@ ACTIVATION_CODES = {
 LEAKY_SLOPE = 0.01
 ELU_ALPHA = 1.0
 BN_EPSILON = 1e-5
+_LOW16 = np.uint64(0xFFFF)
+_S16 = np.uint64(16)
+_S32 = np.uint64(32)
+_S48 = np.uint64(48)
 
 
 @njit(**JIT_OPTIONS)
@@ -185,7 +189,10 @@ def dropout(A, deriv, rate, state):
     """Inverted dropout on ``A`` in place; the mask is folded into ``deriv``.
 
     Each unit is kept with probability ``1 - rate`` and scaled by ``1 / (1 - rate)``, so that
-    inference uses every unit with no rescaling.
+    inference uses every unit with no rescaling. One 64-bit draw serves four units: unit ``k``
+    (row-major order) uses bits ``16 * (k % 4)`` to ``16 * (k % 4) + 15`` of draw ``k // 4``
+    and is kept when that 16-bit number is below ``round((1 - rate) * 65536)``, so the keep
+    probability is exact to within 2**-17.
 
     Parameters
     ----------
@@ -196,19 +203,41 @@ def dropout(A, deriv, rate, state):
     rate : float
         Drop probability in [0, 1).
     state : ndarray of shape (1,), uint64
-        Random generator state, advanced in place.
+        Random generator state, advanced by ``ceil(n_rows * n_units / 4)`` draws.
     """
     keep = 1.0 - rate
-    scale = 1.0 / keep
-    n, m = A.shape
-    has_deriv = deriv.shape[0] > 0
-    for i in range(n):
-        for j in range(m):
-            if next_uniform(state) < keep:
-                A[i, j] *= scale
-                if has_deriv:
-                    deriv[i, j] *= scale
-            else:
-                A[i, j] = 0.0
-                if has_deriv:
-                    deriv[i, j] = 0.0
+    scale = A.dtype.type(1.0 / keep)
+    zero = A.dtype.type(0.0)
+    threshold = np.uint64(int(round(keep * 65536.0)))
+    size = A.size
+    flat_a = A.reshape(size)
+    # Input dropout has no derivative to mask: a scratch buffer keeps a single loop body.
+    flat_d = deriv.reshape(deriv.size) if deriv.size > 0 else np.empty(size, A.dtype)
+    start = state[0]
+    n_draws = (size + 3) // 4
+    # SplitMix64 is counter-based: draw g is mix(start + (g + 1) * GAMMA). Computing each draw
+    # from the counter (not from the previous draw) and taking the four 16-bit fields
+    # branch-free keeps this loop free of dependencies and mispredictions.
+    for g in range(size // 4):
+        word = mix(start + np.uint64(g + 1) * GAMMA)
+        k = 4 * g
+        f0 = scale if (word & _LOW16) < threshold else zero
+        f1 = scale if ((word >> _S16) & _LOW16) < threshold else zero
+        f2 = scale if ((word >> _S32) & _LOW16) < threshold else zero
+        f3 = scale if (word >> _S48) < threshold else zero
+        flat_a[k] *= f0
+        flat_a[k + 1] *= f1
+        flat_a[k + 2] *= f2
+        flat_a[k + 3] *= f3
+        flat_d[k] *= f0
+        flat_d[k + 1] *= f1
+        flat_d[k + 2] *= f2
+        flat_d[k + 3] *= f3
+    if size % 4:
+        word = mix(start + np.uint64(n_draws) * GAMMA)
+        for k in range(size - size % 4, size):
+            f = scale if (word & _LOW16) < threshold else zero
+            word >>= _S16
+            flat_a[k] *= f
+            flat_d[k] *= f
+    state[0] = start + np.uint64(n_draws) * GAMMA

@@ -16,8 +16,21 @@ _MIX2 = np.uint64(0x94D049BB133111EB)
 _S30 = np.uint64(30)
 _S27 = np.uint64(27)
 _S31 = np.uint64(31)
-_S11 = np.uint64(11)
-_INV_2_53 = 1.0 / 9007199254740992.0
+
+
+@njit(**JIT_OPTIONS)
+def mix(counter):
+    """SplitMix64 output for the (already advanced) ``counter`` value (uint64 -> uint64).
+
+    Hot loops keep the counter in a local variable, advance it by ``GAMMA`` per draw and call
+    this, so the state array is read and written once per loop rather than once per draw.
+    """
+    z = (counter ^ (counter >> _S30)) * _MIX1
+    z = (z ^ (z >> _S27)) * _MIX2
+    return z ^ (z >> _S31)
+
+
+GAMMA = _GAMMA
 
 
 @njit(**JIT_OPTIONS)
@@ -34,16 +47,7 @@ def next_u64(state):
     uint64
     """
     state[0] += _GAMMA
-    z = state[0]
-    z = (z ^ (z >> _S30)) * _MIX1
-    z = (z ^ (z >> _S27)) * _MIX2
-    return z ^ (z >> _S31)
-
-
-@njit(**JIT_OPTIONS)
-def next_uniform(state):
-    """Return a float64 uniform on [0, 1) with 53 random bits; advances ``state``."""
-    return float(next_u64(state) >> _S11) * _INV_2_53
+    return mix(state[0])
 
 
 @njit(**JIT_OPTIONS)
