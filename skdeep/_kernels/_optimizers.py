@@ -17,15 +17,6 @@ ADAM = 3
 
 
 @njit(**JIT_OPTIONS)
-def _soft_threshold(w, thresh):
-    if w > thresh:
-        return w - thresh
-    if w < -thresh:
-        return w + thresh
-    return 0.0 * w
-
-
-@njit(**JIT_OPTIONS)
 def clip_by_global_norm(grad, max_norm):
     """Rescale ``grad`` (shape (n_params,)) in place so its L2 norm is at most ``max_norm``.
 
@@ -72,7 +63,7 @@ def update(
     theta : ndarray of shape (n_params,), float32 or float64
         Parameters, updated in place.
     grad : ndarray of shape (n_params,)
-        Gradient of the data loss (without penalty).
+        Gradient of the data loss (without penalty); not modified.
     state1, state2 : ndarray of shape (n_params,)
         Optimizer state: velocity (SGD), squared-gradient accumulator (AdaGrad, RMSProp),
         first and second moments (Adam).
@@ -98,50 +89,73 @@ def update(
     float
         ``l1 * sum |w| + 0.5 * l2 * sum w**2`` at the parameters before the step.
     """
-    penalty = 0.0
-    decay = 1.0 - lr * weight_decay
-    if solver == ADAM:
-        lr_t = lr * np.sqrt(1.0 - beta_2**step) / (1.0 - beta_1**step)
-    else:
-        lr_t = lr
-    for i in range(theta.shape[0]):
-        w = theta[i]
-        g = grad[i]
-        is_weight = weight_mask[i] != 0
-        if is_weight:
-            penalty += l1 * abs(w) + 0.5 * l2 * w * w
-            g += l2 * w
-        if solver == SGD:
-            v = momentum * state1[i] - lr * g
+    penalty = _penalty(theta, weight_mask, l2, l1)
+    dt = theta.dtype.type
+    # Scalars in the parameters' dtype keep float32 arithmetic in float32, so it vectorizes.
+    one = dt(1.0)
+    lr_ = dt(lr)
+    lr_wd = dt(lr * weight_decay)
+    l1_ = dt(l1)
+    l2_ = dt(l2)
+    eps = dt(epsilon)
+    if solver == SGD:
+        mom = dt(momentum)
+        for i in range(theta.shape[0]):
+            m = dt(weight_mask[i])
+            g = grad[i] + l2_ * m * theta[i]
+            v = mom * state1[i] - lr_ * g
             state1[i] = v
-            if nesterov:
-                delta = momentum * v - lr * g
-            else:
-                delta = v
-            step_size = lr
-        elif solver == ADAGRAD:
-            acc = state1[i] + g * g
+            delta = mom * v - lr_ * g if nesterov else v
+            theta[i] = _apply(theta[i], delta, one - lr_wd * m, lr_ * l1_ * m)
+    elif solver == ADAGRAD or solver == RMSPROP:
+        keep = dt(1.0) if solver == ADAGRAD else dt(rho)
+        new = dt(1.0) if solver == ADAGRAD else dt(1.0 - rho)
+        for i in range(theta.shape[0]):
+            m = dt(weight_mask[i])
+            g = grad[i] + l2_ * m * theta[i]
+            acc = keep * state1[i] + new * g * g
             state1[i] = acc
-            step_size = lr / (np.sqrt(acc) + epsilon)
-            delta = -step_size * g
-        elif solver == RMSPROP:
-            acc = rho * state1[i] + (1.0 - rho) * g * g
-            state1[i] = acc
-            step_size = lr / (np.sqrt(acc) + epsilon)
-            delta = -step_size * g
-        else:
-            m = beta_1 * state1[i] + (1.0 - beta_1) * g
-            v2 = beta_2 * state2[i] + (1.0 - beta_2) * g * g
+            step_size = lr_ / (np.sqrt(acc) + eps)
+            theta[i] = _apply(theta[i], -step_size * g, one - lr_wd * m, step_size * l1_ * m)
+    else:
+        b1 = dt(beta_1)
+        b2 = dt(beta_2)
+        # 1 - beta in float64 first: in float32, 1 - float32(0.999) is off by 1e-5 relative.
+        c1 = dt(1.0 - beta_1)
+        c2 = dt(1.0 - beta_2)
+        lr_t = dt(lr * np.sqrt(1.0 - beta_2**step) / (1.0 - beta_1**step))
+        for i in range(theta.shape[0]):
+            is_w = dt(weight_mask[i])
+            g = grad[i] + l2_ * is_w * theta[i]
+            m = b1 * state1[i] + c1 * g
+            v = b2 * state2[i] + c2 * g * g
             state1[i] = m
-            state2[i] = v2
-            step_size = lr_t / (np.sqrt(v2) + epsilon)
-            delta = -step_size * m
-        if is_weight:
-            w = w * decay + delta
-            if l1 > 0.0:
-                # Proximal step in the solver's own per-coordinate metric: exact zeros for L1.
-                w = _soft_threshold(w, step_size * l1)
-        else:
-            w = w + delta
-        theta[i] = w
+            state2[i] = v
+            step_size = lr_t / (np.sqrt(v) + eps)
+            theta[i] = _apply(theta[i], -step_size * m, one - lr_wd * is_w, step_size * l1_ * is_w)
     return penalty
+
+
+@njit(**JIT_OPTIONS)
+def _penalty(theta, weight_mask, l2, l1):
+    """Elastic-net penalty ``l1 * sum |w| + 0.5 * l2 * sum w**2`` over the weight coordinates."""
+    penalty_l1 = 0.0
+    penalty_l2 = 0.0
+    for i in range(theta.shape[0]):
+        w = theta[i] * weight_mask[i]
+        penalty_l1 += abs(w)
+        penalty_l2 += w * w
+    return l1 * penalty_l1 + 0.5 * l2 * penalty_l2
+
+
+@njit(**JIT_OPTIONS)
+def _apply(w, delta, decay, threshold):
+    """New value of one coordinate: decoupled decay, the solver's step, then the L1 prox.
+
+    ``decay`` is ``1 - lr * weight_decay`` on weights and 1 elsewhere; ``threshold`` is the
+    soft-threshold ``step_size * l1`` on weights and 0 elsewhere: the proximal step in the
+    solver's own per-coordinate metric, which sets weights exactly to zero. No data-dependent
+    branches, so the solver loops vectorize.
+    """
+    w = w * decay + delta
+    return w - min(max(w, -threshold), threshold)
