@@ -458,6 +458,15 @@ class _BaseRegularizedMLP(BaseEstimator):
         )
         if y_val.ndim == 2 and y_val.shape[1] == 1:
             y_val = column_or_1d(y_val)
+        if isinstance(self, ClassifierMixin) and not type_of_target(y_val).startswith(
+            "multilabel"
+        ):
+            unseen = np.setdiff1d(unique_labels(y_val), self.classes_)
+            if len(unseen):
+                raise ValueError(
+                    f"y_val has classes that y does not have: {unseen}. The validation set "
+                    f"can only use the training classes {self.classes_}."
+                )
         sw_val = self._validate_sample_weight(sw_val, X_val, y_val, "sample_weight_val")
         Y_val = self._encode_targets(y_val, True, False, sw_val).astype(dtype)
         return np.ascontiguousarray(X_val), Y_val, sw_val
@@ -590,8 +599,9 @@ class RegularizedMLPClassifier(ClassifierMixin, _BaseRegularizedMLP):
         schedules to ``"sgd"`` only). ``"step"``: multiply by ``lr_decay`` every
         ``lr_step_size`` epochs; ``"exponential"``: multiply by ``lr_decay`` every epoch;
         ``"cosine"``: half a cosine from ``learning_rate_init`` to 0 over ``max_iter`` epochs;
-        ``"adaptive"``: divide by 5 whenever more than ``n_iter_no_change`` epochs pass
-        without improvement (reduce on plateau), stopping once it falls below 1e-6;
+        ``"adaptive"``: divide by 5 whenever more than ``patience`` (by default
+        ``n_iter_no_change``) epochs pass without improvement (reduce on plateau), stopping
+        once it falls below 1e-6;
         ``"invscaling"``: ``learning_rate_init / (samples_seen + 1) ** power_t``.
     learning_rate_init : float, default=0.001
         Initial learning rate.
@@ -654,8 +664,10 @@ class RegularizedMLPClassifier(ClassifierMixin, _BaseRegularizedMLP):
         Accepted for compatibility with scikit-learn; only used by ``"lbfgs"``, which skdeep
         does not offer.
     class_weight : dict, "balanced" or None, default=None
-        Weights of the classes, multiplied into the sample weights. ``"balanced"`` uses
-        ``n_samples / (n_classes * np.bincount(y))``.
+        Weights of the classes, multiplied into the sample weights (also those of the
+        validation set, so its score is then class-weighted too). ``"balanced"`` uses
+        ``n_samples / (n_classes * np.bincount(y))`` of the data at hand, i.e. per call with
+        ``partial_fit``.
 
     Attributes
     ----------
@@ -682,9 +694,9 @@ class RegularizedMLPClassifier(ClassifierMixin, _BaseRegularizedMLP):
     best_loss_ : float or None
         Lowest training objective (None with early stopping).
     validation_scores_ : list of float or None
-        Validation accuracy per epoch with early stopping.
+        Validation accuracy per epoch of the last ``fit`` with early stopping.
     best_validation_score_ : float or None
-        Best validation accuracy with early stopping.
+        Best of ``validation_scores_``.
     n_iter_ : int
         Epochs run by the last call to ``fit`` or ``partial_fit``.
     t_ : int
@@ -812,13 +824,17 @@ class RegularizedMLPClassifier(ClassifierMixin, _BaseRegularizedMLP):
         if type_of_target(y) not in ("binary", "multiclass"):
             return None
         classes, counts = np.unique(y, return_counts=True)
-        if counts.min() < 2 or n_val < len(classes):
+        advice = "Increase validation_fraction, pass X_val and y_val, or turn early_stopping off."
+        if n_val < len(classes):
             raise ValueError(
                 f"early_stopping splits off a stratified validation set of {n_val} samples, "
-                f"which needs every one of the {len(classes)} classes in both parts; the "
-                f"smallest class ({classes[counts.argmin()]}) has {counts.min()} samples. "
-                "Increase validation_fraction, pass X_val and y_val, or turn early_stopping "
-                "off."
+                f"too few to hold each of the {len(classes)} classes. {advice}"
+            )
+        if counts.min() < 2:
+            raise ValueError(
+                f"early_stopping needs every class in both the training and the validation "
+                f"part, but class {classes[counts.argmin()]} has only {counts.min()} sample. "
+                "Pass X_val and y_val, or turn early_stopping off."
             )
         return y
 
@@ -981,10 +997,13 @@ beta_1, beta_2, epsilon, n_iter_no_change, max_fun
     Attributes
     ----------
     coefs_, intercepts_, batch_norm_gamma_, batch_norm_beta_, batch_norm_running_mean_, \
-batch_norm_running_var_, loss_, loss_curve_, history_, best_epoch_, best_loss_, \
-validation_scores_, best_validation_score_, n_iter_, t_, n_features_in_, feature_names_in_, \
-n_layers_, n_outputs_
+batch_norm_running_var_, loss_, loss_curve_, history_, best_epoch_, best_loss_, n_iter_, t_, \
+n_features_in_, feature_names_in_, n_layers_, n_outputs_
         As in :class:`RegularizedMLPClassifier`.
+    validation_scores_ : list of float or None
+        Validation R² per epoch of the last ``fit`` with early stopping.
+    best_validation_score_ : float or None
+        Best of ``validation_scores_``.
     target_mean_ : ndarray of shape (n_outputs,)
         Mean of each target, subtracted before training.
     target_scale_ : ndarray of shape (n_outputs,)

@@ -42,6 +42,19 @@ class KernelState:
         self.step = np.zeros(1, dtype=np.int64)
         self.rng = np.array([seed], dtype=np.uint64)
 
+    def snapshot(self):
+        """Copies of everything training changes: parameters, statistics, optimizer state."""
+        return tuple(
+            a.copy() for a in (self.theta, self.bn_state, self.state1, self.state2, self.step)
+        )
+
+    def restore(self, snapshot):
+        """Put back a :meth:`snapshot` in place."""
+        for target, saved in zip(
+            (self.theta, self.bn_state, self.state1, self.state2, self.step), snapshot, strict=True
+        ):
+            target[:] = saved
+
     def __getstate__(self):
         state = self.__dict__.copy()
         del state["grad"]  # scratch space, rebuilt on load
@@ -52,12 +65,12 @@ class KernelState:
         self.grad = np.zeros_like(self.theta)
 
 
-def _current_lr(est, epoch, n_samples):
+def _current_lr(est, epoch, samples_seen):
     lr = learning_rate_at(
         est.learning_rate,
         float(est.learning_rate_init),
         epoch,
-        samples_seen=epoch * n_samples,
+        samples_seen=samples_seen,
         max_epochs=est.max_iter,
         power_t=est.power_t,
         decay=est.lr_decay,
@@ -75,13 +88,63 @@ def _format_progress(row):
     return ", ".join(parts)
 
 
+def _warn_divergence(epoch, loss, lr):
+    warnings.warn(
+        f"Training diverged in epoch {epoch}: the loss became {loss}. The learning rate "
+        f"({lr:g}) is probably too high for this data; lower learning_rate_init, set "
+        "clip_norm, or standardize the features (StandardScaler). The weights (and optimizer "
+        "state) with the lowest training loss so far were kept.",
+        ConvergenceWarning,
+        stacklevel=5,
+    )
+
+
+def _warn_end_of_fit(est, lr, stopped):
+    """After a full fit: warn when the loss rose over the fit, or when max_iter cut it short."""
+    curve = est.loss_curve_[len(est.loss_curve_) - est.n_iter_ :]
+    if len(curve) >= 2 and curve[-1] > curve[0]:
+        warnings.warn(
+            f"Training loss rose from {curve[0]:.4g} after the first epoch to {curve[-1]:.4g} "
+            f"after epoch {est.n_iter_}: the learning rate ({lr:g}) is probably too high for "
+            "this data; lower learning_rate_init, set clip_norm, or standardize the features "
+            "(StandardScaler).",
+            ConvergenceWarning,
+            stacklevel=5,
+        )
+    elif not stopped:
+        warnings.warn(
+            f"Stochastic optimizer: maximum iterations ({est.max_iter}) reached and the "
+            "optimization hasn't converged yet.",
+            ConvergenceWarning,
+            stacklevel=5,
+        )
+
+
+def _record_epoch(est, loss, lr, validation, state, started):
+    """Append the epoch to the history attributes (and print it when verbose)."""
+    est.n_iter_ += 1
+    est.loss_curve_.append(loss)
+    row = {"epoch": len(est.loss_curve_), "loss": loss}
+    if validation is not None:
+        row["val_loss"], row["val_score"] = validation(state.theta, state.bn_state)
+        if est.validation_scores_ is not None:
+            est.validation_scores_.append(row["val_score"])
+            est.best_validation_score_ = max(est.validation_scores_)
+    row["learning_rate"] = lr
+    row["seconds"] = time.perf_counter() - started
+    est.history_.append(row)
+    if est.verbose:
+        print(_format_progress(row), flush=True, file=sys.stdout)
+    return row
+
+
 def run_training(est, state, X, Y, sw, settings, validation, incremental):
     """Train ``est`` for up to ``est.max_iter`` epochs (one epoch when ``incremental``).
 
     Parameters
     ----------
     est : _BaseRegularizedMLP
-        The estimator; its history attributes (``history_``, ``loss_curve_``,
+        The estimator; its history attributes (``history_``, ``loss_curve_``, ``loss_``,
         ``validation_scores_``, ``best_loss_``, ``best_validation_score_``, ``best_epoch_``,
         ``n_iter_``, ``t_``) are updated in place.
     state : KernelState
@@ -93,23 +156,25 @@ def run_training(est, state, X, Y, sw, settings, validation, incremental):
     validation : callable or None
         ``validation(theta, bn_state) -> (val_loss, val_score)`` on held-out data, or None.
     incremental : bool
-        ``partial_fit``: a single epoch, no stopping decisions.
+        ``partial_fit``: a single epoch; progress is tracked but nothing stops.
     """
     n_samples = X.shape[0]
     max_epochs = 1 if incremental else est.max_iter
-    # Schedules count the epochs of this fit; partial_fit continues the count of all its calls.
-    first_epoch = len(est.loss_curve_) if incremental else 0
+    # Schedules count the epochs (and samples) of this fit; partial_fit continues the count
+    # over all its calls.
+    first_epoch, first_sample = (len(est.loss_curve_), 0) if incremental else (0, est.t_)
     est.n_iter_ = 0
     patience = est.n_iter_no_change if est.patience is None else est.patience
     min_delta = est.tol if est.min_delta is None else est.min_delta
     on_validation = validation is not None and est.early_stopping
     best_weights = None
-    # Weights with the lowest finite training objective so far: what divergence falls back to.
-    fallback = (state.theta.copy(), state.bn_state.copy(), np.inf)
-    converged = False
+    # The state with the lowest finite training objective: what divergence falls back to.
+    fallback, fallback_loss = state.snapshot(), np.inf
+    stopped = diverged = False
+    lr = est.learning_rate_init
     for _ in range(max_epochs):
         started = time.perf_counter()
-        lr = _current_lr(est, first_epoch + est.n_iter_, n_samples)
+        lr = _current_lr(est, first_epoch + est.n_iter_, est.t_ - first_sample)
         loss = run_epoch(
             X,
             Y,
@@ -125,39 +190,15 @@ def run_training(est, state, X, Y, sw, settings, validation, incremental):
             **settings,
         )
         if not (np.isfinite(loss) and np.isfinite(state.theta).all()):
-            state.theta[:] = fallback[0]
-            state.bn_state[:] = fallback[1]
-            warnings.warn(
-                f"Training diverged in epoch {len(est.loss_curve_) + 1}: the loss became "
-                f"{loss}. The "
-                f"learning rate ({lr:g}) is probably too high for this data; lower "
-                "learning_rate_init, set clip_norm, or standardize the features "
-                "(StandardScaler). The weights with the lowest training loss so far were "
-                "kept.",
-                ConvergenceWarning,
-                stacklevel=4,
-            )
-            converged = True  # nothing more to warn about
+            state.restore(fallback)
+            _warn_divergence(len(est.loss_curve_) + 1, loss, lr)
+            diverged = True
             break
         loss = float(loss)
-        if loss < fallback[2]:
-            fallback = (state.theta.copy(), state.bn_state.copy(), loss)
-        est.n_iter_ += 1
+        if loss < fallback_loss:
+            fallback, fallback_loss = state.snapshot(), loss
         est.t_ += n_samples
-        est.loss_curve_.append(loss)
-        row = {"epoch": len(est.loss_curve_), "loss": loss}
-        if validation is not None:
-            row["val_loss"], row["val_score"] = validation(state.theta, state.bn_state)
-            if est.validation_scores_ is not None:
-                est.validation_scores_.append(row["val_score"])
-                est.best_validation_score_ = max(est.validation_scores_)
-        row["learning_rate"] = lr
-        row["seconds"] = time.perf_counter() - started
-        est.history_.append(row)
-        if est.verbose:
-            print(_format_progress(row), flush=True, file=sys.stdout)
-        if incremental:
-            break
+        row = _record_epoch(est, loss, lr, validation, state, started)
 
         # Larger is better for the monitored quantity.
         if on_validation:
@@ -175,40 +216,29 @@ def run_training(est, state, X, Y, sw, settings, validation, incremental):
             else:
                 est.best_loss_ = loss
         est._no_improvement_count = 0 if improved else est._no_improvement_count + 1
-        if est._no_improvement_count > patience:
-            if est.learning_rate == "adaptive" and lr > _MIN_ADAPTIVE_LR:
-                est._plateau_scale /= _PLATEAU_FACTOR
-                est._no_improvement_count = 0
-                if est.verbose:
-                    print(f"Dividing the learning rate by {_PLATEAU_FACTOR:g}", flush=True)
-                continue
+        if incremental or est._no_improvement_count <= patience:
+            continue
+        if est.learning_rate == "adaptive" and lr > _MIN_ADAPTIVE_LR:
+            est._plateau_scale /= _PLATEAU_FACTOR
+            est._no_improvement_count = 0
             if est.verbose:
-                what = f"Validation {est.monitor[4:]}" if on_validation else "Training loss"
-                print(
-                    f"{what} did not improve more than {min_delta:g} for {patience} "
-                    f"consecutive epochs. Stopping.",
-                    flush=True,
-                )
-            converged = True
-            break
-    curve = est.loss_curve_[len(est.loss_curve_) - est.n_iter_ :]
-    if not incremental and len(curve) >= 2 and curve[-1] > curve[0]:
-        warnings.warn(
-            f"Training loss rose from {curve[0]:.4g} after the first epoch to {curve[-1]:.4g} "
-            f"after epoch {est.n_iter_}: the learning rate ({lr:g}) is probably too high for this "
-            "data; lower learning_rate_init, set clip_norm, or standardize the features "
-            "(StandardScaler).",
-            ConvergenceWarning,
-            stacklevel=4,
-        )
-    elif not converged and not incremental:
-        warnings.warn(
-            f"Stochastic optimizer: maximum iterations ({est.max_iter}) reached and the "
-            "optimization hasn't converged yet.",
-            ConvergenceWarning,
-            stacklevel=4,
-        )
-    est.loss_ = est.loss_curve_[-1] if est.loss_curve_ else None
+                print(f"Dividing the learning rate by {_PLATEAU_FACTOR:g}", flush=True)
+            continue
+        if est.verbose:
+            what = f"Validation {est.monitor[4:]}" if on_validation else "Training loss"
+            print(
+                f"{what} did not improve more than {min_delta:g} for {patience} "
+                "consecutive epochs. Stopping.",
+                flush=True,
+            )
+        stopped = True
+        break
+    if not (incremental or diverged):
+        _warn_end_of_fit(est, lr, stopped)
+    if diverged and np.isfinite(fallback_loss):
+        est.loss_ = fallback_loss
+    else:
+        est.loss_ = est.loss_curve_[-1] if est.loss_curve_ else None
     if best_weights is not None:
         state.theta[:] = best_weights[0]
         state.bn_state[:] = best_weights[1]

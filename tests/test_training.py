@@ -86,10 +86,14 @@ def test_early_stopping_split_errors():
         RegularizedMLPClassifier(early_stopping=True, validation_fraction=0.005).fit(X, y)
     y_rare = y.copy()
     y_rare[0] = 5  # a class with a single sample cannot be in both parts
-    with pytest.raises(ValueError, match="every one of the 4 classes.*has 1 samples"):
+    with pytest.raises(ValueError, match="too few to hold each of the 3 classes"):
+        RegularizedMLPClassifier(early_stopping=True, validation_fraction=0.012).fit(X, y)
+    with pytest.raises(ValueError, match="class 5 has only 1 sample"):
         RegularizedMLPClassifier(early_stopping=True).fit(X, y_rare)
     with pytest.raises(ValueError, match="X_val was given without y_val"):
         RegularizedMLPClassifier().fit(X, y, X_val=X)
+    with pytest.raises(ValueError, match="y_val has classes that y does not have"):
+        RegularizedMLPClassifier().fit(X, y, X_val=X, y_val=y_rare)
 
 
 def test_validation_split_is_stratified():
@@ -304,3 +308,31 @@ def test_clip_norm_bounds_each_step():
     after = np.concatenate([c.ravel() for c in clf.coefs_ + clf.intercepts_])
     step = np.linalg.norm(after - before)
     assert step == pytest.approx(lr * clip, rel=1e-6)  # the raw gradient is far larger
+
+
+def test_divergence_rolls_back_optimizer_state_and_warns_once():
+    X, y = load_breast_cancer(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    reg = RegularizedMLPRegressor(solver="sgd", learning_rate_init=1e6, random_state=0)
+    for _ in range(5):  # the first epoch explodes but stays finite; a later one overflows
+        before = [c.copy() for c in reg.coefs_] if hasattr(reg, "coefs_") else None
+        velocity = reg._kernel_state.state1.copy() if before else None
+        n_epochs = len(getattr(reg, "loss_curve_", []))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            reg.partial_fit(X, y)
+        if caught:
+            break
+    assert [str(w.message)[:17] for w in caught] == ["Training diverged"]
+    assert all(np.array_equal(a, b) for a, b in zip(before, reg.coefs_, strict=True))
+    np.testing.assert_array_equal(reg._kernel_state.state1, velocity)
+    assert len(reg.loss_curve_) == n_epochs and np.isfinite(reg.loss_curve_).all()
+
+
+def test_partial_fit_tracks_best_loss():
+    X, y = load_iris(return_X_y=True)
+    clf = RegularizedMLPClassifier(random_state=0)
+    for _ in range(5):
+        clf.partial_fit(X, y, classes=[0, 1, 2])
+    assert clf.best_loss_ == min(clf.loss_curve_)
+    assert clf.best_epoch_ == int(np.argmin(clf.loss_curve_)) + 1
