@@ -1,5 +1,6 @@
 """The estimators: RegularizedMLPClassifier and RegularizedMLPRegressor."""
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -34,6 +35,7 @@ from ._kernels._epoch import (
     BETA_OFF,
     GAMMA_OFF,
     MEAN_OFF,
+    PREDICT_BLOCK,
     VAR_OFF,
     W_OFF,
     predict_raw,
@@ -256,8 +258,6 @@ class _BaseRegularizedMLP(BaseEstimator):
         if self.batch_size == "auto":
             return min(200, n_samples)
         if self.batch_size > n_samples:
-            import warnings
-
             warnings.warn(
                 f"Got batch_size={self.batch_size} larger than the number of samples "
                 f"({n_samples}); it is clipped to {n_samples}.",
@@ -299,7 +299,20 @@ class _BaseRegularizedMLP(BaseEstimator):
 
     def _raw_output(self, X):
         layout, theta, bn_state = self._pack()
-        raw = predict_raw(X, theta, bn_state, layout, ACTIVATION_CODES[self.activation])
+        activation = ACTIVATION_CODES[self.activation]
+        if X.flags.writeable:
+            raw = predict_raw(X, theta, bn_state, layout, activation)
+        else:
+            # Read-only input (e.g. a memory map from joblib) would need its own compiled
+            # specialization; writable copies of one block at a time keep memory bounded.
+            raw = np.vstack(
+                [
+                    predict_raw(
+                        np.array(X[i : i + PREDICT_BLOCK]), theta, bn_state, layout, activation
+                    )
+                    for i in range(0, X.shape[0], PREDICT_BLOCK)
+                ]
+            )
         if not np.isfinite(raw).all():
             raise ValueError(
                 "The network's outputs overflowed for this input (largest |X| value: "

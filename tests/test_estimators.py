@@ -338,3 +338,18 @@ def test_overfitting_on_300_digits_and_regularization_shrinks_gap(digits):
     assert gaps["none"] > 0.06
     assert gaps["weight_decay"] < gaps["none"] - 0.02
     assert gaps["dropout"] < gaps["none"] - 0.01
+
+
+def test_read_only_input_needs_no_extra_compiled_specialization(iris):
+    from skdeep._kernels._epoch import predict_raw, run_epoch
+
+    X, y = iris
+    X_ro = np.repeat(X, 30, axis=0)  # more rows than one prediction block
+    y_ro = np.repeat(y, 30)
+    clf = RegularizedMLPClassifier(max_iter=3, random_state=0).fit(X_ro, y_ro)
+    expected = clf.predict_proba(X_ro)
+    X_ro.setflags(write=False)
+    refit = RegularizedMLPClassifier(max_iter=3, random_state=0).fit(X_ro, y_ro)
+    np.testing.assert_array_equal(refit.predict_proba(X_ro), expected)
+    for kernel in (predict_raw, run_epoch):
+        assert not any(arg.mutable is False for sig in kernel.signatures for arg in sig[:1])
