@@ -1,7 +1,6 @@
 """Behaviour of the public estimators: targets, dtypes, determinism, persistence, techniques."""
 
 import pickle
-import warnings
 
 import joblib
 import numpy as np
@@ -28,13 +27,6 @@ ALL_FEATURES = dict(
     max_iter=20,
     random_state=0,
 )
-
-
-@pytest.fixture(autouse=True)
-def _quiet_convergence():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        yield
 
 
 @pytest.fixture(scope="module")

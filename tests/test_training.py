@@ -18,13 +18,6 @@ from skdeep import RegularizedMLPClassifier, RegularizedMLPRegressor
 from skdeep._schedules import learning_rate_at
 
 
-@pytest.fixture(autouse=True)
-def _quiet_convergence():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        yield
-
-
 @pytest.fixture(scope="module")
 def digits_split():
     X, y = load_digits(return_X_y=True)
