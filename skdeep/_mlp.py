@@ -64,6 +64,14 @@ _THETA_SEGMENTS = {
 _BN_SEGMENTS = {"batch_norm_running_mean_": MEAN_OFF, "batch_norm_running_var_": VAR_OFF}
 
 
+def _native_byte_order(X):
+    """``X`` with float data in native byte order, so big-endian float32 stays float32."""
+    dtype = getattr(X, "dtype", None)
+    if isinstance(dtype, np.dtype) and dtype.kind == "f" and not dtype.isnative:
+        return X.astype(dtype.newbyteorder("="))
+    return X
+
+
 class _BaseRegularizedMLP(BaseEstimator):
     """Shared parameters, validation and training of the regularized MLP estimators."""
 
@@ -268,7 +276,7 @@ class _BaseRegularizedMLP(BaseEstimator):
 
     def _validate_X_predict(self, X):
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=(np.float64, np.float32), reset=False)
+        X = validate_data(self, _native_byte_order(X), dtype=(np.float64, np.float32), reset=False)
         return np.require(X, dtype=self.coefs_[0].dtype, requirements=["C"])
 
     # -------------------------------------------------------------------- fitted state
@@ -316,8 +324,10 @@ class _BaseRegularizedMLP(BaseEstimator):
         if not np.isfinite(raw).all():
             raise ValueError(
                 "The network's outputs overflowed for this input (largest |X| value: "
-                f"{np.abs(X).max():.3g}). The features are far outside the range seen in "
-                "training; scale them (e.g. StandardScaler) the same way as the training data."
+                f"{np.abs(X).max():.3g}, largest |weight|: {np.abs(theta).max():.3g}). Either "
+                "the features are far outside the range seen in training (scale them the same "
+                "way as the training data, e.g. StandardScaler) or the weights are huge (a "
+                "diverged fit: lower learning_rate_init and refit)."
             )
         return raw
 
@@ -359,7 +369,7 @@ class _BaseRegularizedMLP(BaseEstimator):
         first_call = not hasattr(self, "coefs_") or (not self.warm_start and not incremental)
         X, y = validate_data(
             self,
-            X,
+            _native_byte_order(X),
             y,
             multi_output=True,
             dtype=(np.float64, np.float32),
@@ -435,12 +445,19 @@ class _BaseRegularizedMLP(BaseEstimator):
     def _kernel_settings(self, layout, X, n_params):
         """Keyword arguments of the epoch kernel that stay fixed during one fit."""
         l2, l1 = self._penalty_strengths()
+        batch_size = self._batch_size(X.shape[0])
+        if self.batch_normalization and batch_size < 2 and len(layout) > 1:
+            raise ValueError(
+                "batch_normalization needs at least 2 samples per mini-batch to compute batch "
+                f"statistics, but batches here have {batch_size}. Use a larger batch_size (and "
+                "at least 2 training samples) or batch_normalization=False."
+            )
         return dict(
             layout=layout,
             weight_mask=_network.weight_mask(layout, n_params),
             activation=ACTIVATION_CODES[self.activation],
             loss_kind=self._loss_kind,
-            batch_size=self._batch_size(X.shape[0]),
+            batch_size=batch_size,
             shuffle=bool(self.shuffle),
             dropout_rates=self._dropout_rates(len(layout) - 1),
             bn_momentum=float(self.batch_norm_momentum),
@@ -1020,7 +1037,8 @@ n_features_in_, feature_names_in_, n_layers_, n_outputs_
     target_mean_ : ndarray of shape (n_outputs,)
         Mean of each target, subtracted before training.
     target_scale_ : ndarray of shape (n_outputs,)
-        Standard deviation of each target (1 where it is 0), divided out before training.
+        Standard deviation of each target, divided out before training. It is 0 for a
+        constant target, which is then predicted exactly.
     out_activation_ : str
         ``"identity"``.
 
@@ -1138,19 +1156,31 @@ n_features_in_, feature_names_in_, n_layers_, n_outputs_
             )
 
     def _encode_targets(self, y, incremental, first_call, sample_weight):
-        Y = y.reshape(-1, 1) if y.ndim == 1 else y
+        if y.dtype.kind not in "biuf":
+            try:
+                y = y.astype(np.float64)
+            except (TypeError, ValueError) as exc:
+                raise ValueError(
+                    f"{type(self).__name__} needs numeric targets, but y has values such as "
+                    f"{y.ravel()[0]!r} ({exc}). For class labels use RegularizedMLPClassifier."
+                ) from None
+        Y = (y.reshape(-1, 1) if y.ndim == 1 else y).astype(np.float64)
         if first_call:
-            mean = np.average(Y, axis=0, weights=sample_weight)
-            scale = np.sqrt(np.average((Y - mean) ** 2, axis=0, weights=sample_weight))
-            scale[scale == 0] = 1.0
-            self.target_mean_ = mean.astype(np.float64)
-            self.target_scale_ = scale.astype(np.float64)
+            # Divide by the largest magnitude first so squares cannot overflow (|y| ~ 1e300).
+            big = np.abs(Y).max(axis=0)
+            big[big == 0] = 1.0
+            mean = np.average(Y / big, axis=0, weights=sample_weight)
+            var = np.average((Y / big - mean) ** 2, axis=0, weights=sample_weight)
+            self.target_mean_ = mean * big
+            # A constant target keeps scale 0: predictions are then exactly that constant.
+            self.target_scale_ = np.sqrt(var) * big
             self.out_activation_ = "identity"
         elif Y.shape[1] != self.n_outputs_:
             raise ValueError(
                 f"y has {Y.shape[1]} outputs but the model was fitted with {self.n_outputs_}."
             )
-        return np.ascontiguousarray((Y - self.target_mean_) / self.target_scale_)
+        divisor = np.where(self.target_scale_ > 0, self.target_scale_, 1.0)
+        return np.ascontiguousarray((Y - self.target_mean_) / divisor)
 
     def _validation_score(self, raw, Y_val, sw_val):
         return r2_score(Y_val, raw, sample_weight=sw_val)
@@ -1191,7 +1221,13 @@ n_features_in_, feature_names_in_, n_layers_, n_outputs_
             Predicted values, in the dtype of the fitted weights.
         """
         raw = self._raw_output(self._validate_X_predict(X))
-        y = raw * self.target_scale_.astype(raw.dtype) + self.target_mean_.astype(raw.dtype)
+        y = raw * self.target_scale_ + self.target_mean_  # in float64, then back
+        if np.abs(y).max() > np.finfo(raw.dtype).max:
+            raise ValueError(
+                f"Predictions exceed the range of {raw.dtype} (largest {np.abs(y).max():.3g}). "
+                "Fit on float64 data, or rescale the targets."
+            )
+        y = y.astype(raw.dtype, copy=False)
         return y.ravel() if y.shape[1] == 1 else y
 
     def __sklearn_tags__(self):

@@ -168,13 +168,15 @@ def run_training(est, state, X, Y, sw, settings, validation, incremental):
     min_delta = est.tol if est.min_delta is None else est.min_delta
     on_validation = validation is not None and est.early_stopping
     best_weights = None
-    # The state with the lowest finite training objective: what divergence falls back to.
+    # What divergence falls back to: the state at the start of the epoch with the lowest
+    # training objective (the state at its end may already be on its way to overflow).
     fallback, fallback_loss = state.snapshot(), np.inf
     stopped = diverged = False
     lr = est.learning_rate_init
     for _ in range(max_epochs):
         started = time.perf_counter()
         lr = _current_lr(est, first_epoch + est.n_iter_, est.t_ - first_sample)
+        epoch_start = state.snapshot()
         loss = run_epoch(
             X,
             Y,
@@ -189,14 +191,18 @@ def run_training(est, state, X, Y, sw, settings, validation, incremental):
             lr=lr,
             **settings,
         )
-        if not (np.isfinite(loss) and np.isfinite(state.theta).all()):
+        if not (
+            np.isfinite(loss)
+            and np.isfinite(state.theta).all()
+            and np.isfinite(state.bn_state).all()
+        ):
             state.restore(fallback)
             _warn_divergence(len(est.loss_curve_) + 1, loss, lr)
             diverged = True
             break
         loss = float(loss)
         if loss < fallback_loss:
-            fallback, fallback_loss = state.snapshot(), loss
+            fallback, fallback_loss = epoch_start, loss
         est.t_ += n_samples
         row = _record_epoch(est, loss, lr, validation, state, started)
 

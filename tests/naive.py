@@ -742,11 +742,13 @@ def run_epoch(
 
     The rows are permuted by :func:`shuffle` (when ``shuffle_rows``) with the same stream that
     then supplies the dropout masks; batches of ``batch_size`` consecutive permuted rows (the
-    last one possibly smaller) each get a :func:`forward_backward` pass updating the running
-    statistics, its loss gradient clipped to global norm ``clip_norm`` (when positive), and an
-    :func:`optimizer_update` with ``l2`` and ``l1`` divided by the batch's summed sample weight.
+    last one possibly smaller) each get a :func:`forward_backward` pass, their loss gradient
+    clipped to global norm ``clip_norm`` (when positive), and an :func:`optimizer_update` with
+    ``l2`` and ``l1`` divided by the batch's summed sample weight.
     A batch whose sample weights sum to zero is skipped entirely (no dropout draws, no update,
-    no share of the epoch loss).
+    no share of the epoch loss). A batch of ``rows`` samples updates the running statistics
+    with momentum ``bn_momentum ** (rows / batch_size)``, so a short last batch counts for
+    its share of a full one; a single-sample batch leaves them alone (its variance is 0).
 
     Parameters
     ----------
@@ -802,8 +804,8 @@ def run_epoch(
             activation_name,
             loss_kind,
             dropout_rates,
-            bn_momentum,
-            True,
+            bn_momentum ** (len(rows) / batch_size),
+            len(rows) > 1,
             rng,
         )
         if clip_norm > 0:

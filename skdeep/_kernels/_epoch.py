@@ -269,6 +269,8 @@ def run_epoch(
     shuffle : bool
     dropout_rates : ndarray of shape (n_layers,), float64
     bn_momentum : float
+        Momentum of the running statistics for a full batch; a batch of ``nb`` rows uses
+        ``bn_momentum ** (nb / batch_size)`` and a single-row batch does not update them.
     solver : int
     lr, momentum : float
     nesterov : bool
@@ -308,6 +310,8 @@ def run_epoch(
         sw_sum = swb.sum()
         if not sw_sum > 0.0:
             continue
+        # A short last batch moves the running statistics by its share of a full batch, and a
+        # single sample (variance 0) not at all.
         loss = forward_backward(
             Xb,
             Yb,
@@ -319,8 +323,8 @@ def run_epoch(
             activation,
             loss_kind,
             dropout_rates,
-            bn_momentum,
-            True,
+            bn_momentum ** (nb / batch_size),
+            nb > 1,
             rng,
         )
         if clip_norm > 0.0:

@@ -1,0 +1,195 @@
+"""Property-based fuzzing of both estimators with hypothesis.
+
+Random shapes, dtypes, magnitudes, NaN / inf, label types and hyperparameters. Every example
+must either fit and predict finite values, or raise a clean ``ValueError`` / ``TypeError``
+(raised by the validation code with a message, not from deep inside numpy or numba) -- never
+another exception, never a RuntimeWarning (overflow ...) in skdeep's code, never NaN output.
+"""
+
+import os
+import tempfile
+import traceback
+import warnings
+from pathlib import Path
+
+import hypothesis.extra.numpy as hnp
+import numba
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.configuration import set_hypothesis_home_dir
+from sklearn.exceptions import ConvergenceWarning
+
+from skdeep import RegularizedMLPClassifier, RegularizedMLPRegressor
+
+# Hypothesis keeps caches in ./.hypothesis: keep them out of the work tree.
+if not os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY"):
+    set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "skdeep-hypothesis")
+# No example database (it would live there too). In CI, derandomize so that a run is
+# reproducible; locally each run explores new examples.
+settings.register_profile(
+    "skdeep",
+    max_examples=500,
+    deadline=None,
+    database=None,
+    derandomize=bool(os.environ.get("CI")),
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    print_blob=True,
+)
+FUZZ = settings.get_profile("skdeep")
+
+_LIBRARY_DIRS = tuple(os.path.dirname(m.__file__) + os.sep for m in (np, numba))
+EXTREMES = [1e30, -1e30, 1e-30, -1e-30, 0.0]
+
+
+@st.composite
+def feature_matrices(draw):
+    n = draw(st.integers(1, 40))
+    p = draw(st.integers(1, 6))
+    kind = draw(st.sampled_from(["float32", "float64", "int", "bool"]))
+    if kind == "bool":
+        X = draw(hnp.arrays(np.bool_, (n, p)))
+    elif kind == "int":
+        X = draw(
+            hnp.arrays(
+                np.int64,
+                (n, p),
+                elements=st.one_of(st.integers(-5, 5), st.sampled_from([-(2**62), 2**62])),
+            )
+        )
+    else:
+        dtype = np.dtype(kind)
+        scale = draw(st.sampled_from([1.0, 1e30, 1e-30]))
+        X = draw(hnp.arrays(dtype, (n, p), elements=st.floats(-10, 10, width=dtype.itemsize * 8)))
+        X = (X * scale).astype(dtype)
+        # Extreme magnitudes, NaN and inf at random positions.
+        specials = EXTREMES + ([np.nan, np.inf, -np.inf] if draw(st.integers(0, 3)) == 0 else [])
+        for _ in range(draw(st.integers(0, 3))):
+            X[draw(st.integers(0, n - 1)), draw(st.integers(0, p - 1))] = draw(
+                st.sampled_from(specials)
+            )
+    return X
+
+
+@st.composite
+def classification_targets(draw, n):
+    kind = draw(st.sampled_from(["int", "str", "bool", "float"]))
+    if kind == "int":
+        return np.array(draw(st.lists(st.integers(-2, 3), min_size=n, max_size=n)))
+    if kind == "str":
+        return np.array(draw(st.lists(st.sampled_from(["a", "b", "c"]), min_size=n, max_size=n)))
+    if kind == "bool":
+        return np.array(draw(st.lists(st.booleans(), min_size=n, max_size=n)))
+    y = draw(hnp.arrays(np.float64, n, elements=st.floats(-3, 3)))  # continuous
+    if draw(st.integers(0, 4)) == 0:
+        y[draw(st.integers(0, n - 1))] = draw(st.sampled_from([np.nan, np.inf]))
+    return y
+
+
+@st.composite
+def regression_targets(draw, n):
+    kind = draw(st.sampled_from(["float", "int", "bool", "2d"]))
+    if kind == "int":
+        return np.array(draw(st.lists(st.integers(-100, 100), min_size=n, max_size=n)))
+    if kind == "bool":
+        return np.array(draw(st.lists(st.booleans(), min_size=n, max_size=n)))
+    shape = (n, 2) if kind == "2d" else n
+    y = draw(hnp.arrays(np.float64, shape, elements=st.floats(-10, 10)))
+    y = y * draw(st.sampled_from([1.0, 1e30, 1e-30]))
+    specials = EXTREMES + ([np.nan, np.inf] if draw(st.integers(0, 3)) == 0 else [])
+    for _ in range(draw(st.integers(0, 2))):
+        y.flat[draw(st.integers(0, y.size - 1))] = draw(st.sampled_from(specials))
+    return y
+
+
+hyperparameters = st.fixed_dictionaries(
+    {
+        "hidden_layer_sizes": st.sampled_from([(), (3,), (4, 2)]),
+        "solver": st.sampled_from(["adam", "adamw", "sgd", "rmsprop", "adagrad"]),
+        "activation": st.sampled_from(["relu", "tanh", "logistic", "elu", "identity"]),
+        "batch_normalization": st.booleans(),
+        "dropout": st.sampled_from([0.0, 0.5]),
+        "input_dropout": st.sampled_from([0.0, 0.2]),
+        "batch_size": st.sampled_from(["auto", 1, 7, 64]),
+        "learning_rate_init": st.sampled_from([1e-3, 0.1, 10.0]),
+        "early_stopping": st.booleans(),
+        "clip_norm": st.sampled_from([None, 1.0]),
+    }
+)
+
+
+def _assert_clean_error(exc):
+    """A ValueError / TypeError with a message, raised by validation code."""
+    assert isinstance(exc, (ValueError, TypeError)), "".join(traceback.format_exception(exc))
+    frames = traceback.extract_tb(exc.__traceback__)
+    origin = frames[-1].filename if frames else ""
+    assert not origin.startswith(_LIBRARY_DIRS), (
+        f"{type(exc).__name__} escaped from inside {origin}:\n"
+        + "".join(traceback.format_exception(exc))
+    )
+    assert len(str(exc)) > 10, repr(exc)
+
+
+def _assert_finite_model(est):
+    for name in ("coefs_", "intercepts_", "batch_norm_running_mean_", "batch_norm_running_var_"):
+        for array in getattr(est, name):
+            assert np.isfinite(array).all(), f"{name} is not finite"
+
+
+def _check(est, X, y):
+    """Fit, continue one epoch, predict: finite output or a clean error, nothing else."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.simplefilter("ignore", UserWarning)  # batch_size clipped
+        # As in the project's pytest configuration: a RuntimeWarning (overflow, invalid value)
+        # in skdeep's own code is an error. scikit-learn's validation may warn on its own
+        # (e.g. summing inf and -inf while checking X for infinity) before its clean error.
+        warnings.simplefilter("ignore", RuntimeWarning)
+        warnings.filterwarnings("error", category=RuntimeWarning, module="skdeep")
+        try:
+            est.fit(X, y)
+            if not est.early_stopping:
+                est.partial_fit(X, y)
+        except Exception as exc:  # the check is which exception it is
+            _assert_clean_error(exc)
+            return None
+        _assert_finite_model(est)
+        try:
+            out = [est.predict(X)]
+            if hasattr(est, "predict_proba"):
+                out.append(est.predict_proba(X))
+        except Exception as exc:
+            _assert_clean_error(exc)
+            return None
+    return out
+
+
+@FUZZ
+@given(data=st.data(), params=hyperparameters)
+def test_fuzz_classifier(data, params):
+    X = data.draw(feature_matrices(), label="X")
+    y = data.draw(classification_targets(len(X)), label="y")
+    clf = RegularizedMLPClassifier(max_iter=3, random_state=0, **params)
+    out = _check(clf, X, y)
+    if out is None:
+        return
+    labels, proba = out
+    assert labels.shape == (len(X),)
+    assert set(labels) <= set(clf.classes_)
+    assert proba.shape == (len(X), len(clf.classes_))
+    assert np.isfinite(proba).all() and (proba >= 0).all() and (proba <= 1).all()
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-4)
+
+
+@FUZZ
+@given(data=st.data(), params=hyperparameters)
+def test_fuzz_regressor(data, params):
+    X = data.draw(feature_matrices(), label="X")
+    y = data.draw(regression_targets(len(X)), label="y")
+    reg = RegularizedMLPRegressor(max_iter=3, random_state=0, **params)
+    out = _check(reg, X, y)
+    if out is None:
+        return
+    (pred,) = out
+    assert pred.shape == y.shape
+    assert np.isfinite(pred).all(), pred

@@ -1,0 +1,1047 @@
+"""Reliability: bad input, numerical faults, persistence, odd memory layouts, concurrency.
+
+Every check runs on both estimators. Bad input must give a ``ValueError`` / ``TypeError`` that
+says what is wrong; numerical faults must end in finite weights and finite predictions (or a
+clear error); a model must survive pickle / joblib into a fresh process without recompiling;
+any array layout must train exactly like its C-contiguous float copy; and fits must be
+independent of threads, worker processes and a read-only installation.
+"""
+
+import json
+import os
+import pickle
+import shutil
+import stat
+import subprocess
+import sys
+import threading
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+from sklearn.base import clone, is_classifier
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.utils._param_validation import InvalidParameterError
+
+import skdeep
+from skdeep import RegularizedMLPClassifier, RegularizedMLPRegressor
+
+CLF, REG = RegularizedMLPClassifier, RegularizedMLPRegressor
+ESTIMATORS = [CLF, REG]
+FAST = dict(hidden_layer_sizes=(8,), max_iter=3, random_state=0)
+FITTED_ARRAYS = (
+    "coefs_",
+    "intercepts_",
+    "batch_norm_gamma_",
+    "batch_norm_beta_",
+    "batch_norm_running_mean_",
+    "batch_norm_running_var_",
+)
+# The last call of a fresh process writes one JSON line with what it found.
+_RESULT_MARK = "RESULT:"
+
+
+def _name(Est):
+    return Est.__name__.replace("RegularizedMLP", "")
+
+
+def _ids(value):
+    return _name(value) if isinstance(value, type) else None
+
+
+@pytest.fixture(autouse=True)
+def _quiet_convergence():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        yield
+
+
+def _xy(Est, n=40, p=4, seed=0):
+    """A small learnable data set: two balanced classes, or a linear target plus noise."""
+    rng = np.random.RandomState(seed)
+    X = rng.randn(n, p)
+    if Est is CLF:
+        y = np.arange(n) % 2
+        X[:, 0] += 2.0 * y
+    else:
+        y = X @ np.linspace(1.0, -1.0, p) + 0.1 * rng.randn(n)
+    return X, y
+
+
+def _fitted(Est, X=None, y=None, **params):
+    X0, y0 = _xy(Est)
+    X = X0 if X is None else X
+    y = y0 if y is None else y
+    return Est(**{**FAST, **params}).fit(X, y)
+
+
+def _call(Est, method, X=None, y=None, **kwargs):
+    """Call ``method`` with the given (maybe bad) X, y or keyword; the rest is valid data.
+
+    ``"partial_fit"`` starts a new model; ``"partial_fit_fitted"`` continues a fitted one.
+    """
+    X0, y0 = _xy(Est)
+    X = X0 if X is None else X
+    y = y0 if y is None else y
+    if method == "fit":
+        return Est(**FAST).fit(X, y, **kwargs)
+    if method == "partial_fit":
+        if Est is CLF:
+            kwargs.setdefault("classes", np.unique(y0))
+        return Est(**FAST).partial_fit(X, y, **kwargs)
+    est = _fitted(Est)
+    if method == "partial_fit_fitted":
+        return est.partial_fit(X, y, **kwargs)
+    if method == "score":
+        return est.score(X, y, **kwargs)
+    assert not kwargs
+    return getattr(est, method)(X)
+
+
+def _x_methods(Est):
+    methods = ["fit", "partial_fit", "partial_fit_fitted", "predict", "score"]
+    return methods + (["predict_proba"] if Est is CLF else [])
+
+
+def _assert_finite_state(est):
+    for name in FITTED_ARRAYS:
+        for i, array in enumerate(getattr(est, name)):
+            assert np.isfinite(array).all(), (
+                f"{name}[{i}] has non-finite values after fit: {array[~np.isfinite(array)][:5]}"
+            )
+    assert np.isfinite(est.loss_curve_).all(), est.loss_curve_
+
+
+def _predict_finite_or_clear_error(est, X):
+    """Predictions (probabilities for the classifier) are finite, or a clear ValueError."""
+    try:
+        out = est.predict_proba(X) if is_classifier(est) else est.predict(X)
+    except ValueError as exc:
+        assert len(str(exc)) > 30, f"unhelpful error message: {exc!r}"
+        return None
+    assert np.isfinite(out).all(), f"non-finite predictions: {out[~np.isfinite(out)][:5]}"
+    if is_classifier(est):
+        np.testing.assert_allclose(out.sum(axis=1), 1.0, rtol=1e-4)
+        assert set(est.predict(X)) <= set(est.classes_)
+    return out
+
+
+def _fit_recording(est, X, y, **kwargs):
+    """Fit, returning every warning; a RuntimeWarning (overflow ...) in skdeep is an error."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        warnings.filterwarnings("error", category=RuntimeWarning, module="skdeep")
+        est.fit(X, y, **kwargs)
+    return caught
+
+
+# ============================================================================== 1. bad input
+
+
+def _with(X, value, where=(3, 1)):
+    X = X.astype(object if X.dtype == object else float)
+    X[where] = value
+    return X
+
+
+def _frame(X, columns="abcd"):
+    return pd.DataFrame(X, columns=list(columns))
+
+
+BAD_X = {
+    # name: (make bad X from good X and y, expected error, pattern of its message)
+    "nan": (lambda X, y: (_with(X, np.nan), y), ValueError, r"(?s)contains NaN.*imputer"),
+    "inf": (lambda X, y: (_with(X, np.inf), y), ValueError, "contains infinity"),
+    "minus_inf": (lambda X, y: (_with(X, -np.inf), y), ValueError, "contains infinity"),
+    "pandas_NA": (
+        lambda X, y: (_frame(X).assign(a=pd.array([1, None] * (len(X) // 2), dtype="Int64")), y),
+        ValueError,
+        r"(?s)contains NaN.*imputer",
+    ),
+    "object_with_None": (lambda X, y: (_with(X.astype(object), None), y), ValueError, "NaN"),
+    "complex": (lambda X, y: (X + 1j, y), ValueError, "Complex data not supported"),
+    "strings": (
+        lambda X, y: (np.where(X > 0, "high", "low"), y),
+        ValueError,
+        "could not convert string to float",
+    ),
+    "object_strings": (
+        lambda X, y: (np.where(X > 0, "high", "low").astype(object), y),
+        ValueError,
+        "could not convert string to float",
+    ),
+    "pandas_categories": (
+        lambda X, y: (_frame(X).assign(a=pd.Categorical(np.where(X[:, 0] > 0, "u", "v"))), y),
+        ValueError,
+        "could not convert string to float",
+    ),
+    "1d": (lambda X, y: (X[:, 0], y), ValueError, "Expected 2D array, got 1D array"),
+    "3d": (lambda X, y: (X.reshape(len(X), 2, -1), y), ValueError, "dim 3"),
+    "zero_rows": (lambda X, y: (X[:0], y[:0]), ValueError, "0 sample"),
+    "zero_columns": (lambda X, y: (X[:, :0], y), ValueError, "0 feature"),
+    "sparse_csr_matrix": (
+        lambda X, y: (sp.csr_matrix(X), y),
+        TypeError,
+        "dense data is required",
+    ),
+    "sparse_csc_array": (lambda X, y: (sp.csc_array(X), y), TypeError, "dense data is required"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_X))
+@pytest.mark.parametrize(
+    "Est, method", [(E, m) for E in ESTIMATORS for m in _x_methods(E)], ids=_ids
+)
+def test_bad_X_gives_a_clear_error(Est, method, case):
+    make, error, message = BAD_X[case]
+    with pytest.raises(error, match=message):
+        _call(Est, method, *make(*_xy(Est)))
+
+
+BAD_Y = {
+    # name: (estimators, make bad y from good y, methods, message)
+    "nan": (ESTIMATORS, lambda y: _with(y, np.nan, 2), "*", "contains NaN"),
+    "inf": (ESTIMATORS, lambda y: _with(y, np.inf, 2), "*", "contains infinity"),
+    "too_short": (ESTIMATORS, lambda y: y[:-1], "*", "inconsistent numbers of samples"),
+    "too_long": (ESTIMATORS, lambda y: np.r_[y, y[:1]], "*", "inconsistent numbers of samples"),
+    "continuous_for_classifier": (
+        [CLF],
+        lambda y: y + np.linspace(0.01, 0.5, len(y)),
+        ("fit", "partial_fit", "partial_fit_fitted"),
+        "Unknown label type: continuous",
+    ),
+    "one_class": ([CLF], lambda y: np.zeros_like(y), ("fit",), "one class"),
+    "unseen_class_in_partial_fit": (
+        [CLF],
+        lambda y: y + 5,
+        ("partial_fit", "partial_fit_fitted"),
+        "classes",
+    ),
+    "strings_for_regressor": (
+        [REG],
+        lambda y: np.where(y > 0, "high", "low"),
+        ("fit", "partial_fit"),
+        "could not convert string to float|numeric",
+    ),
+    "new_output_count_in_partial_fit": (
+        [REG],
+        lambda y: np.column_stack([y, y]),
+        ("partial_fit_fitted",),
+        "outputs",
+    ),
+}
+_Y_METHODS = ("fit", "partial_fit", "partial_fit_fitted", "score")
+
+
+@pytest.mark.parametrize(
+    "Est, method, case",
+    [
+        (E, m, case)
+        for case, (ests, _, methods, _) in BAD_Y.items()
+        for E in ests
+        for m in (_Y_METHODS if methods == "*" else methods)
+    ],
+    ids=_ids,
+)
+def test_bad_y_gives_a_clear_error(Est, method, case):
+    _, make, _, message = BAD_Y[case]
+    with pytest.raises(ValueError, match=message):
+        _call(Est, method, y=make(_xy(Est)[1]))
+
+
+def test_classifier_with_a_single_sample_or_class_says_so():
+    X, y = _xy(CLF)
+    with pytest.raises(ValueError, match="one class"):
+        CLF(**FAST).fit(X[:1], y[:1])
+    with pytest.raises(ValueError, match="one class"):
+        CLF(**FAST).partial_fit(X, np.full(len(y), "a"), classes=["a"])
+    # A batch holding one of the declared classes is fine in partial_fit.
+    clf = CLF(**FAST).partial_fit(X[:1], y[:1], classes=[0, 1])
+    np.testing.assert_array_equal(clf.classes_, [0, 1])
+    assert clf.predict_proba(X).shape == (len(X), 2)
+
+
+def test_regressor_fits_a_single_sample():
+    X, y = _xy(REG)
+    reg = REG(**FAST).fit(X[:1], y[:1])
+    assert np.isfinite(reg.predict(X)).all()
+    # One target value: its mean is that value, and with zero spread it is predicted exactly.
+    np.testing.assert_allclose(reg.target_mean_, y[:1])
+    np.testing.assert_array_equal(reg.target_scale_, 0.0)
+    np.testing.assert_allclose(reg.predict(X), y[0])
+
+
+BAD_WEIGHTS = {
+    "too_short": (lambda n: np.ones(n - 1), r"sample_weight\.shape|inconsistent numbers"),
+    "too_long": (lambda n: np.ones(n + 1), r"sample_weight\.shape|inconsistent numbers"),
+    "negative": (lambda n: np.r_[-1.0, np.ones(n - 1)], "Negative values"),
+    "all_zero": (lambda n: np.zeros(n), "non-zero|sums to zero"),
+    "nan": (lambda n: np.r_[np.nan, np.ones(n - 1)], "contains NaN"),
+    "inf": (lambda n: np.r_[np.inf, np.ones(n - 1)], "contains infinity"),
+    "2d": (lambda n: np.ones((n, 2)), "1D|1 or 2 dim|shape"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_WEIGHTS))
+@pytest.mark.parametrize(
+    "Est, method",
+    [(E, m) for E in ESTIMATORS for m in ("fit", "partial_fit", "partial_fit_fitted")],
+    ids=_ids,
+)
+def test_bad_sample_weight_gives_a_clear_error(Est, method, case):
+    make, message = BAD_WEIGHTS[case]
+    with pytest.raises(ValueError, match=message):
+        _call(Est, method, sample_weight=make(len(_xy(Est)[0])))
+
+
+@pytest.mark.parametrize("Est", ESTIMATORS, ids=_ids)
+def test_score_rejects_sample_weight_of_wrong_length(Est):
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        _call(Est, "score", sample_weight=np.ones(len(_xy(Est)[0]) - 1))
+
+
+@pytest.mark.parametrize("n_features", [3, 5])
+@pytest.mark.parametrize(
+    "Est, method",
+    [(E, m) for E in ESTIMATORS for m in _x_methods(E) if m not in ("fit", "partial_fit")],
+    ids=_ids,
+)
+def test_changed_feature_count_gives_a_clear_error(Est, method, n_features):
+    X, _ = _xy(Est, p=5)
+    with pytest.raises(ValueError, match=f"X has {n_features} features, but .* expecting 4"):
+        _call(Est, method, X[:, :n_features])
+
+
+@pytest.mark.parametrize("columns", ["zbcd", "bacd"], ids=["renamed", "reordered"])
+@pytest.mark.parametrize(
+    "Est, method",
+    [(E, m) for E in ESTIMATORS for m in _x_methods(E) if m not in ("fit", "partial_fit")],
+    ids=_ids,
+)
+def test_changed_feature_names_give_a_clear_error(Est, method, columns):
+    X, y = _xy(Est)
+    est = _fitted(Est, _frame(X), y)
+    np.testing.assert_array_equal(est.feature_names_in_, list("abcd"))
+    Z = _frame(X, columns)
+    with pytest.raises(ValueError, match="feature names should match"):
+        if method == "partial_fit_fitted":
+            est.partial_fit(Z, y)
+        elif method == "score":
+            est.score(Z, y)
+        else:
+            getattr(est, method)(Z)
+
+
+@pytest.mark.parametrize("Est", ESTIMATORS, ids=_ids)
+def test_feature_names_present_at_only_one_of_fit_and_predict_warn(Est):
+    X, y = _xy(Est)
+    with pytest.warns(UserWarning, match="does not have valid feature names"):
+        _fitted(Est, _frame(X), y).predict(X)
+    with pytest.warns(UserWarning, match="has feature names, but"):
+        _fitted(Est, X, y).predict(_frame(X))
+
+
+@pytest.mark.parametrize(
+    "Est, method",
+    [(E, m) for E in ESTIMATORS for m in ("predict", "predict_proba", "score") if hasattr(E, m)],
+    ids=_ids,
+)
+def test_unfitted_model_says_it_is_not_fitted(Est, method):
+    X, y = _xy(Est)
+    est = Est(**FAST)
+    with pytest.raises(NotFittedError, match="not fitted yet"):
+        est.score(X, y) if method == "score" else getattr(est, method)(X)
+
+
+INVALID_PARAMS = [
+    ("alpha", -1.0),
+    ("solver", "newton"),
+    ("activation", "swish"),
+    ("penalty", "l3"),
+    ("l1_ratio", 1.5),
+    ("dropout", 1.0),
+    ("dropout", -0.1),
+    ("input_dropout", 1.0),
+    ("batch_size", 0),
+    ("batch_size", "all"),
+    ("max_iter", 0),
+    ("learning_rate_init", 0.0),
+    ("learning_rate", "sometimes"),
+    ("hidden_layer_sizes", 0),
+    ("momentum", 2.0),
+    ("clip_norm", 0.0),
+    ("batch_norm_momentum", 1.0),
+    ("validation_fraction", 1.0),
+    ("beta_2", 1.0),
+    ("epsilon", 0.0),
+    ("tol", -1.0),
+    ("weight_decay", -0.1),
+    ("monitor", "val_accuracy"),
+    ("n_iter_no_change", 0),
+    ("random_state", "seed"),
+    ("weight_init", "zeros"),
+]
+
+
+@pytest.mark.parametrize(
+    "Est, param, value",
+    [(E, p, v) for E in ESTIMATORS for p, v in INVALID_PARAMS]
+    + [(CLF, "class_weight", "balance"), (REG, "loss", "huber")],
+    ids=lambda v: _ids(v) if isinstance(v, type) else repr(v),
+)
+def test_invalid_hyperparameter_raises_at_fit_not_init(Est, param, value):
+    est = Est(**{**FAST, param: value})  # scikit-learn convention: __init__ never validates
+    assert est.get_params()[param] == value
+    X, y = _xy(Est)
+    with pytest.raises(InvalidParameterError, match=f"'{param}' parameter of {Est.__name__}"):
+        est.fit(X, y)
+    with pytest.raises(InvalidParameterError, match=f"'{param}' parameter"):
+        clone(est).partial_fit(X, y, **({"classes": [0, 1]} if Est is CLF else {}))
+    # set_params does not validate either; the next fit does. (As in scikit-learn, partial_fit
+    # on an already fitted model skips parameter validation, for speed.)
+    fitted = _fitted(Est).set_params(**{param: value})
+    assert fitted.get_params()[param] == value
+    with pytest.raises(InvalidParameterError, match=f"'{param}' parameter"):
+        fitted.fit(X, y)
+
+
+@pytest.mark.parametrize("sizes", [(0,), (8, 0), (-3,), (8, -1), (2.5,), [4, True]])
+@pytest.mark.parametrize("Est", ESTIMATORS, ids=_ids)
+def test_hidden_layer_sizes_must_be_positive_integers(Est, sizes):
+    est = Est(**{**FAST, "hidden_layer_sizes": sizes})
+    X, y = _xy(Est)
+    with pytest.raises(ValueError, match="hidden_layer_sizes must contain positive integers"):
+        est.fit(X, y)
+    with pytest.raises(ValueError, match="hidden_layer_sizes must contain positive integers"):
+        clone(est).partial_fit(X, y, **({"classes": [0, 1]} if Est is CLF else {}))
+
+
+@pytest.mark.parametrize("rates", [[0.5, 1.0], [1.0, 0.0], [0.2, 1.5], [-0.1, 0.2]])
+@pytest.mark.parametrize("Est", ESTIMATORS, ids=_ids)
+def test_per_layer_dropout_of_one_or_more_is_rejected(Est, rates):
+    X, y = _xy(Est)
+    est = Est(**{**FAST, "hidden_layer_sizes": (8, 8), "dropout": rates})
+    with pytest.raises(ValueError, match=r"\[0, 1\)"):
+        est.fit(X, y)
+
+
+@pytest.mark.parametrize("Est", ESTIMATORS, ids=_ids)
+def test_scalar_dropout_of_one_is_rejected(Est):
+    X, y = _xy(Est)
+    for param in ("dropout", "input_dropout"):
+        with pytest.raises(InvalidParameterError, match=rf"'{param}' parameter.*\[0.0, 1.0\)"):
+            Est(**{**FAST, param: 1.0}).fit(X, y)
+
+
+@pytest.mark.parametrize("method", ["fit", "partial_fit"])
+@pytest.mark.parametrize("Est", ESTIMATORS, ids=_ids)
+def test_batch_size_larger_than_data_is_clipped_with_a_warning(Est, method):
+    X, y = _xy(Est)
+    extra = {"classes": [0, 1]} if Est is CLF and method == "partial_fit" else {}
+    big = Est(**{**FAST, "batch_size": 10 * len(X)})
+    with pytest.warns(UserWarning, match=f"batch_size={10 * len(X)}.*clipped to {len(X)}"):
+        getattr(big, method)(X, y, **extra)
+    exact = getattr(Est(**{**FAST, "batch_size": len(X)}), method)(X, y, **extra)
+    for a, b in zip(big.coefs_, exact.coefs_, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("Est", ESTIMATORS, ids=_ids)
+def test_bad_validation_data_gives_a_clear_error(Est):
+    X, y = _xy(Est)
+    cases = [
+        (dict(X_val=X[:8]), "without y_val"),
+        (dict(X_val=_with(X[:8], np.nan, (0, 0)), y_val=y[:8]), "contains NaN"),
+        (dict(X_val=X[:8, :3], y_val=y[:8]), "X has 3 features"),
+        (dict(X_val=X[:8], y_val=y[:7]), "inconsistent numbers of samples"),
+        (dict(X_val=X[:8], y_val=y[:8], sample_weight_val=-np.ones(8)), "Negative values"),
+    ]
+    for kwargs, message in cases:
+        with pytest.raises(ValueError, match=message):
+            Est(**FAST).fit(X, y, **kwargs)
+
+
+@pytest.mark.parametrize("Est", ESTIMATORS, ids=_ids)
+def test_fit_does_not_modify_its_inputs(Est):
+    X, y = _xy(Est, n=64)
+    sw = np.linspace(0.5, 2.0, len(y))
+    copies = X.copy(), y.copy(), sw.copy()
+    est = Est(**FAST, input_dropout=0.5, dropout=0.5, batch_normalization=True, batch_size=16)
+    est.fit(X, y, sample_weight=sw).partial_fit(X, y, sample_weight=sw)
+    est.predict(X)
+    for before, after in zip(copies, (X, y, sw), strict=True):
+        np.testing.assert_array_equal(before, after)
+
+
+# ======================================================================= 2. numerical faults
+
+
+@pytest.mark.parametrize("lr", [1e10, 1e300])
+@pytest.mark.parametrize("solver", ["sgd", "adam", "adamw", "rmsprop", "adagrad"])
+@pytest.mark.parametrize("Est", ESTIMATORS, ids=_ids)
+def test_huge_learning_rate_warns_and_keeps_finite_weights(Est, solver, lr):
+    X, y = _xy(Est, n=60)
+    est = Est(**{**FAST, "max_iter": 20}, solver=solver, learning_rate_init=lr)
+    caught = _fit_recording(est, X, y)
+    messages = [str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning)]
+    assert any("learning rate" in m for m in messages), messages
+    _assert_finite_state(est)
+    _predict_finite_or_clear_error(est, X)
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+@pytest.mark.parametrize("Est", ESTIMATORS, ids=_ids)
+def test_diverged_fit_keeps_weights_that_predict_the_training_data(Est, solver):
+    # The divergence warning says the weights with the lowest training loss were kept: those
+    # weights must at least predict the very data they were trained on.
+    X, y = _xy(Est, n=60)
+    est = Est(**{**FAST, "max_iter": 20}, solver=solver, learning_rate_init=1e300)
+    with pytest.warns(ConvergenceWarning, match="diverged"):
+        est.fit(X, y)
+    _assert_finite_state(est)
+    out = est.predict_proba(X) if Est is CLF else est.predict(X)
+    assert np.isfinite(out).all()
+
+
+@pytest.mark.parametrize("batch_normalization", [False, True], ids=["plain", "batchnorm"])
+@pytest.mark.parametrize(
+    "dtype, scale", [(np.float64, 1e30), (np.float64, 1e300), (np.float32, 1e30)]
+)
+@pytest.mark.parametrize("Est", ESTIMATORS, ids=_ids)
+def test_huge_inputs_keep_weights_and_predictions_finite(Est, dtype, scale, batch_normalization):
+    X, y = _xy(Est, n=60)
+    X_huge = (X * scale).astype(dtype)
+    assert np.isfinite(X_huge).all()
+    est = Est(**{**FAST, "max_iter": 10}, batch_normalization=batch_normalization)
+    _fit_recording(est, X_huge, y)
+    _assert_finite_state(est)
+    _predict_finite_or_clear_error(est, X_huge)
+    # A model trained on normal data, asked about huge inputs.
+    normal = Est(**FAST, batch_normalization=batch_normalization).fit(X.astype(dtype), y)
+    _predict_finite_or_clear_error(normal, X_huge)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("c", [1e300, -1e300])
+def test_regressor_huge_targets_give_finite_predictions_or_a_clear_error(c, dtype):
+    X, y = _xy(REG, n=60)
+    for target in (np.full(len(y), c), c * np.sign(y)):
+        reg = REG(**FAST)
+        try:
+            _fit_recording(reg, X.astype(dtype), target)
+        except ValueError as exc:
+            assert len(str(exc)) > 30, f"unhelpful error message: {exc!r}"
+            continue
+        _assert_finite_state(reg)
+        _predict_finite_or_clear_error(reg, X.astype(dtype))
+
+
+@pytest.mark.parametrize("hidden_layer_sizes", [(), (8,)])
+def test_float32_regressor_with_huge_inputs_and_targets(hidden_layer_sizes):
+    # Found by tests/test_fuzz.py: in float32, raw outputs of order 1e30 times a target scale
+    # of order 1e30 overflow when predictions are mapped back to the target scale.
+    X = np.array([[1e30], [0.0], [5e29], [-1e30]], dtype=np.float32)
+    y = np.array([1e30, 0.0, 5e29, -1e30])
+    reg = REG(hidden_layer_sizes=hidden_layer_sizes, max_iter=3, random_state=0)
+    try:
+        _fit_recording(reg, X, y)
+    except ValueError as exc:
+        assert len(str(exc)) > 30, exc
+        return
+    _assert_finite_state(reg)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", category=RuntimeWarning, module="skdeep")
+        _predict_finite_or_clear_error(reg, X)
+
+
+@pytest.mark.parametrize("batch_normalization", [False, True], ids=["plain", "batchnorm"])
+@pytest.mark.parametrize("Est", ESTIMATORS, ids=_ids)
+def test_constant_features(Est, batch_normalization):
+    X, y = _xy(Est, n=60)
+    params = dict(**{**FAST, "max_iter": 20}, batch_normalization=batch_normalization)
+    with_constant = np.column_stack([X, np.full(len(X), 7.0), np.zeros(len(X))])
+    est = Est(**params)
+    _fit_recording(est, with_constant, y)
+    _assert_finite_state(est)
+    assert _predict_finite_or_clear_error(est, with_constant) is not None
+    # Nothing but constants: a valid (if useless) model, predicting one value for every row.
+    est = Est(**params)
+    _fit_recording(est, np.full((60, 3), 7.0), y)
+    _assert_finite_state(est)
+    out = _predict_finite_or_clear_error(est, np.full((5, 3), 7.0))
+    assert out is not None
+    np.testing.assert_allclose(out, np.broadcast_to(out[:1], out.shape), rtol=1e-12)
+
+
+@pytest.mark.parametrize("Est", ESTIMATORS, ids=_ids)
+def test_duplicated_rows(Est):
+    X, y = _xy(Est, n=6)
+    X_dup, y_dup = np.repeat(X, 10, axis=0), np.repeat(y, 10)
+    est = Est(**{**FAST, "max_iter": 20}, batch_normalization=True, batch_size=8)
+    _fit_recording(est, X_dup, y_dup)
+    _assert_finite_state(est)
+    out = _predict_finite_or_clear_error(est, X_dup)
+    assert out is not None
+    # Identical rows get identical predictions.
+    np.testing.assert_allclose(out[::10], out[9::10], rtol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("c", [3.0, 0.1, -1e6, 1e-30, 7.3e12])
+def test_regressor_all_identical_targets_train_cleanly(c, dtype):
+    X, _ = _xy(REG, n=60)
+    X = X.astype(dtype)
+    y = np.full(len(X), c)
+    one_epoch = REG(hidden_layer_sizes=(8,), max_iter=1, random_state=0).fit(X, y)
+    reg = REG(hidden_layer_sizes=(8,), random_state=0)
+    caught = _fit_recording(reg, X, y)
+    _assert_finite_state(reg)
+    # A constant target has scale 0 (predicted exactly), never a NaN or infinite scale.
+    assert np.isfinite(reg.target_scale_).all() and (reg.target_scale_ >= 0).all()
+    # Training converges, or says it did not.
+    assert reg.n_iter_ < reg.max_iter or any(
+        issubclass(w.category, ConvergenceWarning) for w in caught
+    )
+    pred = _predict_finite_or_clear_error(reg, X)
+    assert pred is not None
+    error = np.abs(pred.astype(np.float64) - c).mean()
+    assert error <= np.abs(one_epoch.predict(X).astype(np.float64) - c).mean()
+
+
+@pytest.mark.parametrize("c", [3.0, -1e6, 0.1])
+def test_regressor_constant_target_is_predicted_as_that_constant(c):
+    # Nothing varies, so there is nothing to learn: like a linear model (or a
+    # DummyRegressor), the prediction is the constant itself, not the constant plus whatever
+    # the randomly initialized network outputs.
+    X, _ = _xy(REG, n=60)
+    reg = REG(hidden_layer_sizes=(8,), random_state=0).fit(X, np.full(len(X), c))
+    np.testing.assert_allclose(reg.predict(X), c, rtol=1e-6, atol=1e-6)
+
+
+def _first_layer_statistics(est, X):
+    """Running mean/variance of the first batch-norm layer vs. the real pre-activations."""
+    Z = X.astype(np.float64) @ est.coefs_[0] + est.intercepts_[0]
+    running_mean = est.batch_norm_running_mean_[0].astype(np.float64)
+    running_var = est.batch_norm_running_var_[0].astype(np.float64)
+    return running_var / Z.var(axis=0), np.abs(running_mean - Z.mean(axis=0)) / Z.std(axis=0)
+
+
+@pytest.mark.parametrize("n", [32, 33, 64, 65])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("Est", ESTIMATORS, ids=_ids)
+def test_batch_norm_with_a_final_batch_of_one_sample(Est, dtype, n):
+    # batch_size=32: n=33 and n=65 end every epoch with a batch of exactly one sample, whose
+    # variance is 0 and whose mean is one row. n=32 and n=64 are the controls.
+    X, y = _xy(Est, n=n)
+    X = X.astype(dtype)
+    est = Est(
+        hidden_layer_sizes=(8,),
+        batch_normalization=True,
+        batch_size=32,
+        learning_rate_init=0.01,
+        max_iter=200,
+        random_state=0,
+    )
+    _fit_recording(est, X, y)
+    _assert_finite_state(est)
+    assert _predict_finite_or_clear_error(est, X) is not None
+    # The inference statistics describe the training data: a lone sample must not drag the
+    # running variance towards 0 or the running mean towards one row.
+    var_ratio, mean_offset = _first_layer_statistics(est, X)
+    assert 0.8 < var_ratio.min() and var_ratio.max() < 1.25, var_ratio
+    assert mean_offset.max() < 0.1, mean_offset
+
+
+@pytest.mark.parametrize("Est", ESTIMATORS, ids=_ids)
+def test_batch_norm_with_batch_size_one_warns_or_raises(Est):
+    # Every batch has a single sample, so batch normalization sees a variance of 0 and
+    # normalizes every hidden unit to beta: training cannot work and should say so.
+    X, y = _xy(Est, n=20)
+    est = Est(**{**FAST, "max_iter": 5}, batch_normalization=True, batch_size=1)
+    try:
+        caught = _fit_recording(est, X, y)
+    except ValueError as exc:
+        assert "batch" in str(exc), exc
+        return
+    messages = [str(w.message) for w in caught]
+    assert any("batch" in m and "norm" in m for m in messages), messages
+    _assert_finite_state(est)
+
+
+# ============================================================================ 3. persistence
+
+ALL_FEATURES = dict(
+    hidden_layer_sizes=(16, 8),
+    dropout=(0.1, 0.2),
+    input_dropout=0.05,
+    batch_normalization=True,
+    penalty="elasticnet",
+    alpha=1e-3,
+    solver="adamw",
+    clip_norm=1.0,
+    early_stopping=True,
+    validation_fraction=0.2,
+    n_iter_no_change=3,
+    activation="elu",
+    max_iter=15,
+    random_state=0,
+)
+
+_LOAD_AND_PREDICT = r"""
+import json, pickle, sys
+import joblib, numpy as np
+import skdeep
+from skdeep._kernels import _epoch
+
+def stats(dispatcher):
+    s = dispatcher.stats
+    return {"hits": len(s.cache_hits), "misses": [str(k) for k in s.cache_misses]}
+
+d = sys.argv[1]
+X = np.load(d + "/X.npy")
+y = np.load(d + "/y.npy")
+with open(d + "/model.pkl", "rb") as f:
+    models = {"pickle": pickle.load(f), "joblib": joblib.load(d + "/model.joblib")}
+for name, est in models.items():
+    np.save(f"{d}/{name}_predict.npy", est.predict(X))
+    if hasattr(est, "predict_proba"):
+        np.save(f"{d}/{name}_proba.npy", est.predict_proba(X))
+result = {"skdeep": skdeep.__file__, "predict_raw": stats(_epoch.predict_raw)}
+for name, est in models.items():
+    n_epochs = len(est.loss_curve_)
+    est.set_params(early_stopping=False).partial_fit(X, y)
+    result[name + "_epochs"] = [n_epochs, len(est.loss_curve_)]
+    np.save(f"{d}/{name}_continued.npy", est.predict(X))
+result["run_epoch"] = stats(_epoch.run_epoch)
+print("RESULT:" + json.dumps(result))
+"""
+
+
+def _run_python(code, *args, env=None, cwd=None, prefix=()):
+    result = subprocess.run(
+        [*prefix, sys.executable, "-c", code, *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-5000:]
+    lines = [s for s in result.stdout.splitlines() if s.startswith(_RESULT_MARK)]
+    assert lines, result.stdout[-3000:] + result.stderr[-5000:]
+    return json.loads(lines[-1][len(_RESULT_MARK) :])
+
+
+def _persistence_data(Est, dtype):
+    rng = np.random.RandomState(0)
+    X = rng.randn(120, 5).astype(dtype)
+    if Est is CLF:  # string labels, three classes
+        y = np.array(["cat", "dog", "emu"])[np.argmax(X[:, :3], axis=1)]
+    else:  # two outputs on very different scales
+        y = np.column_stack([X @ np.arange(5.0), 1e4 + 50 * X[:, 0] ** 2])
+    return X, y
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("Est", ESTIMATORS, ids=_ids)
+def test_pickle_and_joblib_round_trip_in_a_fresh_process(Est, dtype, tmp_path):
+    X, y = _persistence_data(Est, dtype)
+    est = Est(**ALL_FEATURES).fit(X, y)
+    assert est.coefs_[0].dtype == dtype and est.validation_scores_ is not None
+    blob = pickle.dumps(est)
+    (tmp_path / "model.pkl").write_bytes(blob)
+    joblib.dump(est, tmp_path / "model.joblib")
+    np.save(tmp_path / "X.npy", X)
+    np.save(tmp_path / "y.npy", y)
+    expected = {"predict": est.predict(X)}
+    if Est is CLF:
+        expected["proba"] = est.predict_proba(X)
+    # What one more epoch gives in this process, from an unpickled copy.
+    continued = pickle.loads(blob).set_params(early_stopping=False).partial_fit(X, y)
+    expected["continued"] = continued.predict(X)
+
+    result = _run_python(_LOAD_AND_PREDICT, tmp_path, cwd=tmp_path)
+
+    assert result["skdeep"] == skdeep.__file__
+    for fmt in ("pickle", "joblib"):
+        for what, value in expected.items():
+            loaded = np.load(tmp_path / f"{fmt}_{what}.npy")
+            assert loaded.dtype == value.dtype, (fmt, what)
+            np.testing.assert_array_equal(loaded, value, err_msg=f"{fmt} {what}")
+        assert result[fmt + "_epochs"] == [len(est.loss_curve_), len(est.loss_curve_) + 1]
+    # The fresh process loaded the compiled kernels from numba's cache: nothing recompiled.
+    for kernel in ("predict_raw", "run_epoch"):
+        assert result[kernel]["hits"] >= 1, (kernel, result)
+        assert result[kernel]["misses"] == [], (kernel, result)
+
+
+# ==================================================================== 4. odd memory layouts
+
+
+def _mmap_npy(X, tmp_path):
+    np.save(tmp_path / "X.npy", X)
+    return np.load(tmp_path / "X.npy", mmap_mode="r")
+
+
+def _mmap_joblib(X, tmp_path):
+    joblib.dump(X, tmp_path / "X.joblib")
+    return joblib.load(tmp_path / "X.joblib", mmap_mode="r")
+
+
+def _read_only(X, tmp_path):
+    X = X.copy()
+    X.flags.writeable = False
+    return X
+
+
+FLOAT_LAYOUTS = {
+    "mmap_npy": _mmap_npy,
+    "mmap_joblib": _mmap_joblib,
+    "read_only": _read_only,
+    "fortran": lambda X, _: np.asfortranarray(X),
+    "column_slice": lambda X, _: np.repeat(X, 2, axis=1)[:, ::2],
+    "row_slice": lambda X, _: np.repeat(X, 2, axis=0)[::2],
+    "transposed": lambda X, _: np.ascontiguousarray(X.T).T,
+    "big_endian": lambda X, _: X.astype(X.dtype.newbyteorder(">")),
+    "dataframe": lambda X, _: pd.DataFrame(X),
+}
+OTHER_LAYOUTS = {
+    # name: (make X from float X, dtype the model trains in)
+    "int64": (lambda X: np.round(X * 3).astype(np.int64), np.float64),
+    "int32": (lambda X: np.round(X * 3).astype(np.int32), np.float64),
+    "uint8": (lambda X: (X > 0).astype(np.uint8), np.float64),
+    "bool": (lambda X: X > 0, np.float64),
+    "float16": (lambda X: X.astype(np.float16), np.float64),
+    "object_numbers": (lambda X: X.astype(object), np.float64),
+    "int_fortran_slice": (
+        lambda X: np.asfortranarray(np.round(np.repeat(X, 2, axis=1) * 3).astype(int))[:, ::2],
+        np.float64,
+    ),
+}
+LAYOUT_CASES = [(name, dt) for name in FLOAT_LAYOUTS for dt in (np.float64, np.float32)] + [
+    (name, None) for name in OTHER_LAYOUTS
+]
+LAYOUT_PARAMS = dict(
+    hidden_layer_sizes=(8,),
+    batch_normalization=True,
+    dropout=0.1,
+    input_dropout=0.1,
+    batch_size=16,
+    max_iter=5,
+    random_state=0,
+)
+
+
+@pytest.mark.parametrize(
+    "layout, dtype",
+    LAYOUT_CASES,
+    ids=[f"{n}-{dt.__name__}" if dt else n for n, dt in LAYOUT_CASES],
+)
+@pytest.mark.parametrize("Est", ESTIMATORS, ids=_ids)
+def test_odd_layouts_train_and_predict_like_a_c_contiguous_copy(Est, layout, dtype, tmp_path):
+    X, y = _xy(Est, n=50)
+    if dtype is not None:
+        X_odd = FLOAT_LAYOUTS[layout](X.astype(dtype), tmp_path)
+        train_dtype = dtype
+    else:
+        make, train_dtype = OTHER_LAYOUTS[layout]
+        X_odd = make(X)
+    X_ref = np.array(np.asarray(X_odd), dtype=train_dtype, order="C")
+    snapshot = X_ref.copy()
+
+    ref = Est(**LAYOUT_PARAMS).fit(X_ref, y)
+    odd = Est(**LAYOUT_PARAMS).fit(X_odd, y)
+    assert odd.coefs_[0].dtype == train_dtype
+    for name in ("coefs_", "batch_norm_running_var_"):
+        for a, b in zip(getattr(odd, name), getattr(ref, name), strict=True):
+            np.testing.assert_array_equal(a, b)
+    expected = ref.predict(X_ref)
+    np.testing.assert_array_equal(odd.predict(X_odd), expected)
+    np.testing.assert_array_equal(ref.predict(X_odd), expected)
+    if Est is CLF:
+        np.testing.assert_array_equal(ref.predict_proba(X_odd), ref.predict_proba(X_ref))
+    odd.partial_fit(X_odd, y)  # continuing works on the odd layout too
+    assert np.isfinite(odd.coefs_[0]).all()
+    np.testing.assert_array_equal(np.asarray(X_odd, dtype=train_dtype), snapshot)
+
+
+@pytest.mark.parametrize("Est", ESTIMATORS, ids=_ids)
+def test_read_only_memmapped_y_and_sample_weight(Est, tmp_path):
+    X, y = _xy(Est, n=50)
+    sw = np.linspace(0.1, 2.0, len(y))
+    paths = {}
+    for name, array in (("X", X), ("y", y), ("sw", sw)):
+        paths[name] = tmp_path / f"{name}.npy"
+        np.save(paths[name], array)
+    X_m, y_m, sw_m = (np.load(paths[k], mmap_mode="r") for k in ("X", "y", "sw"))
+    assert not (X_m.flags.writeable or y_m.flags.writeable or sw_m.flags.writeable)
+    ref = Est(**LAYOUT_PARAMS).fit(X, y, sample_weight=sw)
+    odd = Est(**LAYOUT_PARAMS).fit(X_m, y_m, sample_weight=sw_m)
+    np.testing.assert_array_equal(odd.predict(X_m), ref.predict(X))
+    odd.partial_fit(X_m, y_m, sample_weight=sw_m)
+    assert np.isfinite(odd.predict(X_m).astype(float)).all()
+
+
+# ============================================================================ 5. concurrency
+
+_THREAD_JOBS = [
+    (CLF, dict(batch_normalization=True, dropout=0.2, input_dropout=0.1), np.float64, 0),
+    (REG, dict(solver="sgd", learning_rate_init=0.01), np.float64, 1),
+    (CLF, dict(solver="rmsprop", penalty="elasticnet"), np.float32, 2),
+    (REG, dict(hidden_layer_sizes=(32, 16), batch_normalization=True, dropout=0.3), np.float32, 3),
+]
+
+
+def _thread_job(job):
+    Est, params, dtype, seed = job
+    X, y = _xy(Est, n=1500, p=20, seed=seed)
+    est = Est(**{"hidden_layer_sizes": (32,), "max_iter": 8, "random_state": seed, **params})
+    return est, X.astype(dtype), y
+
+
+def _fit_result(est, X, y):
+    est.fit(X, y)
+    return [c.copy() for c in est.coefs_], est.predict(X), list(est.loss_curve_)
+
+
+def _assert_same_results(a, b):
+    coefs_a, pred_a, curve_a = a
+    coefs_b, pred_b, curve_b = b
+    for wa, wb in zip(coefs_a, coefs_b, strict=True):
+        np.testing.assert_array_equal(wa, wb)
+    np.testing.assert_array_equal(pred_a, pred_b)
+    assert curve_a == curve_b
+
+
+def test_fits_in_parallel_threads_equal_serial_fits():
+    jobs = [_thread_job(job) for job in _THREAD_JOBS]
+    serial = [_fit_result(clone(est), X, y) for est, X, y in jobs]
+    barrier = threading.Barrier(len(jobs), timeout=120)
+
+    def work(job):
+        est, X, y = job
+        barrier.wait()  # start together, so the compiled (nogil) kernels overlap
+        return _fit_result(clone(est), X, y)
+
+    for _ in range(2):
+        with ThreadPoolExecutor(len(jobs)) as pool:
+            threaded = list(pool.map(work, jobs))
+        for a, b in zip(serial, threaded, strict=True):
+            _assert_same_results(a, b)
+
+
+@pytest.mark.parametrize("Est", ESTIMATORS, ids=_ids)
+def test_one_fitted_model_predicts_from_many_threads(Est):
+    X, y = _xy(Est, n=3000, p=10)
+    est = Est(hidden_layer_sizes=(32,), batch_normalization=True, max_iter=3, random_state=0)
+    est.fit(X, y)
+    expected = est.predict_proba(X) if Est is CLF else est.predict(X)
+    barrier = threading.Barrier(8, timeout=120)
+
+    def work(_):
+        barrier.wait()
+        return [est.predict_proba(X) if Est is CLF else est.predict(X) for _ in range(5)]
+
+    with ThreadPoolExecutor(8) as pool:
+        for outputs in pool.map(work, range(8)):
+            for out in outputs:
+                np.testing.assert_array_equal(out, expected)
+
+
+def test_fits_in_loky_worker_processes_equal_serial_fits():
+    jobs = [_thread_job(job) for job in _THREAD_JOBS]
+    serial = [_fit_result(clone(est), X, y) for est, X, y in jobs]
+    fitted = joblib.Parallel(n_jobs=2, backend="loky")(
+        joblib.delayed(clone(est).fit)(X, y) for est, X, y in jobs
+    )
+    for model, (_, X, _), expected in zip(fitted, jobs, serial, strict=True):
+        result = [model.coefs_, model.predict(X), model.loss_curve_]
+        _assert_same_results(result, expected)
+
+
+_DROP_WRITE_OVERRIDE = r"""
+import ctypes, os, sys
+# As root, take CAP_DAC_OVERRIDE (and CAP_DAC_READ_SEARCH) out of the bounding set, then exec:
+# the new process is still uid 0 but obeys file permissions like any other user.
+libc = ctypes.CDLL(None, use_errno=True)
+for cap in (1, 2):
+    if libc.prctl(24, cap, 0, 0, 0) != 0:  # PR_CAPBSET_DROP
+        raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP) failed")
+os.execv(sys.argv[1], sys.argv[1:])
+"""
+
+_FIT_FROM_READ_ONLY_COPY = r"""
+import json, os, sys, warnings
+package = sys.argv[1]
+probe = os.path.join(package, "_kernels", "__pycache__")
+try:
+    os.mkdir(probe)
+    writable = True
+except PermissionError:
+    writable = False
+import numpy as np
+import skdeep
+from skdeep import RegularizedMLPClassifier
+from skdeep._kernels import _epoch
+rng = np.random.RandomState(0)
+X = rng.randn(40, 3)
+y = (X[:, 0] > 0).astype(int)
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    clf = RegularizedMLPClassifier(hidden_layer_sizes=(4,), max_iter=2, random_state=0)
+    proba = clf.fit(X, y).predict_proba(X)
+s = {k: getattr(_epoch, k).stats for k in ("run_epoch", "predict_raw")}
+print("RESULT:" + json.dumps({
+    "writable": writable,
+    "skdeep": skdeep.__file__,
+    "finite": bool(np.isfinite(proba).all()),
+    "cache_path": s["run_epoch"].cache_path,
+    "hits": {k: len(v.cache_hits) for k, v in s.items()},
+    "misses": {k: len(v.cache_misses) for k, v in s.items()},
+}))
+"""
+
+
+def _set_writable(root, writable):
+    for path in [root, *root.rglob("*")]:
+        mode = path.stat().st_mode
+        bits = stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH
+        path.chmod(mode | stat.S_IWUSR if writable else mode & ~bits)
+
+
+def test_fit_from_a_read_only_install_uses_a_writable_numba_cache(tmp_path):
+    source = Path(skdeep.__file__).parent
+    site = tmp_path / "site"
+    package = site / "skdeep"
+    shutil.copytree(
+        source, package, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.nb[ic]")
+    )
+    user_cache = tmp_path / "user-cache"
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
+    env.update(PYTHONPATH=str(site), XDG_CACHE_HOME=str(user_cache))
+    # Root ignores file permissions; its child drops that privilege before running Python.
+    prefix = (sys.executable, "-c", _DROP_WRITE_OVERRIDE) if os.geteuid() == 0 else ()
+    _set_writable(site, False)
+    try:
+        runs = [
+            _run_python(_FIT_FROM_READ_ONLY_COPY, package, env=env, cwd=tmp_path, prefix=prefix)
+            for _ in range(2)
+        ]
+        left_in_package = sorted(p.name for p in package.rglob("*.nb[ic]"))
+    finally:
+        _set_writable(site, True)
+    for run in runs:
+        assert run["writable"] is False, "the test could not make the package read-only"
+        assert run["skdeep"] == str(package / "__init__.py")
+        assert run["finite"]
+        assert Path(run["cache_path"]).is_relative_to(user_cache), run["cache_path"]
+    assert left_in_package == []
+    assert list(user_cache.rglob("*.nbi")), "numba wrote no cache index to the fallback"
+    # The second process found the kernels the first one compiled into the fallback cache.
+    assert runs[1]["hits"] == {"run_epoch": 1, "predict_raw": 1}, runs[1]
+    assert runs[1]["misses"] == {"run_epoch": 0, "predict_raw": 0}, runs[1]
