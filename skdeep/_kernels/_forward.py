@@ -212,7 +212,7 @@ def dropout(A, deriv, rate, state):
     size = A.size
     flat_a = A.reshape(size)
     # Input dropout has no derivative to mask: a scratch buffer keeps a single loop body.
-    flat_d = deriv.reshape(deriv.size) if deriv.size > 0 else np.empty(size, A.dtype)
+    flat_d = deriv.reshape(deriv.size) if deriv.size > 0 else np.zeros(size, A.dtype)
     start = state[0]
     n_draws = (size + 3) // 4
     # SplitMix64 is counter-based: draw g is mix(start + (g + 1) * GAMMA). Computing each draw
