@@ -1,0 +1,213 @@
+"""Parallel and distributed searches: loky processes, threads and a dask cluster.
+
+Each parallel run must give exactly the serial results (every fit is seeded), worker
+processes must load the compiled kernels from numba's on-disk cache instead of compiling
+them again, and parallel fits must not oversubscribe the cores with BLAS threads.
+"""
+
+import os
+import sys
+import warnings
+
+import cloudpickle
+import distributed
+import joblib
+import numpy as np
+import pytest
+import threadpoolctl
+from joblib.externals.loky import get_reusable_executor
+from sklearn.datasets import load_digits
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import GridSearchCV, train_test_split
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skdeep import RegularizedMLPClassifier
+from skdeep._kernels._epoch import run_epoch
+from skdeep.model_selection import CoarseToFineSearchCV
+
+# Worker processes cannot import this test module (pytest imports it with importlib), so
+# its helper functions travel by value (cloudpickle serializes for both loky and dask).
+cloudpickle.register_pickle_by_value(sys.modules[__name__])
+
+GRID = {
+    "mlp__dropout": [0.0, 0.2],
+    "mlp__batch_normalization": [False, True],
+    "mlp__alpha": [1e-4, 1e-2],
+}
+
+
+@pytest.fixture(autouse=True)
+def _quiet_convergence():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        yield
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, y = load_digits(return_X_y=True)
+    X, _, y, _ = train_test_split(X, y, train_size=500, stratify=y, random_state=0)
+    return X, y
+
+
+def pipeline():
+    net = RegularizedMLPClassifier(
+        hidden_layer_sizes=(32,), batch_size=32, learning_rate_init=0.01, max_iter=6,
+        random_state=0,
+    )  # fmt: skip
+    return Pipeline([("scale", StandardScaler()), ("mlp", net)])
+
+
+def grid_search(**params):
+    return GridSearchCV(pipeline(), GRID, cv=3, error_score="raise", **params)
+
+
+@pytest.fixture(scope="module")
+def serial(digits):
+    return grid_search(n_jobs=1).fit(*digits)
+
+
+def assert_same_results(search, reference):
+    assert search.cv_results_["params"] == reference.cv_results_["params"]
+    for split in range(3):
+        key = f"split{split}_test_score"
+        np.testing.assert_array_equal(search.cv_results_[key], reference.cv_results_[key])
+    assert search.best_params_ == reference.best_params_
+    assert search.best_score_ == reference.best_score_
+
+
+def blas_threads():
+    """Thread counts of every BLAS library loaded in this process."""
+    return [
+        info["num_threads"]
+        for info in threadpoolctl.threadpool_info()
+        if info["user_api"] == "blas"
+    ]
+
+
+def kernel_cache_hits():
+    """Loads of the epoch kernel from numba's disk cache in this process."""
+    from skdeep._kernels._epoch import run_epoch
+
+    return sum(run_epoch.stats.cache_hits.values())
+
+
+def worker_report(X, y):
+    """Fit a network in this process; report its BLAS threads and numba cache use."""
+    import os
+
+    import threadpoolctl
+
+    from skdeep import RegularizedMLPClassifier
+    from skdeep._kernels._epoch import run_epoch
+
+    RegularizedMLPClassifier(hidden_layer_sizes=(8,), max_iter=2, random_state=0).fit(X, y)
+    blas = [i["num_threads"] for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"]
+    stats = run_epoch.stats
+    return {
+        "pid": os.getpid(),
+        "blas_threads": blas,
+        "cache_hits": sum(stats.cache_hits.values()),
+        "cache_misses": sum(stats.cache_misses.values()),
+    }
+
+
+def test_the_epoch_kernel_reports_cache_statistics(digits):
+    # numba's Dispatcher counts, per signature, loads from the on-disk cache (hits) and
+    # compilations (misses); the kernels cache next to their sources.
+    worker_report(*digits)
+    stats = run_epoch.stats
+    if os.environ.get("NUMBA_CACHE_DIR"):
+        assert stats.cache_path.startswith(os.environ["NUMBA_CACHE_DIR"])
+    else:  # next to the kernels' sources, where every process of this install finds it
+        assert stats.cache_path.endswith(os.path.join("_kernels", "__pycache__"))
+    assert sum(stats.cache_hits.values()) + sum(stats.cache_misses.values()) >= 1
+
+
+def test_loky_processes_give_the_serial_results(digits, serial):
+    assert_same_results(grid_search(n_jobs=2).fit(*digits), serial)
+
+
+def test_loky_workers_use_one_blas_thread_per_core_and_the_kernel_cache(digits, serial):
+    # serial (above) compiled or loaded the kernels in this process, so the cache is filled.
+    # Start fresh workers: reused ones may have compiled before the cache existed.
+    get_reusable_executor().shutdown(wait=True, kill_workers=True)
+    n_jobs = 2
+    reports = joblib.Parallel(n_jobs=n_jobs, backend="loky")(
+        joblib.delayed(worker_report)(*digits) for _ in range(4)
+    )
+    # joblib's loky backend starts its workers with OMP/OPENBLAS/MKL_NUM_THREADS set to
+    # cpu_count // n_jobs (1 on 2 cores), so n_jobs fits use the cores without
+    # oversubscription.
+    expected = max(joblib.cpu_count() // n_jobs, 1)
+    for report in reports:
+        assert report["pid"] != os.getpid()
+        assert report["blas_threads"] and set(report["blas_threads"]) == {expected}
+        assert report["cache_misses"] == 0  # nothing compiled in the worker
+        assert report["cache_hits"] >= 1  # the kernel came from the on-disk cache
+
+
+def test_threading_backend_gives_the_serial_results(digits, serial):
+    # The kernels release the GIL (nogil=True), so threads train in parallel.
+    with joblib.parallel_backend("threading", n_jobs=2):
+        search = grid_search().fit(*digits)
+    assert_same_results(search, serial)
+
+
+def test_threading_backend_with_limited_blas_threads(digits, serial):
+    # The threading backend does not touch BLAS: its threads share the process's BLAS
+    # thread pools, so n_jobs=2 threads on 2 cores may each start 2 BLAS threads. BLAS
+    # limits are process-wide, so the caller (not each fit) sets them around the search.
+    outside = blas_threads()
+    with joblib.parallel_backend("threading", n_jobs=2):
+        inside = joblib.Parallel()(joblib.delayed(blas_threads)() for _ in range(2))
+    assert inside == [outside, outside]
+    with threadpoolctl.threadpool_limits(limits=1, user_api="blas"):
+        with joblib.parallel_backend("threading", n_jobs=2):
+            inside = joblib.Parallel()(joblib.delayed(blas_threads)() for _ in range(2))
+            search = grid_search().fit(*digits)
+    assert all(set(threads) == {1} for threads in inside)
+    assert blas_threads() == outside  # restored
+    assert_same_results(search, serial)
+
+
+def test_coarse_to_fine_search_on_threads_and_processes(digits):
+    X, y = digits
+    space = {"mlp__alpha": [1e-4, 1e-2, 1.0], "mlp__dropout": [0.0, 0.1, 0.2, 0.3]}
+    params = dict(n_iter=6, n_rounds=2, cv=3, random_state=0, error_score="raise")
+    reference = CoarseToFineSearchCV(pipeline(), space, n_jobs=1, **params).fit(X, y)
+    processes = CoarseToFineSearchCV(pipeline(), space, n_jobs=2, **params).fit(X, y)
+    with joblib.parallel_backend("threading", n_jobs=2):
+        threads = CoarseToFineSearchCV(pipeline(), space, **params).fit(X, y)
+    for search in (processes, threads):
+        assert search.cv_results_["params"] == reference.cv_results_["params"]
+        np.testing.assert_array_equal(
+            search.cv_results_["mean_test_score"], reference.cv_results_["mean_test_score"]
+        )
+        assert search.best_params_ == reference.best_params_
+
+
+def test_dask_cluster_gives_the_serial_results_from_cached_kernels(digits, serial):
+    X, y = digits
+    cluster = distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    )
+    try:
+        with distributed.Client(cluster) as client:
+            with joblib.parallel_backend("dask"):
+                search = grid_search().fit(X, y)
+            assert_same_results(search, serial)
+            # Fresh worker processes ran the fits: their kernels came from the disk cache.
+            ran = client.run(kernel_cache_hits)
+            assert len(ran) == 2 and sum(ran.values()) >= 1
+            reports = client.run(worker_report, X, y)
+            assert len(reports) == 2
+            for report in reports.values():
+                assert report["cache_misses"] == 0
+                assert report["cache_hits"] >= 1
+                # dask's nanny starts workers with OMP/MKL/OPENBLAS_NUM_THREADS=1
+                # (distributed.nanny.pre-spawn-environ): one BLAS thread per worker thread.
+                assert set(report["blas_threads"]) == {1}
+    finally:
+        cluster.close()
