@@ -11,7 +11,14 @@ The build needs no network access: intersphinx is deliberately not enabled.
 import doctest
 import re
 
+from threadpoolctl import threadpool_limits
+
 import skdeep
+
+# The examples train small networks, too small for BLAS threads to pay off. On a machine
+# whose cores are busy (for example with parallel test workers), OpenBLAS's waiting threads
+# made such training several times slower in our measurements, so the build uses one.
+threadpool_limits(1, user_api="blas")
 
 # -- Project information ------------------------------------------------------------------
 
@@ -28,6 +35,7 @@ extensions = [
     "sphinx.ext.doctest",
     "sphinx.ext.mathjax",
     "numpydoc",
+    "matplotlib.sphinxext.plot_directive",
 ]
 
 templates_path = ["_templates"]
@@ -79,6 +87,8 @@ def setup(app):
 # ``python -m sphinx -b doctest``. The examples keep ``max_iter`` small so that they are fast;
 # scikit-learn's ConvergenceWarning is expected then and would only clutter the output.
 doctest_global_setup = """
+import matplotlib
+matplotlib.use("Agg")
 import warnings
 from sklearn.exceptions import ConvergenceWarning
 warnings.simplefilter("ignore", ConvergenceWarning)
@@ -86,6 +96,21 @@ warnings.simplefilter("ignore", ConvergenceWarning)
 doctest_default_flags = (
     doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE | doctest.DONT_ACCEPT_TRUE_FOR_1
 )
+
+# -- plots --------------------------------------------------------------------------------
+
+# ``.. plot::`` runs its code at build time with matplotlib's headless Agg backend and puts
+# the figure below the code. The images go to the build folder (next to the doctrees), not
+# into docs/. The examples are kept fast; a failing one is a build warning, so -W catches it.
+plot_include_source = True
+plot_html_show_source_link = False
+plot_html_show_formats = False
+plot_formats = [("png", 100)]
+plot_pre_code = """
+import warnings
+from sklearn.exceptions import ConvergenceWarning
+warnings.simplefilter("ignore", ConvergenceWarning)
+"""
 
 # -- HTML output --------------------------------------------------------------------------
 

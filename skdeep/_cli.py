@@ -1,0 +1,182 @@
+"""The command line: ``skdeep demo`` and ``skdeep tune`` (also ``python -m skdeep``)."""
+
+import argparse
+import sys
+
+
+class CLIError(Exception):
+    """A problem with the user's input, reported as one line on stderr (no traceback)."""
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _at_least_two(text):
+    value = _positive_int(text)
+    if value < 2:
+        raise argparse.ArgumentTypeError(f"needs at least 2 folds, got {text!r}")
+    return value
+
+
+def build_parser():
+    """The argument parser of the ``skdeep`` command.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+    """
+    parser = argparse.ArgumentParser(
+        prog="skdeep",
+        description="Regularized multilayer perceptrons for tabular data.",
+        epilog="Run 'skdeep COMMAND --help' for the options of a command.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    demo = sub.add_parser(
+        "demo",
+        help="the classic overfitting experiment on the built-in digits data",
+        description="Train a deep ReLU net on 300 digits without regularization and with "
+        "weight decay, dropout, batch normalization, an L1 penalty and early stopping; print "
+        "train and test accuracy and save learning-curve plots.",
+    )
+    demo.add_argument(
+        "--output",
+        metavar="DIR",
+        default="skdeep-demo-output",
+        help="folder for the plot and the per-epoch curves (default: %(default)s)",
+    )
+    demo.add_argument(
+        "--epochs",
+        metavar="N",
+        type=_positive_int,
+        default=200,
+        help="epochs per network (default: %(default)s; fewer for a quick look)",
+    )
+    demo.add_argument(
+        "--n-train",
+        metavar="N",
+        type=_positive_int,
+        default=300,
+        help="training samples (default: %(default)s)",
+    )
+    demo.add_argument("--random-state", type=int, default=0, metavar="S", help="seed (default: 0)")
+
+    tune = sub.add_parser(
+        "tune",
+        help="tune a regularized MLP on your own CSV table and save the fitted pipeline",
+        description="Read a CSV table, detect the task and the column types, build the "
+        "preprocessing, search the regularization settings by cross-validation, compare with "
+        "a dummy baseline and scikit-learn's MLP, and save the best pipeline.",
+    )
+    tune.add_argument("data", metavar="DATA.csv", help="the table, with a header row")
+    tune.add_argument("--target", required=True, metavar="COLUMN", help="column to predict")
+    tune.add_argument(
+        "--output",
+        metavar="FILE",
+        default="model.joblib",
+        help="where to save the fitted pipeline (default: %(default)s)",
+    )
+    tune.add_argument(
+        "--n-iter",
+        metavar="N",
+        type=_positive_int,
+        default=20,
+        help="candidate settings to try (default: %(default)s)",
+    )
+    tune.add_argument(
+        "--cv",
+        type=_at_least_two,
+        default=5,
+        metavar="K",
+        help="cross-validation folds (default: 5)",
+    )
+    tune.add_argument("--random-state", type=int, default=0, metavar="S", help="seed (default: 0)")
+    tune.add_argument(
+        "--task",
+        choices=("auto", "classification", "regression"),
+        default="auto",
+        help="what to predict (default: detected from the target column)",
+    )
+    tune.add_argument(
+        "--scoring",
+        default=None,
+        help="a scikit-learn scoring name, e.g. balanced_accuracy or "
+        "neg_mean_absolute_error (default: accuracy for classification, r2 for regression)",
+    )
+    tune.add_argument(
+        "--max-iter",
+        metavar="N",
+        type=_positive_int,
+        default=200,
+        help="most epochs per network; early stopping usually ends sooner (default: 200)",
+    )
+    tune.add_argument(
+        "--n-jobs",
+        metavar="N",
+        type=int,
+        default=-1,
+        help="parallel fits, in threads (default: -1, one per CPU core)",
+    )
+    tune.add_argument(
+        "--sep", default=None, metavar="SEP", help="column separator (default: detected)"
+    )
+    tune.add_argument(
+        "--encoding",
+        default="utf-8",
+        metavar="ENC",
+        help="text encoding of the file (default: utf-8)",
+    )
+    return parser
+
+
+def main(argv=None):
+    """Entry point of ``python -m skdeep`` and of the ``skdeep`` console script.
+
+    Parameters
+    ----------
+    argv : list of str, default=None
+        Arguments without the program name; ``sys.argv[1:]`` by default.
+
+    Returns
+    -------
+    int
+        Exit status: 0 on success, 1 for problems with the input, 2 for usage errors, 130
+        when interrupted.
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    try:
+        if args.command == "demo":
+            from ._demo import run_demo
+
+            run_demo(
+                args.output,
+                n_train=args.n_train,
+                n_epochs=args.epochs,
+                random_state=args.random_state,
+            )
+        else:
+            from ._cli_tune import run_tune
+
+            run_tune(args)
+    except CLIError as exc:
+        print(f"skdeep {args.command}: error: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        # Files that cannot be read or written (permissions, a full disk, a missing folder).
+        print(f"skdeep {args.command}: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"skdeep {args.command}: interrupted", file=sys.stderr)
+        return 130
+    return 0

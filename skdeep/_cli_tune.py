@@ -1,0 +1,697 @@
+"""``skdeep tune DATA.csv --target COLUMN``: tune a regularized MLP on the user's own table.
+
+The steps, each a function so that it can be tested on its own:
+
+1. :func:`read_table` reads the CSV (separator detected) and turns the usual problems
+   (missing file, wrong encoding, unparsable or empty file) into one-line errors.
+2. :func:`detect_task` decides between classification and regression from the target;
+   :func:`split_columns` sorts the other columns into numeric and categorical ones.
+3. :func:`build_preprocessing` imputes and scales the numeric columns and imputes and
+   one-hot encodes the categorical ones, inside the pipeline, so that cross-validation
+   fits them on the training folds only and the saved model applies them to new rows.
+4. :func:`make_search` builds the cross-validated search over the regularization settings.
+5. :func:`run_tune` runs the search, scores a dummy baseline and scikit-learn's MLP with its
+   default settings on the same folds, prints the comparison and saves the best pipeline.
+"""
+
+import csv
+import difflib
+import itertools
+import math
+import os
+import re
+import sys
+import threading
+import time
+import warnings
+
+import joblib
+import numpy as np
+import pandas as pd
+from pandas.api.types import is_bool_dtype, is_numeric_dtype
+from sklearn.compose import ColumnTransformer
+from sklearn.dummy import DummyClassifier, DummyRegressor
+from sklearn.exceptions import ConvergenceWarning, FitFailedWarning
+from sklearn.impute import SimpleImputer
+from sklearn.metrics import get_scorer
+from sklearn.model_selection import KFold, StratifiedKFold, cross_validate
+from sklearn.neural_network import MLPClassifier, MLPRegressor
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
+from threadpoolctl import threadpool_limits
+
+from ._cli import CLIError
+from ._mlp import RegularizedMLPClassifier, RegularizedMLPRegressor
+from .model_selection import CoarseToFineSearchCV, mlp_search_space
+
+# A numeric target with at most this many distinct whole-number values is taken for class
+# labels (ratings 1-5, codes 0/1); anything else numeric is a quantity to regress.
+MAX_INTEGER_CLASSES = 20
+# Categories beyond the most frequent ones of a column share one "infrequent" column, so
+# that a column with thousands of distinct values cannot blow up the network's input.
+MAX_CATEGORIES = 50
+# A text column needs at least this many rows before "every value distinct" is taken as the
+# sign of an identifier (names, ids) that cannot generalize.
+MIN_ROWS_FOR_IDENTIFIER = 20
+# The error for a missing target column lists at most this many of the columns.
+MAX_COLUMNS_LISTED = 30
+# Rounds of the coarse-to-fine search (fewer when --n-iter is smaller).
+SEARCH_ROUNDS = 3
+
+
+# ---------------------------------------------------------------------------------- reading
+
+
+def _sniff_separator(path, encoding):
+    with open(path, encoding=encoding, newline="") as handle:
+        sample = "".join(itertools.islice(handle, 50))
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+    except csv.Error:  # one column, or nothing that looks like a separator
+        return ","
+
+
+def read_table(path, *, sep=None, encoding="utf-8"):
+    """Read a CSV file with a header row.
+
+    Parameters
+    ----------
+    path : str
+        The file.
+    sep : str, default=None
+        Column separator; detected from the first lines when None (comma, semicolon, tab or
+        vertical bar).
+    encoding : str, default="utf-8"
+        Text encoding.
+
+    Returns
+    -------
+    pandas.DataFrame
+
+    Raises
+    ------
+    CLIError
+        When the file is missing, not text in ``encoding``, unparsable or empty.
+    """
+    try:
+        if sep is None:
+            sep = _sniff_separator(path, encoding)
+        table = pd.read_csv(path, sep=sep, encoding=encoding)
+    except FileNotFoundError:
+        raise CLIError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise CLIError(f"{path} is a folder, not a CSV file") from None
+    except LookupError:
+        raise CLIError(f"unknown --encoding {encoding!r}") from None
+    except UnicodeDecodeError as exc:
+        raise CLIError(
+            f"{path} is not {encoding} text (byte 0x{exc.object[exc.start]:02x} at position "
+            f"{exc.start}); give its encoding, e.g. --encoding cp949 or --encoding latin-1"
+        ) from None
+    except pd.errors.EmptyDataError:
+        raise CLIError(f"{path} is empty") from None
+    except (pd.errors.ParserError, csv.Error, ValueError) as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise CLIError(f"could not parse {path} as CSV: {reason}") from None
+    if table.shape[0] == 0:
+        raise CLIError(f"{path} has a header row but no data rows")
+    return table
+
+
+def _check_writable(path):
+    """Fail before the search, not after it, when the model cannot be saved to ``path``."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise CLIError(f"--output {path} is a folder; give a file name such as model.joblib")
+    if not os.path.isdir(folder):
+        raise CLIError(f"cannot save the model to {path}: the folder {folder} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise CLIError(f"cannot save the model to {path}: the folder {folder} is not writable")
+
+
+# --------------------------------------------------------------------- the target and columns
+
+
+def detect_task(y):
+    """Classification or regression, from the values of the target.
+
+    Text, booleans and numbers with at most :data:`MAX_INTEGER_CLASSES` distinct whole
+    values are class labels; other numbers are a quantity to regress.
+
+    Parameters
+    ----------
+    y : pandas.Series
+        The target, without missing values.
+
+    Returns
+    -------
+    task : {"classification", "regression"}
+    reason : str
+        Why, for the report.
+    """
+    if is_bool_dtype(y) or not is_numeric_dtype(y):
+        return "classification", "its values are not numbers"
+    n_unique = y.nunique()
+    whole = bool(np.all(np.mod(y.to_numpy(dtype=float), 1) == 0))
+    if whole and n_unique <= MAX_INTEGER_CLASSES:
+        return "classification", f"it has {n_unique} distinct whole-number values"
+    if not whole:
+        return "regression", "it has fractional values"
+    return "regression", f"it has {n_unique} distinct whole-number values"
+
+
+def _show(value):
+    return repr(value.item() if hasattr(value, "item") else value)
+
+
+def check_target(y, name, task, n_folds):
+    """Refuse targets that cannot be learned or cross-validated, with a clear message.
+
+    Parameters
+    ----------
+    y : pandas.Series
+        The target, without missing values.
+    name : str
+        Column name, for the message.
+    task : {"classification", "regression"}
+    n_folds : int
+        Cross-validation folds.
+
+    Raises
+    ------
+    CLIError
+    """
+    counts = y.value_counts()
+    if len(counts) < 2:
+        raise CLIError(
+            f"the target column {name!r} has a single value ({_show(counts.index[0])}) in "
+            "every row: there is nothing to learn"
+        )
+    if task == "regression":
+        if not is_numeric_dtype(y) or is_bool_dtype(y):
+            raise CLIError(
+                f"--task regression needs numbers in {name!r}, but it has values such as "
+                f"{_show(y.iloc[0])}"
+            )
+        if len(y) < 2 * n_folds:
+            raise CLIError(
+                f"{len(y)} rows are too few for {n_folds}-fold cross-validation; lower --cv"
+            )
+        return
+    rarest, count = counts.index[-1], int(counts.iloc[-1])
+    if count < n_folds:
+        raise CLIError(
+            f"class {_show(rarest)} of {name!r} has only {count} row{'s' * (count != 1)}, "
+            f"fewer than the {n_folds} cross-validation folds; lower --cv or merge rare classes"
+        )
+
+
+def _as_text(X):
+    """Categorical columns as Python strings, missing values as NaN.
+
+    Mixed columns (numbers and text, or booleans with gaps) would otherwise reach the
+    encoder with mixed types, which it refuses.
+    """
+    X = pd.DataFrame(X)
+    return X.apply(lambda column: column.map(lambda v: v if pd.isna(v) else str(v))).astype(object)
+
+
+def split_columns(X):
+    """Sort the feature columns into numeric and categorical ones, and those to leave out.
+
+    Parameters
+    ----------
+    X : pandas.DataFrame
+
+    Returns
+    -------
+    numeric : list of str
+        Columns with numbers (booleans excluded).
+    categorical : list of str
+        Columns with text, booleans or categories.
+    ignored : list of (str, str)
+        Columns left out, with the reason: empty columns, and text columns with a
+        different value in every row (identifiers, free text), which cannot generalize.
+    """
+    numeric, categorical, ignored = [], [], []
+    for column in X.columns:
+        values = X[column]
+        present = values.dropna()
+        if present.empty:
+            ignored.append((column, "empty"))
+        elif is_numeric_dtype(values) and not is_bool_dtype(values):
+            numeric.append(column)
+        elif len(present) >= MIN_ROWS_FOR_IDENTIFIER and present.nunique() == len(present):
+            ignored.append((column, "a different text in every row, like an identifier"))
+        else:
+            categorical.append(column)
+    return numeric, categorical, ignored
+
+
+def build_preprocessing(numeric, categorical):
+    """The preprocessing step of the pipeline.
+
+    Parameters
+    ----------
+    numeric, categorical : list of str
+        Column names, from :func:`split_columns`.
+
+    Returns
+    -------
+    sklearn.compose.ColumnTransformer
+        Numeric columns: missing values replaced by the column's median, then standardized
+        (networks train badly on unscaled inputs). Categorical columns: missing values
+        become a category of their own, then one-hot encoded; a category not seen in
+        training is encoded as all zeros (``handle_unknown="ignore"``), and categories
+        beyond the :data:`MAX_CATEGORIES` most frequent of a column share one column.
+        Columns not listed are dropped.
+    """
+    transformers = []
+    if numeric:
+        transformers.append(
+            ("numeric", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), numeric)
+        )
+    if categorical:
+        transformers.append(
+            (
+                "categorical",
+                make_pipeline(
+                    FunctionTransformer(_as_text, feature_names_out="one-to-one"),
+                    SimpleImputer(strategy="constant", fill_value="(missing)"),
+                    OneHotEncoder(
+                        handle_unknown="ignore",
+                        max_categories=MAX_CATEGORIES,
+                        sparse_output=False,
+                    ),
+                ),
+                categorical,
+            )
+        )
+    return ColumnTransformer(transformers, remainder="drop")
+
+
+# ------------------------------------------------------------------------------ the search
+
+
+def _early_stopping_params(y, task, n_folds):
+    """Early stopping settings that work in every training fold, or none when none would.
+
+    Early stopping holds out a (for classification stratified) part of each training fold;
+    on small tables the default 10 % can hold too few samples for every class. It monitors
+    the validation loss: on a validation set of a few dozen rows the accuracy moves in
+    coarse steps and often ties, and a network stopped on such ties can keep the weights
+    of its first epoch.
+    """
+    n_train = len(y) * (n_folds - 1) // n_folds
+    if task == "classification":
+        counts = y.value_counts()
+        n_classes, rarest = len(counts), int(counts.iloc[-1]) * (n_folds - 1) // n_folds
+    else:
+        n_classes, rarest = 2, n_train
+    for fraction in (0.1, 0.2, 0.3):
+        n_val = math.ceil(fraction * n_train)
+        if n_val >= max(n_classes, 2) and n_train - n_val >= 2 and rarest >= 2:
+            return {"early_stopping": True, "validation_fraction": fraction, "monitor": "val_loss"}
+    return {"early_stopping": False}
+
+
+def search_space():
+    """The parameter distributions searched, for the pipeline step ``"mlp"``.
+
+    Returns
+    -------
+    dict
+    """
+    space = mlp_search_space("mlp__")
+    space["mlp__batch_normalization"] = [False, True]
+    return space
+
+
+def make_search(pipeline, *, n_iter, cv, scoring, n_jobs, random_state):
+    """The cross-validated search over the regularization settings.
+
+    This is the one place that decides how to search: a coarse-to-fine random search
+    (random candidates first, then more candidates around the best ones) over
+    :func:`search_space`.
+
+    Parameters
+    ----------
+    pipeline : sklearn.pipeline.Pipeline
+        Preprocessing and the network, as step ``"mlp"``.
+    n_iter : int
+        Candidates in total.
+    cv : cross-validation splitter
+    scoring : callable
+    n_jobs : int
+    random_state : int
+
+    Returns
+    -------
+    search : estimator
+    """
+    return CoarseToFineSearchCV(
+        pipeline,
+        search_space(),
+        n_iter=n_iter,
+        n_rounds=min(SEARCH_ROUNDS, n_iter),
+        cv=cv,
+        scoring=scoring,
+        n_jobs=n_jobs,
+        random_state=random_state,
+        error_score=np.nan,
+    )
+
+
+class _ProgressScorer:
+    """A scorer that reports how many fits have been scored so far.
+
+    The searches call the scorer once per fitted fold, in the worker threads, so counting
+    the calls measures progress without touching the search.
+    """
+
+    def __init__(self, scorer, total, stream, label):
+        self.scorer = scorer
+        self.total = total
+        self.stream = stream
+        self.label = label
+        self.done = 0
+        self.error = None
+        self.started = time.perf_counter()
+        self._lock = threading.Lock()
+        self._interactive = bool(getattr(stream, "isatty", lambda: False)())
+        self._last_decile = 0
+
+    def __call__(self, estimator, X, y, **kwargs):
+        try:
+            score = self.scorer(estimator, X, y, **kwargs)
+        except Exception as exc:
+            # scikit-learn would record NaN too, but print the traceback as a warning; the
+            # first reason is kept for a one-line report instead.
+            score = np.nan
+            with self._lock:
+                if self.error is None:
+                    self.error = f"{type(exc).__name__}: {exc}".splitlines()[0]
+        with self._lock:
+            self.done += 1
+            seconds = time.perf_counter() - self.started
+            line = f"  {self.label}: {self.done}/{self.total} fits ({seconds:.0f} s)"
+            if self._interactive:
+                print("\r" + line, end="", file=self.stream, flush=True)
+            else:
+                # In a log, one line per tenth of the work is enough.
+                decile = 10 * self.done // max(self.total, 1)
+                if decile > self._last_decile:
+                    self._last_decile = decile
+                    print(line, file=self.stream, flush=True)
+        return score
+
+    def finish(self):
+        if self._interactive:
+            print("", file=self.stream, flush=True)
+
+
+def _failed_fits(search):
+    """Number of failed fits of the search, and the number of fits."""
+    results = pd.DataFrame(search.cv_results_)
+    scores = results.filter(regex=r"^split\d+_test_score$")
+    return int(scores.isna().sum().sum()), int(scores.size)
+
+
+def _short_reason(exc):
+    """First line of an error message, with the underlying error when it names one.
+
+    When every fit fails, scikit-learn raises one error whose message embeds the fits'
+    tracebacks; their last "SomeError: message" line is the actual reason.
+    """
+    lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+    if not lines:
+        return type(exc).__name__
+    causes = [line for line in lines if re.match(r"^\w+(Error|Exception|Warning): ", line)]
+    return lines[0] + (" " + causes[-1] if causes else "")
+
+
+def _format_value(value):
+    if isinstance(value, float | np.floating):
+        return f"{value:.3g}"
+    return str(value)
+
+
+def _describe_columns(numeric, categorical, ignored):
+    parts = []
+    if numeric:
+        parts.append(f"{len(numeric)} numeric (median-imputed, standardized)")
+    if categorical:
+        parts.append(
+            f"{len(categorical)} categorical (missing as its own category, one-hot encoded): "
+            + ", ".join(map(str, categorical[:8]))
+            + (", ..." if len(categorical) > 8 else "")
+        )
+    lines = ["Features: " + "; ".join(parts) + "."]
+    for column, reason in ignored:
+        lines.append(f"Ignored column {column!r}: {reason}.")
+    return lines
+
+
+def _load_problem(args, out):
+    """Read the table and split it into features and target, reporting what was found.
+
+    Returns
+    -------
+    X : pandas.DataFrame
+    y : pandas.Series
+    y_fit : ndarray
+        The target as the network takes it.
+    task : {"classification", "regression"}
+    numeric, categorical : list of str
+    """
+    table = read_table(args.data, sep=args.sep, encoding=args.encoding)
+    if args.target not in table.columns:
+        columns = [str(c) for c in table.columns]
+        close = difflib.get_close_matches(args.target, columns, n=1, cutoff=0.6)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        listed = ", ".join(columns[:MAX_COLUMNS_LISTED])
+        if len(columns) > MAX_COLUMNS_LISTED:
+            listed += f", ... ({len(columns)} columns)"
+        raise CLIError(
+            f"no column {args.target!r} in {args.data}{hint}; the columns are: {listed}"
+        )
+    print(f"Read {args.data}: {table.shape[0]} rows, {table.shape[1]} columns.", file=out)
+
+    missing_target = table[args.target].isna()
+    if missing_target.all():
+        raise CLIError(f"the target column {args.target!r} has no values")
+    if missing_target.any():
+        table = table.loc[~missing_target].reset_index(drop=True)
+        print(
+            f"Left out {int(missing_target.sum())} rows without a value in {args.target!r}.",
+            file=out,
+        )
+    y = table[args.target]
+    X = table.drop(columns=[args.target])
+
+    if args.task == "auto":
+        task, reason = detect_task(y)
+        how = f"detected because {reason}; use --task to override"
+    else:
+        task, how = args.task, "as requested"
+    check_target(y, args.target, task, args.cv)
+    if task == "classification":
+        counts = y.value_counts()
+        shown = ", ".join(f"{_show(k)}: {v}" for k, v in list(counts.items())[:10])
+        more = ", ..." if len(counts) > 10 else ""
+        print(
+            f"Target {args.target!r}: classification ({how}), {len(counts)} classes "
+            f"({shown}{more}).",
+            file=out,
+        )
+        # Text labels as plain Python objects: the classifier keeps them as its classes_.
+        y_fit = y.to_numpy() if is_numeric_dtype(y) else y.astype(object).to_numpy()
+    else:
+        print(
+            f"Target {args.target!r}: regression ({how}), from {y.min():.4g} to {y.max():.4g}.",
+            file=out,
+        )
+        y_fit = y.to_numpy(dtype=float)
+
+    numeric, categorical, ignored = split_columns(X)
+    if not numeric and not categorical:
+        raise CLIError(f"no usable feature columns besides the target {args.target!r}")
+    for line in _describe_columns(numeric, categorical, ignored):
+        print(line, file=out)
+    return X, y, y_fit, task, numeric, categorical
+
+
+def _get_scorer(name, task):
+    """The scorer named by --scoring (or the task's default), and its name."""
+    if name is None:
+        name = "accuracy" if task == "classification" else "r2"
+    try:
+        return name, get_scorer(name)
+    except ValueError:
+        raise CLIError(
+            f"unknown --scoring {name!r}; see sklearn.metrics.get_scorer_names()"
+        ) from None
+
+
+def _models(args, task, y, numeric, categorical):
+    """The pipeline to tune, the folds, and the baselines to compare it with."""
+    if task == "classification":
+        cv = StratifiedKFold(args.cv, shuffle=True, random_state=args.random_state)
+        network = RegularizedMLPClassifier
+        baselines = {
+            "dummy (most frequent class)": DummyClassifier(strategy="prior"),
+            "scikit-learn MLP defaults": MLPClassifier(random_state=args.random_state),
+        }
+    else:
+        cv = KFold(args.cv, shuffle=True, random_state=args.random_state)
+        network = RegularizedMLPRegressor
+        baselines = {
+            "dummy (mean)": DummyRegressor(strategy="mean"),
+            "scikit-learn MLP defaults": MLPRegressor(random_state=args.random_state),
+        }
+    stopping = _early_stopping_params(y, task, args.cv)
+    net = network(max_iter=args.max_iter, random_state=args.random_state, **stopping)
+    pipeline = Pipeline([("preprocess", build_preprocessing(numeric, categorical)), ("mlp", net)])
+    # Every baseline gets its own copy of the same preprocessing.
+    baselines = {
+        name: make_pipeline(build_preprocessing(numeric, categorical), estimator)
+        for name, estimator in baselines.items()
+    }
+    return pipeline, cv, baselines
+
+
+def _mean_std(scores):
+    """Mean and standard deviation of the finite scores (NaN when there are none)."""
+    scores = np.asarray(scores, dtype=float)
+    scores = scores[np.isfinite(scores)]
+    return (scores.mean(), scores.std()) if scores.size else (np.nan, np.nan)
+
+
+def _print_results(search, baseline_scores, scoring_name, n_folds, out):
+    rows = [(name, *_mean_std(s)) for name, s in baseline_scores.items()]
+    best = search.best_index_
+    rows.append(
+        (
+            "skdeep, tuned (best of the search)",
+            search.cv_results_["mean_test_score"][best],
+            search.cv_results_["std_test_score"][best],
+        )
+    )
+    print(
+        f"\nCross-validated {scoring_name} ({n_folds} folds, the same for every model):", file=out
+    )
+    width = max(len(name) for name, _, _ in rows)
+    print(f"  {'model':<{width}}  {'mean':>8}  {'std':>7}", file=out)
+    for name, mean, std in rows:
+        print(f"  {name:<{width}}  {mean:>8.4f}  {std:>7.4f}", file=out)
+    n_failed, n_total = _failed_fits(search)
+    if n_failed:
+        print(f"  ({n_failed} of {n_total} search fits failed and were left out.)", file=out)
+    print(
+        "  The tuned score is the best of several candidates on these folds, so it is "
+        "slightly optimistic.",
+        file=out,
+    )
+    print("\nBest settings:", file=out)
+    for key, value in sorted(search.best_params_.items()):
+        print(f"  {key.removeprefix('mlp__'):<22}{_format_value(value)}", file=out)
+    final = search.best_estimator_.named_steps["mlp"]
+    if final.early_stopping:
+        print(
+            f"\nRefitted on all rows, the network trained for {final.n_iter_} epochs and kept "
+            f"the weights of epoch {final.best_epoch_} (lowest validation loss).",
+            file=out,
+        )
+
+
+def run_tune(args, out=None, err=None):
+    """Run ``skdeep tune`` with parsed arguments.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Arguments of the ``tune`` sub-command (see ``skdeep tune --help``).
+    out, err : file-like, default=None
+        Streams for the report and for progress; ``sys.stdout`` and ``sys.stderr`` by
+        default.
+
+    Returns
+    -------
+    search : estimator
+        The fitted search.
+
+    Raises
+    ------
+    CLIError
+        For problems with the data or the options.
+    """
+    out = sys.stdout if out is None else out
+    err = sys.stderr if err is None else err
+    started = time.perf_counter()
+    _check_writable(args.output)
+    X, y, y_fit, task, numeric, categorical = _load_problem(args, out)
+    scoring_name, scorer = _get_scorer(args.scoring, task)
+    pipeline, cv, baselines = _models(args, task, y, numeric, categorical)
+
+    n_fits = args.n_iter * args.cv
+    early = ", early stopping" if pipeline.named_steps["mlp"].early_stopping else ""
+    print(
+        f"\nSearching {args.n_iter} settings x {args.cv} folds = {n_fits} fits "
+        f"(coarse-to-fine random search, {scoring_name}{early}):",
+        file=out,
+        flush=True,
+    )
+    progress = _ProgressScorer(scorer, n_fits, err, "search")
+    search = make_search(
+        pipeline,
+        n_iter=args.n_iter,
+        cv=cv,
+        scoring=progress,
+        n_jobs=args.n_jobs,
+        random_state=args.random_state,
+    )
+    baseline_progress = _ProgressScorer(scorer, len(baselines) * args.cv, err, "baselines")
+    with warnings.catch_warnings(), threadpool_limits(1, user_api="blas"):
+        # Expected during a search: networks that end at max_iter, candidates that fail
+        # (reported below), and categories that occur only in a validation fold.
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.simplefilter("ignore", FitFailedWarning)
+        warnings.filterwarnings("ignore", message="Found unknown categories")
+        warnings.filterwarnings("ignore", message="One or more of the test scores are non-finite")
+        # Threads, not processes: the training kernels release the GIL, and threads share
+        # the data and the progress counter. BLAS gets one thread per fit for the same
+        # reason: the fits already occupy the cores.
+        with joblib.parallel_config(backend="threading"):
+            try:
+                search.fit(X, y_fit)
+            except ValueError as exc:
+                raise CLIError(f"the search failed: {_short_reason(exc)}") from None
+            finally:
+                progress.finish()
+            if not np.isfinite(search.cv_results_["mean_test_score"]).any():
+                reason = f": {progress.error}" if progress.error else ""
+                raise CLIError(f"scoring with {scoring_name!r} failed in every fold{reason}")
+            baseline_scores = {
+                name: cross_validate(
+                    model,
+                    X,
+                    y_fit,
+                    cv=cv,
+                    scoring=baseline_progress,
+                    n_jobs=args.n_jobs,
+                    error_score=np.nan,
+                )["test_score"]
+                for name, model in baselines.items()
+            }
+            baseline_progress.finish()
+
+    _print_results(search, baseline_scores, scoring_name, args.cv, out)
+    joblib.dump(search.best_estimator_, args.output)
+    print(
+        f"\nSaved the pipeline (preprocessing and network, refitted on all {len(y_fit)} rows) "
+        f"to {args.output} in {time.perf_counter() - started:.0f} s. Use it with:\n"
+        f'  model = joblib.load("{args.output}")\n'
+        "  model.predict(new_rows)  # a DataFrame with the same columns",
+        file=out,
+    )
+    return search

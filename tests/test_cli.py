@@ -1,0 +1,312 @@
+"""The command line: ``python -m skdeep demo`` and ``python -m skdeep tune``."""
+
+import csv
+import importlib
+import io
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
+from threadpoolctl import threadpool_limits
+
+from skdeep import RegularizedMLPClassifier
+from skdeep.__main__ import main
+from skdeep._cli_tune import detect_task, read_table, split_columns
+from skdeep._demo import BASE_PARAMS, TECHNIQUES, _replay, load_split, run_demo, run_technique
+
+TECHNIQUE_NAMES = [name for name, _ in TECHNIQUES]
+
+
+def run_cli(*args, cwd=None):
+    """Run ``python -m skdeep ARGS`` in a fresh process, as a user would."""
+    env = {**os.environ, "MPLBACKEND": "Agg"}
+    return subprocess.run(
+        [sys.executable, "-m", "skdeep", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=300,
+    )
+
+
+ROW = re.compile(
+    "^(" + "|".join(map(re.escape, TECHNIQUE_NAMES)) + r") +(-?[\d.]+) +(-?[\d.]+) +(-?[\d.]+)"
+    r" +(\d+) +([\d.]+)$"
+)
+
+
+def table_rows(stdout):
+    """The rows of the demo's table: technique -> (train, test, gap, epochs, seconds)."""
+    rows = {}
+    for line in stdout.splitlines():
+        match = ROW.match(line)
+        if match:
+            name, train, test, gap, epochs, seconds = match.groups()
+            rows[name] = (
+                float(train),
+                float(test),
+                float(gap),
+                int(epochs),
+                float(seconds),
+            )
+    return rows
+
+
+# ------------------------------------------------------------------------------------ demo
+
+
+def test_demo_prints_the_table_and_saves_the_plot(tmp_path):
+    out = tmp_path / "out"
+    result = run_cli("demo", "--epochs", 3, "--output", out)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    rows = table_rows(result.stdout)
+    assert list(rows) == TECHNIQUE_NAMES
+    for train, test, gap, epochs, seconds in rows.values():
+        assert 0 <= train <= 1 and 0 <= test <= 1
+        assert gap == pytest.approx(train - test, abs=2e-3)  # printed with 3 decimals
+        assert 1 <= epochs <= 3 and seconds >= 0
+    assert rows["no regularization"][3] == 3
+
+    png = out / "learning_curves.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    import matplotlib.image
+
+    height, width, _ = matplotlib.image.imread(png).shape
+    assert width > 1000 and height > 500  # six readable panels
+    with open(out / "learning_curves.csv", newline="") as handle:
+        curves = list(csv.DictReader(handle))
+    assert {row["technique"] for row in curves} == set(TECHNIQUE_NAMES)
+    assert len([row for row in curves if row["technique"] == "dropout 0.2"]) == 3
+    assert f"Saved {png}" in result.stdout
+
+
+def test_demo_curves_are_the_training_of_fit():
+    """The per-epoch scoring does not change the training: the curves are fit's network."""
+    X_train, X_test, y_train, y_test = load_split(200, random_state=1)
+    params = {**BASE_PARAMS, "dropout": 0.2, "max_iter": 4, "random_state": 1}
+    with threadpool_limits(1, user_api="blas"):  # as in the demo; also much faster
+        replayed, train_curve, test_curve, _ = _replay(
+            params, X_train, y_train, X_test, y_test, 4, np.arange(10)
+        )
+        fitted = RegularizedMLPClassifier(**params).fit(X_train, y_train)
+    for a, b in zip(replayed.coefs_, fitted.coefs_, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert train_curve[-1] == fitted.score(X_train, y_train)
+    assert test_curve[-1] == fitted.score(X_test, y_test)
+
+
+def test_demo_early_stopping_curves_match_the_kept_weights():
+    split = load_split(200, random_state=0)
+    name, extra = TECHNIQUES[-1]
+    run = run_technique(name, {**extra, "patience": 2}, split, n_epochs=40, random_state=0)
+    assert run.best_epoch is not None and run.best_epoch < run.epochs <= 40
+    assert len(run.train_curve) == len(run.test_curve) == len(run.validation_curve) == run.epochs
+    # fit restored the best epoch's weights; the replayed curve passes through that network.
+    assert run.test_curve[run.best_epoch - 1] == run.test_accuracy
+    assert run.train_curve[run.best_epoch - 1] == run.train_accuracy
+    assert run.n_fit == 160  # 20 % of the 200 training samples were the validation set
+
+
+def test_demo_makes_its_point():
+    """Full-length training: a clear gap without regularization, smaller with the classics."""
+    X_train, X_test, y_train, y_test = load_split()
+    gaps = {}
+    with threadpool_limits(1, user_api="blas"):
+        for name in ("no regularization", "weight decay 0.1", "dropout 0.2"):
+            params = {**BASE_PARAMS, **dict(TECHNIQUES)[name], "max_iter": 200}
+            clf = RegularizedMLPClassifier(random_state=0, **params).fit(X_train, y_train)
+            gaps[name] = clf.score(X_train, y_train) - clf.score(X_test, y_test)
+    assert gaps["no regularization"] > 0.08
+    assert gaps["weight decay 0.1"] < gaps["no regularization"] - 0.02
+    assert gaps["dropout 0.2"] < gaps["no regularization"] - 0.02
+
+
+def test_demo_without_matplotlib_still_prints_the_table(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # as if it were not installed
+    out, err = io.StringIO(), io.StringIO()
+    runs = run_demo(tmp_path / "out", n_train=100, n_epochs=1, out=out, err=err)
+    assert [run.technique for run in runs] == TECHNIQUE_NAMES
+    assert 'pip install "skdeep[plot]"' in err.getvalue()
+    assert list(table_rows(out.getvalue())) == TECHNIQUE_NAMES
+    assert not (tmp_path / "out" / "learning_curves.png").exists()
+    assert (tmp_path / "out" / "learning_curves.csv").exists()
+
+
+def test_main_without_a_command_prints_help(capsys):
+    assert main([]) == 0
+    assert "demo" in capsys.readouterr().out
+
+
+def assert_one_line_error(result, *fragments):
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("skdeep ")
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+def test_demo_rejects_impossible_training_sizes(tmp_path):
+    result = run_cli("demo", "--n-train", 5, "--output", tmp_path)
+    assert_one_line_error(result, "--n-train must be between 10 and 1787")
+
+
+# ------------------------------------------------------------------------------------ tune
+
+
+@pytest.fixture(scope="module")
+def cancer_csv(tmp_path_factory):
+    """A realistic table: text target, a categorical column, an identifier, gaps."""
+    frame = load_breast_cancer(as_frame=True).frame
+    rng = np.random.default_rng(0)
+    frame.insert(0, "clinic", rng.choice(["north", "south", "east"], len(frame)))
+    frame.insert(1, "patient_id", [f"P{i:04d}" for i in range(len(frame))])
+    features = frame.columns.drop("target")
+    frame[features] = frame[features].mask(rng.random((len(frame), len(features))) < 0.05)
+    frame["target"] = frame["target"].map({0: "malignant", 1: "benign"})
+    path = tmp_path_factory.mktemp("tables") / "cancer.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_tune_saves_a_model_that_predicts(cancer_csv, tmp_path):
+    model_path = tmp_path / "model.joblib"
+    result = run_cli(
+        "tune", cancer_csv, "--target", "target", "--n-iter", 2, "--cv", 2, "--max-iter", 10,
+        "--n-jobs", 2, "--output", model_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "classification" in result.stdout
+    assert "Ignored column 'patient_id'" in result.stdout
+    for model in ("dummy (most frequent class)", "scikit-learn MLP defaults", "skdeep, tuned"):
+        assert model in result.stdout
+    assert "Best settings:" in result.stdout and "dropout" in result.stdout
+    assert "search: 4/4 fits" in result.stderr  # progress
+
+    model = joblib.load(model_path)
+    table = pd.read_csv(cancer_csv)
+    predictions = model.predict(table.drop(columns=["target"]))
+    assert set(predictions) <= {"benign", "malignant"}
+    assert (predictions == table["target"]).mean() > 0.8  # the dummy gets 0.63
+    # New rows may hold unseen categories and gaps, and need not have the ignored column.
+    new = table.drop(columns=["target", "patient_id"]).head(3).copy()
+    new["clinic"] = ["mars", None, "north"]
+    new.iloc[0, 3] = np.nan
+    proba = model.predict_proba(new)
+    assert proba.shape == (3, 2) and np.allclose(proba.sum(axis=1), 1)
+
+
+def test_tune_regression(tmp_path):
+    load_diabetes(as_frame=True, scaled=False).frame.to_csv(tmp_path / "d.csv", index=False)
+    result = run_cli(
+        "tune", "d.csv", "--target", "target", "--n-iter", 1, "--cv", 2, "--max-iter", 5,
+        "--output", "d.joblib", cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "regression" in result.stdout and "dummy (mean)" in result.stdout
+    model = joblib.load(tmp_path / "d.joblib")
+    predictions = model.predict(pd.read_csv(tmp_path / "d.csv").drop(columns=["target"]))
+    assert predictions.dtype.kind == "f" and predictions.shape == (442,)
+
+
+TUNE_ERRORS = {
+    "missing file": (None, "no such file"),
+    "empty": ("", "is empty"),
+    "header only": ("a,b,y\n", "no data rows"),
+    "unparsable": ("a,y\n1,2\n3,4,5,6\n", "could not parse"),
+    "binary": (bytes(range(256)) * 4, "not utf-8 text"),
+    "missing target": ("a,b\n1,2\n3,4\n", "no column 'y' in"),
+    "one class": ("a,y\n" + "".join(f"{i},yes\n" for i in range(10)), "single value"),
+    "rare class": ("a,y\n" + "".join(f"{i},{'b' if i < 2 else 'a'}\n" for i in range(10)),
+                   "only 2 rows"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", TUNE_ERRORS)
+def test_tune_errors_are_one_line(case, tmp_path):
+    content, expected = TUNE_ERRORS[case]
+    path = tmp_path / "data.csv"
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    elif content is not None:
+        path.write_text(content)
+    result = run_cli("tune", path, "--target", "y", "--output", tmp_path / "m.joblib")
+    assert_one_line_error(result, "skdeep tune: error:", expected)
+    assert not (tmp_path / "m.joblib").exists()
+
+
+def test_tune_missing_target_lists_the_columns(cancer_csv, tmp_path):
+    result = run_cli("tune", cancer_csv, "--target", "Target", "--output", tmp_path / "m")
+    assert_one_line_error(result, "did you mean 'target'?", "clinic, patient_id, mean radius")
+
+
+def test_tune_refuses_an_unwritable_output_before_searching(cancer_csv, tmp_path):
+    result = run_cli("tune", cancer_csv, "--target", "target", "--output", tmp_path / "no" / "m")
+    assert_one_line_error(result, "does not exist")
+
+
+def test_tune_scoring_that_fails_in_every_fold(tmp_path):
+    load_iris(as_frame=True).frame.to_csv(tmp_path / "iris.csv", index=False)
+    result = run_cli(
+        "tune", "iris.csv", "--target", "target", "--scoring", "roc_auc", "--n-iter", 1,
+        "--cv", 2, "--max-iter", 2, "--output", "m.joblib", cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr and "Warning" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if "error" in line]
+    assert errors == [
+        "skdeep tune: error: scoring with 'roc_auc' failed in every fold: "
+        "ValueError: multi_class must be in ('ovo', 'ovr')"
+    ]
+    assert not (tmp_path / "m.joblib").exists()
+
+
+def test_read_table_detects_the_separator(tmp_path):
+    (tmp_path / "semi.csv").write_text("a;b;y\n1;2,5;x\n3;4;z\n")
+    table = read_table(tmp_path / "semi.csv")
+    assert list(table.columns) == ["a", "b", "y"]
+
+
+def test_detect_task():
+    assert detect_task(pd.Series(["a", "b"]))[0] == "classification"
+    assert detect_task(pd.Series([True, False]))[0] == "classification"
+    assert detect_task(pd.Series([1, 2, 3, 1]))[0] == "classification"
+    assert detect_task(pd.Series([1.0, 2.0, 1.0]))[0] == "classification"
+    assert detect_task(pd.Series([0.5, 1.0, 2.0]))[0] == "regression"
+    assert detect_task(pd.Series(np.arange(100)))[0] == "regression"
+
+
+def test_split_columns():
+    rows = 30
+    table = pd.DataFrame(
+        {
+            "number": np.arange(rows, dtype=float),
+            "flag": [True, False] * (rows // 2),
+            "city": ["a", "b", "c"] * (rows // 3),
+            "name": [f"n{i}" for i in range(rows)],
+            "empty": [np.nan] * rows,
+        }
+    )
+    numeric, categorical, ignored = split_columns(table)
+    assert numeric == ["number"]
+    assert categorical == ["flag", "city"]
+    assert [column for column, _ in ignored] == ["name", "empty"]
+
+
+def test_console_script_runs_main():
+    # tomllib needs Python 3.11; the one line of interest is easy to find without it.
+    pyproject = (Path(__file__).resolve().parents[1] / "pyproject.toml").read_text()
+    scripts = pyproject.split("[project.scripts]", 1)[1].split("\n[", 1)[0]
+    target = re.search(r'^skdeep\s*=\s*"([\w.]+):(\w+)"', scripts, re.MULTILINE)
+    assert getattr(importlib.import_module(target[1]), target[2]) is main
