@@ -329,3 +329,24 @@ def test_partial_fit_tracks_best_loss():
         clf.partial_fit(X, y, classes=[0, 1, 2])
     assert clf.best_loss_ == min(clf.loss_curve_)
     assert clf.best_epoch_ == int(np.argmin(clf.loss_curve_)) + 1
+
+
+@pytest.mark.parametrize("batch_size, width, single", [(32, 128, True), (256, 256, False)])
+def test_small_products_train_with_one_blas_thread(monkeypatch, batch_size, width, single):
+    from threadpoolctl import threadpool_info
+
+    import skdeep._training as training
+
+    seen = []
+    real = training.train_epochs
+
+    def recording(*args, **kwargs):
+        seen.append({i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"})
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(training, "train_epochs", recording)
+    X, y = make_classification(300, 10, random_state=0)
+    before = {i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"}
+    RegularizedMLPClassifier((width,), batch_size=batch_size, max_iter=1).fit(X, y)
+    assert seen == [{1} if single else before]
+    assert {i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"} == before
