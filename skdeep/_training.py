@@ -5,6 +5,7 @@ learning rate, convergence, early stopping, divergence, history and progress out
 """
 
 import sys
+import threading
 import time
 import warnings
 
@@ -149,10 +150,14 @@ def _record_epoch(est, loss, lr, validation, state, started):
 
 
 def run_training(est, state, X, Y, sw, settings, validation, incremental):
-    """:func:`train_epochs` with one BLAS thread when the matrix products are small."""
+    """:func:`train_epochs` with one BLAS thread when the matrix products are small.
+
+    Only from the main thread: the BLAS thread count is process-wide, so fits running in
+    several threads at once would undo each other's limits (and leave a wrong one behind).
+    """
     widest = int(settings["layout"][:, 1].max())
     small = settings["batch_size"] * widest < SINGLE_THREAD_BLAS_BELOW
-    if not small:
+    if not small or threading.current_thread() is not threading.main_thread():
         train_epochs(est, state, X, Y, sw, settings, validation, incremental)
         return
     with threadpool_limits(limits=1, user_api="blas"):

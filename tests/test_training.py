@@ -350,3 +350,30 @@ def test_small_products_train_with_one_blas_thread(monkeypatch, batch_size, widt
     RegularizedMLPClassifier((width,), batch_size=batch_size, max_iter=1).fit(X, y)
     assert seen == [{1} if single else before]
     assert {i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"} == before
+
+
+def test_fits_in_other_threads_leave_the_blas_threads_alone(monkeypatch):
+    # The BLAS thread count is process-wide: threads limiting and restoring it concurrently
+    # would race, so only the main thread sets it.
+    import threading
+
+    from threadpoolctl import threadpool_info
+
+    import skdeep._training as training
+
+    seen = []
+    real = training.train_epochs
+
+    def recording(*args, **kwargs):
+        seen.append({i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"})
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(training, "train_epochs", recording)
+    X, y = make_classification(300, 10, random_state=0)
+    before = {i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"}
+    worker = threading.Thread(
+        target=RegularizedMLPClassifier((16,), batch_size=32, max_iter=1).fit, args=(X, y)
+    )
+    worker.start()
+    worker.join()
+    assert seen == [before]
