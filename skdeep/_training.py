@@ -18,6 +18,7 @@ from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_limits
 
 from ._kernels._epoch import run_epoch
+from ._kernels._rng import make_state
 from ._schedules import learning_rate_at
 
 # Below this many output entries per matrix product (batch rows x widest layer), a second
@@ -51,7 +52,7 @@ class KernelState:
         self.state1 = np.zeros_like(theta)
         self.state2 = np.zeros_like(theta)
         self.step = np.zeros(1, dtype=np.int64)
-        self.rng = np.array([seed], dtype=np.uint64)
+        self.rng = make_state(seed)
 
     def snapshot(self):
         """Copies of everything training changes: parameters, statistics, optimizer state."""
