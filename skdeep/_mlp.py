@@ -123,90 +123,11 @@ class _BaseRegularizedMLP(BaseEstimator):
         "max_fun": [Interval(Integral, 1, None, closed="left")],
     }
 
-    def __init__(
-        self,
-        hidden_layer_sizes=(100,),
-        activation="relu",
-        *,
-        solver="adam",
-        alpha=0.0001,
-        penalty="l2",
-        l1_ratio=0.15,
-        weight_decay=None,
-        dropout=0.0,
-        input_dropout=0.0,
-        batch_normalization=False,
-        batch_norm_momentum=0.9,
-        weight_init="auto",
-        batch_size="auto",
-        learning_rate="constant",
-        learning_rate_init=0.001,
-        lr_decay=None,
-        lr_step_size=10,
-        warmup_epochs=0,
-        power_t=0.5,
-        max_iter=200,
-        shuffle=True,
-        random_state=None,
-        tol=1e-4,
-        verbose=False,
-        warm_start=False,
-        momentum=0.9,
-        nesterovs_momentum=True,
-        rho=0.9,
-        clip_norm=None,
-        early_stopping=False,
-        validation_fraction=0.1,
-        monitor="val_score",
-        patience=None,
-        min_delta=None,
-        restore_best_weights=True,
-        beta_1=0.9,
-        beta_2=0.999,
-        epsilon=1e-8,
-        n_iter_no_change=10,
-        max_fun=15000,
-    ):
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.solver = solver
-        self.alpha = alpha
-        self.penalty = penalty
-        self.l1_ratio = l1_ratio
-        self.weight_decay = weight_decay
-        self.dropout = dropout
-        self.input_dropout = input_dropout
-        self.batch_normalization = batch_normalization
-        self.batch_norm_momentum = batch_norm_momentum
-        self.weight_init = weight_init
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.learning_rate_init = learning_rate_init
-        self.lr_decay = lr_decay
-        self.lr_step_size = lr_step_size
-        self.warmup_epochs = warmup_epochs
-        self.power_t = power_t
-        self.max_iter = max_iter
-        self.shuffle = shuffle
-        self.random_state = random_state
-        self.tol = tol
-        self.verbose = verbose
-        self.warm_start = warm_start
-        self.momentum = momentum
-        self.nesterovs_momentum = nesterovs_momentum
-        self.rho = rho
-        self.clip_norm = clip_norm
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.monitor = monitor
-        self.patience = patience
-        self.min_delta = min_delta
-        self.restore_best_weights = restore_best_weights
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
-        self.n_iter_no_change = n_iter_no_change
-        self.max_fun = max_fun
+    def __init__(self, **params):
+        # Each estimator spells out its full signature (scikit-learn reads the parameter
+        # names from it); the shared base only stores what it is given, unchanged.
+        for name, value in params.items():
+            setattr(self, name, value)
 
     # ------------------------------------------------------------------ validation helpers
 
@@ -797,49 +718,9 @@ class RegularizedMLPClassifier(ClassifierMixin, _BaseRegularizedMLP):
         max_fun=15000,
         class_weight=None,
     ):
-        super().__init__(
-            hidden_layer_sizes=hidden_layer_sizes,
-            activation=activation,
-            solver=solver,
-            alpha=alpha,
-            penalty=penalty,
-            l1_ratio=l1_ratio,
-            weight_decay=weight_decay,
-            dropout=dropout,
-            input_dropout=input_dropout,
-            batch_normalization=batch_normalization,
-            batch_norm_momentum=batch_norm_momentum,
-            weight_init=weight_init,
-            batch_size=batch_size,
-            learning_rate=learning_rate,
-            learning_rate_init=learning_rate_init,
-            lr_decay=lr_decay,
-            lr_step_size=lr_step_size,
-            warmup_epochs=warmup_epochs,
-            power_t=power_t,
-            max_iter=max_iter,
-            shuffle=shuffle,
-            random_state=random_state,
-            tol=tol,
-            verbose=verbose,
-            warm_start=warm_start,
-            momentum=momentum,
-            nesterovs_momentum=nesterovs_momentum,
-            rho=rho,
-            clip_norm=clip_norm,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            monitor=monitor,
-            patience=patience,
-            min_delta=min_delta,
-            restore_best_weights=restore_best_weights,
-            beta_1=beta_1,
-            beta_2=beta_2,
-            epsilon=epsilon,
-            n_iter_no_change=n_iter_no_change,
-            max_fun=max_fun,
-        )
-        self.class_weight = class_weight
+        params = dict(locals())
+        del params["self"], params["__class__"]
+        super().__init__(**params)
 
     _parameter_constraints: dict = {
         **_BaseRegularizedMLP._parameter_constraints,
@@ -1103,49 +984,9 @@ n_features_in_, feature_names_in_, n_layers_, n_outputs_
         n_iter_no_change=10,
         max_fun=15000,
     ):
-        super().__init__(
-            hidden_layer_sizes=hidden_layer_sizes,
-            activation=activation,
-            solver=solver,
-            alpha=alpha,
-            penalty=penalty,
-            l1_ratio=l1_ratio,
-            weight_decay=weight_decay,
-            dropout=dropout,
-            input_dropout=input_dropout,
-            batch_normalization=batch_normalization,
-            batch_norm_momentum=batch_norm_momentum,
-            weight_init=weight_init,
-            batch_size=batch_size,
-            learning_rate=learning_rate,
-            learning_rate_init=learning_rate_init,
-            lr_decay=lr_decay,
-            lr_step_size=lr_step_size,
-            warmup_epochs=warmup_epochs,
-            power_t=power_t,
-            max_iter=max_iter,
-            shuffle=shuffle,
-            random_state=random_state,
-            tol=tol,
-            verbose=verbose,
-            warm_start=warm_start,
-            momentum=momentum,
-            nesterovs_momentum=nesterovs_momentum,
-            rho=rho,
-            clip_norm=clip_norm,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            monitor=monitor,
-            patience=patience,
-            min_delta=min_delta,
-            restore_best_weights=restore_best_weights,
-            beta_1=beta_1,
-            beta_2=beta_2,
-            epsilon=epsilon,
-            n_iter_no_change=n_iter_no_change,
-            max_fun=max_fun,
-        )
-        self.loss = loss
+        params = dict(locals())
+        del params["self"], params["__class__"]
+        super().__init__(**params)
 
     def _check_solver_supported(self):
         super()._check_solver_supported()

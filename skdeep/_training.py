@@ -17,7 +17,7 @@ import scipy.linalg.cython_blas  # noqa: F401
 from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_limits
 
-from ._kernels._epoch import run_epoch
+from ._kernels._epoch import FAN_OUT, run_epoch
 from ._kernels._rng import make_state
 from ._schedules import learning_rate_at
 
@@ -156,7 +156,7 @@ def run_training(est, state, X, Y, sw, settings, validation, incremental):
     Only from the main thread: the BLAS thread count is process-wide, so fits running in
     several threads at once would undo each other's limits (and leave a wrong one behind).
     """
-    widest = int(settings["layout"][:, 1].max())
+    widest = int(settings["layout"][:, FAN_OUT].max())
     small = settings["batch_size"] * widest < SINGLE_THREAD_BLAS_BELOW
     if not small or threading.current_thread() is not threading.main_thread():
         train_epochs(est, state, X, Y, sw, settings, validation, incremental)

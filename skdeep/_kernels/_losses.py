@@ -83,6 +83,30 @@ def loss_and_delta(Z, Y, sw, sw_sum, kind):
 
 
 @njit(**JIT_OPTIONS)
+def penalty_value(theta, weight_mask, l2, l1):
+    """Elastic-net penalty ``l1 * sum |w| + 0.5 * l2 * sum w**2`` over the weight coordinates.
+
+    Parameters
+    ----------
+    theta : ndarray of shape (n_params,), float32 or float64
+    weight_mask : ndarray of shape (n_params,), uint8
+        1 on dense-layer weights (never biases or batch-norm parameters).
+    l2, l1 : float
+
+    Returns
+    -------
+    float
+    """
+    penalty_l1 = 0.0
+    penalty_l2 = 0.0
+    for i in range(theta.shape[0]):
+        w = theta[i] * weight_mask[i]
+        penalty_l1 += abs(w)
+        penalty_l2 += w * w
+    return l1 * penalty_l1 + 0.5 * l2 * penalty_l2
+
+
+@njit(**JIT_OPTIONS)
 def penalty_and_grad(theta, grad, weight_mask, l2, l1):
     """Elastic-net penalty of the weight coordinates, with its (sub)gradient added to ``grad``.
 
@@ -103,15 +127,13 @@ def penalty_and_grad(theta, grad, weight_mask, l2, l1):
     float
         The penalty value.
     """
-    value = 0.0
     for i in range(theta.shape[0]):
         if weight_mask[i]:
             w = theta[i]
-            value += l1 * abs(w) + 0.5 * l2 * w * w
             g = l2 * w
             if w > 0:
                 g += l1
             elif w < 0:
                 g -= l1
             grad[i] += g
-    return value
+    return penalty_value(theta, weight_mask, l2, l1)

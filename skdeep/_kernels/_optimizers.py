@@ -9,6 +9,7 @@ import numpy as np
 from numba import njit
 
 from ._config import JIT_OPTIONS
+from ._losses import penalty_value
 
 SGD = 0
 ADAGRAD = 1
@@ -89,7 +90,7 @@ def update(
     float
         ``l1 * sum |w| + 0.5 * l2 * sum w**2`` at the parameters before the step.
     """
-    penalty = _penalty(theta, weight_mask, l2, l1)
+    penalty = penalty_value(theta, weight_mask, l2, l1)
     dt = theta.dtype.type
     # Scalars in the parameters' dtype keep float32 arithmetic in float32, so it vectorizes.
     one = dt(1.0)
@@ -134,18 +135,6 @@ def update(
             step_size = lr_t / (np.sqrt(v) + eps)
             theta[i] = _apply(theta[i], -step_size * m, one - lr_wd * is_w, step_size * l1_ * is_w)
     return penalty
-
-
-@njit(**JIT_OPTIONS)
-def _penalty(theta, weight_mask, l2, l1):
-    """Elastic-net penalty ``l1 * sum |w| + 0.5 * l2 * sum w**2`` over the weight coordinates."""
-    penalty_l1 = 0.0
-    penalty_l2 = 0.0
-    for i in range(theta.shape[0]):
-        w = theta[i] * weight_mask[i]
-        penalty_l1 += abs(w)
-        penalty_l2 += w * w
-    return l1 * penalty_l1 + 0.5 * l2 * penalty_l2
 
 
 @njit(**JIT_OPTIONS)

@@ -10,7 +10,7 @@ from numba import njit
 
 from ._config import JIT_OPTIONS
 
-_GAMMA = np.uint64(0x9E3779B97F4A7C15)
+GAMMA = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
 _MIX2 = np.uint64(0x94D049BB133111EB)
 _S30 = np.uint64(30)
@@ -30,9 +30,6 @@ def mix(counter):
     return z ^ (z >> _S31)
 
 
-GAMMA = _GAMMA
-
-
 @njit(**JIT_OPTIONS)
 def next_u64(state):
     """Advance ``state`` and return the next 64-bit output.
@@ -46,7 +43,7 @@ def next_u64(state):
     -------
     uint64
     """
-    state[0] += _GAMMA
+    state[0] += GAMMA
     return mix(state[0])
 
 
