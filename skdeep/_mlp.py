@@ -1062,11 +1062,16 @@ n_features_in_, feature_names_in_, n_layers_, n_outputs_
             Predicted values, in the dtype of the fitted weights.
         """
         raw = self._raw_output(self._validate_X_predict(X))
-        y = raw * self.target_scale_ + self.target_mean_  # in float64, then back
-        if np.abs(y).max() > np.finfo(raw.dtype).max:
+        # In float64, then back. Huge weights times a huge target scale can overflow even
+        # float64: that is reported below, not warned about.
+        with np.errstate(over="ignore", invalid="ignore"):
+            y = raw * self.target_scale_ + self.target_mean_
+        if not np.isfinite(y).all() or np.abs(y).max() > np.finfo(raw.dtype).max:
             raise ValueError(
-                f"Predictions exceed the range of {raw.dtype} (largest {np.abs(y).max():.3g}). "
-                "Fit on float64 data, or rescale the targets."
+                f"Predictions exceed the range of {raw.dtype} (largest network output "
+                f"{np.abs(raw).max():.3g} times target scale {self.target_scale_.max():.3g}). "
+                "The weights are huge (lower learning_rate_init and refit) or the targets are "
+                "extreme: rescale them, or fit on float64 data."
             )
         y = y.astype(raw.dtype, copy=False)
         return y.ravel() if y.shape[1] == 1 else y

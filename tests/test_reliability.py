@@ -552,6 +552,22 @@ def test_float32_regressor_with_huge_inputs_and_targets(hidden_layer_sizes):
         _predict_finite_or_clear_error(reg, X)
 
 
+def test_regressor_huge_weights_times_huge_target_scale_is_a_clear_error():
+    # Found by tests/test_fuzz.py: integer features of 2**62 and plain SGD grow finite but huge
+    # weights (outputs ~1e293); times a target scale of 5e29 even float64 overflows when
+    # predictions are mapped back to the target scale. That must be a clear error, no warning.
+    X = np.array([[2**62, 0, 0, 0, 0], [-(2**62)] * 5], dtype=np.int64)
+    y = np.array([1e30, 0.0])
+    reg = REG(hidden_layer_sizes=(3,), solver="sgd", batch_size=1, max_iter=3, random_state=0)
+    _fit_recording(reg, X, y)
+    reg.partial_fit(X, y)
+    _assert_finite_state(reg)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", category=RuntimeWarning, module="skdeep")
+        with pytest.raises(ValueError, match="Predictions exceed the range of float64"):
+            reg.predict(X)
+
+
 @pytest.mark.parametrize("batch_normalization", [False, True], ids=["plain", "batchnorm"])
 @pytest.mark.parametrize("Est", ESTIMATORS, ids=_ids)
 def test_constant_features(Est, batch_normalization):
