@@ -552,18 +552,34 @@ def test_float32_regressor_with_huge_inputs_and_targets(hidden_layer_sizes):
         _predict_finite_or_clear_error(reg, X)
 
 
-def test_regressor_huge_weights_times_huge_target_scale_is_a_clear_error():
+def test_regressor_huge_weights_times_huge_target_scale():
     # Found by tests/test_fuzz.py: integer features of 2**62 and plain SGD grow finite but huge
-    # weights (outputs ~1e293); times a target scale of 5e29 even float64 overflows when
-    # predictions are mapped back to the target scale. That must be a clear error, no warning.
+    # weights (outputs ~1e293); times a target scale of 5e29 even float64 overflowed, with a
+    # RuntimeWarning, when predictions were mapped back to the target scale.
     X = np.array([[2**62, 0, 0, 0, 0], [-(2**62)] * 5], dtype=np.int64)
     y = np.array([1e30, 0.0])
     reg = REG(hidden_layer_sizes=(3,), solver="sgd", batch_size=1, max_iter=3, random_state=0)
-    _fit_recording(reg, X, y)
-    reg.partial_fit(X, y)
+    try:
+        _fit_recording(reg, X, y)
+        reg.partial_fit(X, y)
+    except ValueError as exc:
+        assert len(str(exc)) > 30, exc
+        return
     _assert_finite_state(reg)
     with warnings.catch_warnings():
         warnings.filterwarnings("error", category=RuntimeWarning, module="skdeep")
+        _predict_finite_or_clear_error(reg, X)
+
+
+def test_regressor_prediction_overflowing_float64_is_a_clear_error():
+    # The same path made certain: an output of 1e10 times a target scale of 1e300.
+    X, y = _xy(REG, n=30)
+    reg = REG(**FAST).fit(X, y)
+    reg.intercepts_[-1][:] = 1e10
+    reg.coefs_[-1][:] = 0.0
+    reg.target_scale_ = np.array([1e300])
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", category=RuntimeWarning)
         with pytest.raises(ValueError, match="Predictions exceed the range of float64"):
             reg.predict(X)
 
