@@ -180,3 +180,65 @@ def matmul_flops(n_rows, sizes):
     products = [a * b for a, b in zip(sizes[:-1], sizes[1:], strict=False)]
     per_row = 2 * (2 * sum(products) + sum(products[1:]))
     return float(n_rows) * per_row
+
+
+def epoch_products_s(n_rows, sizes, batch_size, dtype="float32", repeats=3):
+    """Seconds of one epoch's matrix products alone, through the BLAS skdeep's kernels call.
+
+    The products of :func:`matmul_flops` (forward, weight gradients, input gradients except the
+    first layer's) for every mini-batch of an epoch, with random matrices of the epoch's
+    shapes, in one numba-compiled loop calling ``np.dot`` as skdeep's kernels do (scipy's
+    BLAS). It is what the epoch would take if everything but the products were free, and it
+    shows the state of the machine's BLAS in this run: small two-thread products vary from run
+    to run on some machines while a large GEMM does not.
+
+    Parameters
+    ----------
+    n_rows : int
+        Training rows per epoch.
+    sizes : sequence of int
+        Layer widths from input to output.
+    batch_size : int
+    dtype : str, default="float32"
+    repeats : int, default=3
+        Timed epochs after one warm-up epoch; the best is returned.
+
+    Returns
+    -------
+    seconds : float
+    """
+    import time
+
+    import numpy as np
+    from numba import njit
+
+    @njit(cache=False)
+    def products(batches, weights, activations, deltas):
+        total = 0.0
+        for batch in batches:
+            for layer in range(len(weights)):
+                A = activations[layer][:batch]
+                D = deltas[layer][:batch]
+                Z = np.dot(A, weights[layer])
+                gW = np.dot(A.T, D)
+                total += Z[0, 0] + gW[0, 0]
+                if layer > 0:
+                    total += np.dot(D, weights[layer].T)[0, 0]
+        return total
+
+    rng = np.random.default_rng(0)
+    pairs = list(zip(sizes[:-1], sizes[1:], strict=False))
+    weights = [rng.standard_normal((a, b)).astype(dtype) for a, b in pairs]
+    activations = [rng.standard_normal((batch_size, a)).astype(dtype) for a, _ in pairs]
+    deltas = [rng.standard_normal((batch_size, b)).astype(dtype) for _, b in pairs]
+    batches = np.array(
+        [min(batch_size, n_rows - start) for start in range(0, n_rows, batch_size)], np.int64
+    )
+    typed = [tuple(x) for x in (weights, activations, deltas)]
+    products(batches[:1], *typed)
+    best = np.inf
+    for _ in range(repeats):
+        start = time.perf_counter()
+        products(batches, *typed)
+        best = min(best, time.perf_counter() - start)
+    return best

@@ -9,7 +9,14 @@ backward matrix products (:func:`benchmarks._models.matmul_flops`) and are compa
 float32 ``np.matmul`` measured in the same process.
 """
 
-from ._models import CONTENDERS, RATIO_PAIRS, make_classifier, matmul_flops, torch_info
+from ._models import (
+    CONTENDERS,
+    RATIO_PAIRS,
+    epoch_products_s,
+    make_classifier,
+    matmul_flops,
+    torch_info,
+)
 from ._util import (
     blas_info,
     bullets,
@@ -84,8 +91,9 @@ def run(cfg):
     sizes = (cfg["n_features"], *cfg["hidden"], cfg["n_classes"])
     flops = matmul_flops(n_train, sizes)
 
-    log(f"W1: float32 GEMM {cfg['gemm_n']}x{cfg['gemm_n']}")
+    log(f"W1: float32 GEMM {cfg['gemm_n']}x{cfg['gemm_n']}, the epoch's products alone")
     gemm = [gemm_gflops(cfg["gemm_n"])]
+    products = [epoch_products_s(n_train, sizes, cfg["batch_size"])]
 
     def build(contender, epochs):
         return make_classifier(
@@ -115,8 +123,9 @@ def run(cfg):
                 seconds, _ = timed(estimator.fit, X_train, y_train)
                 rows[contender.name]["fit_s"].append(seconds)
                 fitted[contender.name] = estimator
-    log("W1: float32 GEMM again, scoring")
+    log("W1: float32 GEMM and the products again, scoring")
     gemm.append(gemm_gflops(cfg["gemm_n"]))
+    products.append(epoch_products_s(n_train, sizes, cfg["batch_size"]))
     gemm_best = max(gemm)
 
     for name, row in rows.items():
@@ -140,6 +149,7 @@ def run(cfg):
         "flops_per_epoch": flops,
         "gemm_gflops": gemm,
         "gemm_floor_epoch_s": flops / (gemm_best * 1e9),
+        "products_epoch_s": products,
         "rows": rows,
         "ratios": ratios,
         "skipped": skipped,
@@ -187,6 +197,17 @@ def render(result):
         + " / ".join(f"{g:.0f}" for g in result["gemm_gflops"])
         + f" GFLOP/s (start / end of W1), so an epoch cannot take less than about "
         f"{fmt_s(result['gemm_floor_epoch_s'])}.",
+        "The epoch's matrix products alone, with the epoch's shapes through the BLAS "
+        "skdeep's kernels call (numba `np.dot`, scipy's OpenBLAS), took "
+        + " / ".join(fmt_s(s) for s in result["products_epoch_s"])
+        + " (start / end of W1); per epoch, "
+        + ", ".join(
+            f"{name} took {row['epoch_s'] / min(result['products_epoch_s']):.2f}x that"
+            for name, row in result["rows"].items()
+            if row["library"] == "skdeep"
+        )
+        + ". On some machines these small two-thread products vary between runs by 30% while "
+        "the large GEMM does not (benchmarks/NOTES.md).",
         "Regularized: batch norm after each hidden dense layer, dropout 0.2, AdamW with "
         "weight decay 0.01; scikit-learn's MLP has no such variant.",
     ]
