@@ -120,6 +120,11 @@ def run(cfg):
             for contender in contenders:
                 log(f"W1: repeat {repeat + 1}/{cfg['repeats']}: {contender.name}")
                 estimator = build(contender, cfg["epochs"])
+                if contender.library == "skdeep":
+                    # The BLAS state of the machine right before this fit (see render()).
+                    rows[contender.name].setdefault("products_s", []).append(
+                        epoch_products_s(n_train, sizes, cfg["batch_size"], repeats=1)
+                    )
                 seconds, _ = timed(estimator.fit, X_train, y_train)
                 rows[contender.name]["fit_s"].append(seconds)
                 fitted[contender.name] = estimator
@@ -135,6 +140,11 @@ def run(cfg):
         row["gemm_fraction"] = row["gflops"] / gemm_best
         row["accuracy"] = float(accuracy_score(y_test, estimator.predict(X_test)))
         row["dtype"] = _train_dtype(estimator)
+        if "products_s" in row:
+            row["epoch_over_products"] = [
+                fit / cfg["epochs"] / prod
+                for fit, prod in zip(row["fit_s"], row["products_s"], strict=True)
+            ]
     ratios = [
         {
             "skdeep": a.name,
@@ -200,14 +210,20 @@ def render(result):
         "The epoch's matrix products alone, with the epoch's shapes through the BLAS "
         "skdeep's kernels call (numba `np.dot`, scipy's OpenBLAS), took "
         + " / ".join(fmt_s(s) for s in result["products_epoch_s"])
-        + " (start / end of W1); per epoch, "
-        + ", ".join(
-            f"{name} took {row['epoch_s'] / min(result['products_epoch_s']):.2f}x that"
+        + " (start / end of W1). On some machines these small two-thread products vary "
+        "between runs by 30% while the large GEMM does not (benchmarks/NOTES.md), so they "
+        "are also timed right before each skdeep fit. Each fit's epoch time over those "
+        "products' time (products' time in parentheses): "
+        + "; ".join(
+            f"{name} "
+            + ", ".join(
+                f"{r:.2f}x ({p:.3f} s)"
+                for r, p in zip(row["epoch_over_products"], row["products_s"], strict=True)
+            )
             for name, row in result["rows"].items()
-            if row["library"] == "skdeep"
+            if "epoch_over_products" in row
         )
-        + ". On some machines these small two-thread products vary between runs by 30% while "
-        "the large GEMM does not (benchmarks/NOTES.md).",
+        + ".",
         "Regularized: batch norm after each hidden dense layer, dropout 0.2, AdamW with "
         "weight decay 0.01; scikit-learn's MLP has no such variant.",
     ]
