@@ -534,31 +534,33 @@ def test_regressor_huge_targets_give_finite_predictions_or_a_clear_error(c, dtyp
         _predict_finite_or_clear_error(reg, X.astype(dtype))
 
 
-@pytest.mark.parametrize("hidden_layer_sizes", [(), (8,)])
-def test_float32_regressor_with_huge_inputs_and_targets(hidden_layer_sizes):
-    # Found by tests/test_fuzz.py: in float32, raw outputs of order 1e30 times a target scale
-    # of order 1e30 overflow when predictions are mapped back to the target scale.
-    X = np.array([[1e30], [0.0], [5e29], [-1e30]], dtype=np.float32)
-    y = np.array([1e30, 0.0, 5e29, -1e30])
-    reg = REG(hidden_layer_sizes=hidden_layer_sizes, max_iter=3, random_state=0)
-    try:
-        _fit_recording(reg, X, y)
-    except ValueError as exc:
-        assert len(str(exc)) > 30, exc
-        return
-    _assert_finite_state(reg)
-    with warnings.catch_warnings():
-        warnings.filterwarnings("error", category=RuntimeWarning, module="skdeep")
-        _predict_finite_or_clear_error(reg, X)
+# Found by tests/test_fuzz.py, each overflowing (with a RuntimeWarning) when predictions were
+# mapped back to the target scale: in float32, raw outputs of order 1e30 times a target scale of
+# order 1e30; in float64, integer features of 2**62 and plain SGD grow finite but huge weights
+# (outputs ~1e293) times a target scale of 5e29.
+_HUGE_CASES = {
+    "float32-linear": (
+        np.array([[1e30], [0.0], [5e29], [-1e30]], dtype=np.float32),
+        np.array([1e30, 0.0, 5e29, -1e30]),
+        dict(hidden_layer_sizes=()),
+    ),
+    "float32-hidden": (
+        np.array([[1e30], [0.0], [5e29], [-1e30]], dtype=np.float32),
+        np.array([1e30, 0.0, 5e29, -1e30]),
+        dict(hidden_layer_sizes=(8,)),
+    ),
+    "int64-sgd": (
+        np.array([[2**62, 0, 0, 0, 0], [-(2**62)] * 5], dtype=np.int64),
+        np.array([1e30, 0.0]),
+        dict(hidden_layer_sizes=(3,), solver="sgd", batch_size=1),
+    ),
+}
 
 
-def test_regressor_huge_weights_times_huge_target_scale():
-    # Found by tests/test_fuzz.py: integer features of 2**62 and plain SGD grow finite but huge
-    # weights (outputs ~1e293); times a target scale of 5e29 even float64 overflowed, with a
-    # RuntimeWarning, when predictions were mapped back to the target scale.
-    X = np.array([[2**62, 0, 0, 0, 0], [-(2**62)] * 5], dtype=np.int64)
-    y = np.array([1e30, 0.0])
-    reg = REG(hidden_layer_sizes=(3,), solver="sgd", batch_size=1, max_iter=3, random_state=0)
+@pytest.mark.parametrize("case", list(_HUGE_CASES))
+def test_regressor_huge_inputs_and_targets(case):
+    X, y, params = _HUGE_CASES[case]
+    reg = REG(max_iter=3, random_state=0, **params)
     try:
         _fit_recording(reg, X, y)
         reg.partial_fit(X, y)
