@@ -315,10 +315,19 @@ def test_mlp_search_space_defaults_and_prefix():
 
 
 def test_mlp_search_space_samples_are_valid_parameters():
-    space = mlp_search_space(depths=(1, 2), widths=(8,))
+    space = mlp_search_space(depths=(1, 2), widths=(8,), activations=("relu", "tanh", "elu"))
     est = RegularizedMLPClassifier()
+    seen = set()
     for params in ParameterSampler(space, 20, random_state=0):
         est.set_params(**params)._validate_params()  # raises on an invalid value
+        seen.add(params["activation"])
+    assert seen == {"relu", "tanh", "elu"}
+
+
+def test_mlp_search_space_activations():
+    assert "activation" not in mlp_search_space()
+    space = mlp_search_space("mlp", activations=["tanh", "relu", "tanh"])
+    assert space["mlp__activation"] == ["tanh", "relu"]
 
 
 @pytest.mark.parametrize(
@@ -330,6 +339,9 @@ def test_mlp_search_space_samples_are_valid_parameters():
         (dict(widths=(32, 0)), "positive integers"),
         (dict(depths=()), "positive integers"),
         (dict(weight_decay="big"), "pair of numbers"),
+        (dict(activations="relu"), "sequence of activation names"),
+        (dict(activations=("relu", "swish")), "sequence of activation names"),
+        (dict(activations=()), "sequence of activation names"),
     ],
 )
 def test_mlp_search_space_rejects_bad_ranges(kwargs, message):
