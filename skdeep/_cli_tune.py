@@ -322,7 +322,8 @@ def search_space():
     -------
     dict
     """
-    space = mlp_search_space("mlp__")
+    # tanh and elu often beat relu on mixed-type tables (benchmarks/NOTES.md).
+    space = mlp_search_space("mlp__", activations=("relu", "tanh", "elu"))
     space["mlp__batch_normalization"] = [False, True]
     return space
 
