@@ -6,6 +6,7 @@ builds the estimator for a given training budget, so every library trains the sa
 for the same number of epochs with the same batch size and learning rate.
 """
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -182,6 +183,28 @@ def matmul_flops(n_rows, sizes):
     return float(n_rows) * per_row
 
 
+@functools.cache
+def _products_kernel():
+    """The compiled loop of :func:`epoch_products_s` (compiled once per process)."""
+    from numba import njit
+
+    @njit(cache=False)
+    def products(batches, weights, activations, deltas):
+        total = 0.0
+        for batch in batches:
+            for layer in range(len(weights)):
+                A = activations[layer][:batch]
+                D = deltas[layer][:batch]
+                Z = np.dot(A, weights[layer])
+                gW = np.dot(A.T, D)
+                total += Z[0, 0] + gW[0, 0]
+                if layer > 0:
+                    total += np.dot(D, weights[layer].T)[0, 0]
+        return total
+
+    return products
+
+
 def epoch_products_s(n_rows, sizes, batch_size, dtype="float32", repeats=3):
     """Seconds of one epoch's matrix products alone, through the BLAS skdeep's kernels call.
 
@@ -209,23 +232,7 @@ def epoch_products_s(n_rows, sizes, batch_size, dtype="float32", repeats=3):
     """
     import time
 
-    import numpy as np
-    from numba import njit
-
-    @njit(cache=False)
-    def products(batches, weights, activations, deltas):
-        total = 0.0
-        for batch in batches:
-            for layer in range(len(weights)):
-                A = activations[layer][:batch]
-                D = deltas[layer][:batch]
-                Z = np.dot(A, weights[layer])
-                gW = np.dot(A.T, D)
-                total += Z[0, 0] + gW[0, 0]
-                if layer > 0:
-                    total += np.dot(D, weights[layer].T)[0, 0]
-        return total
-
+    products = _products_kernel()
     rng = np.random.default_rng(0)
     pairs = list(zip(sizes[:-1], sizes[1:], strict=False))
     weights = [rng.standard_normal((a, b)).astype(dtype) for a, b in pairs]

@@ -182,7 +182,9 @@ def render(result):
     rows = []
     for t in result["tables"]:
         if "skipped" in t:
-            rows.append([t["name"], "", "", "skipped: " + t["skipped"], "", "", "", "", ""])
+            # As many cells as the header below: name, score, size, 3 scores, difference,
+            # 3 fit times, ratio.
+            rows.append([t["name"], "", "", "skipped: " + t["skipped"], *[""] * 7])
             continue
         m = t["models"]
         cells = [f"{m[n]['score_mean']:.4f} ± {m[n]['score_std']:.4f}" for n in MODELS]

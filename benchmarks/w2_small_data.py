@@ -6,9 +6,9 @@
 The data stay float64 for skdeep and scikit-learn, as they come out of ``StandardScaler``;
 skorch gets them cast to float32 (the dtype its module has) by a ``FunctionTransformer`` step.
 Each pipeline is warmed up by a one-epoch fit first; the time reported is the whole
-cross-validation call, best of 5 runs. Run ``r`` seeds the nets with ``random_state=r``, and the
-accuracy is the mean over the runs: one seed's 5-fold accuracy varies by about 0.004 between
-seeds, as much as the differences between the libraries.
+cross-validation call, best of the runs (5 in the full run). Run ``r`` seeds the nets with
+``random_state=r``, and the accuracy is the mean over the runs: one seed's 5-fold accuracy
+varies by about 0.004 between seeds, as much as the differences between the libraries.
 """
 
 from ._models import CONTENDERS, RATIO_PAIRS, make_classifier, to_float32

@@ -162,10 +162,9 @@ def mlp_search_space(
         ]
     if activations is not None:
         if (
-            isinstance(activations, str)
-            or not isinstance(activations, (list, tuple))
+            not isinstance(activations, (list, tuple))
             or not activations
-            or not all(a in ACTIVATION_CODES for a in activations)
+            or not all(isinstance(a, str) and a in ACTIVATION_CODES for a in activations)
         ):
             raise ValueError(
                 "activations must be a non-empty sequence of activation names from "

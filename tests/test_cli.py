@@ -18,7 +18,7 @@ from threadpoolctl import threadpool_limits
 
 from skdeep import RegularizedMLPClassifier
 from skdeep.__main__ import main
-from skdeep._cli_tune import detect_task, read_table, split_columns
+from skdeep._cli_tune import detect_task, read_table, search_space, split_columns
 from skdeep._demo import BASE_PARAMS, TECHNIQUES, _replay, load_split, run_demo, run_technique
 
 TECHNIQUE_NAMES = [name for name, _ in TECHNIQUES]
@@ -177,6 +177,20 @@ def cancer_csv(tmp_path_factory):
     path = tmp_path_factory.mktemp("tables") / "cancer.csv"
     frame.to_csv(path, index=False)
     return path
+
+
+def test_tune_searches_the_regularization_settings_and_the_activation():
+    space = search_space()
+    assert sorted(space) == [
+        "mlp__activation",
+        "mlp__alpha",
+        "mlp__batch_normalization",
+        "mlp__dropout",
+        "mlp__hidden_layer_sizes",
+        "mlp__learning_rate_init",
+        "mlp__weight_decay",
+    ]
+    assert space["mlp__activation"] == ["relu", "tanh", "elu"]
 
 
 def test_tune_saves_a_model_that_predicts(cancer_csv, tmp_path):

@@ -33,7 +33,7 @@ settings.register_profile(
     max_examples=500,
     deadline=None,
     database=None,
-    derandomize=not os.environ.get("SKDEEP_FUZZ_EXPLORE"),
+    derandomize=os.environ.get("SKDEEP_FUZZ_EXPLORE", "0") in ("", "0"),
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     print_blob=True,
 )

@@ -342,6 +342,7 @@ def test_mlp_search_space_activations():
         (dict(activations="relu"), "sequence of activation names"),
         (dict(activations=("relu", "swish")), "sequence of activation names"),
         (dict(activations=()), "sequence of activation names"),
+        (dict(activations=[["relu"]]), "sequence of activation names"),
     ],
 )
 def test_mlp_search_space_rejects_bad_ranges(kwargs, message):
