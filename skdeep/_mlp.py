@@ -1,6 +1,5 @@
 """The estimators: RegularizedMLPClassifier and RegularizedMLPRegressor."""
 
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -29,39 +28,14 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from . import _network
-from ._kernels._epoch import (
-    B_OFF,
-    BETA_OFF,
-    GAMMA_OFF,
-    MEAN_OFF,
-    PREDICT_BLOCK,
-    VAR_OFF,
-    W_OFF,
-    predict_raw,
-)
-from ._kernels._forward import ACTIVATION_CODES
-from ._kernels._losses import (
-    SIGMOID_CROSS_ENTROPY,
-    SOFTMAX_CROSS_ENTROPY,
-    SQUARED_ERROR,
-    loss_and_delta,
-)
-from ._kernels._optimizers import ADAGRAD, ADAM, RMSPROP, SGD
+from ._inference import logistic, raw_output, softmax
+from ._network import ACTIVATION_CODES, INITIALIZERS, NetworkLayout
 from ._schedules import SCHEDULES
-from ._training import KernelState, run_training
+from ._training import TrainingConfig, TrainingState, train, validation_function
+from ._warnings import warn_at_user_line
 
-_SOLVER_CODES = {"sgd": SGD, "adagrad": ADAGRAD, "rmsprop": RMSPROP, "adam": ADAM, "adamw": ADAM}
 # Decoupled weight decay used by solver="adamw" when weight_decay is None (PyTorch's default).
 _ADAMW_DEFAULT_DECAY = 0.01
-# Fitted-attribute name -> layout column, for the parameter segments of theta.
-_THETA_SEGMENTS = {
-    "coefs_": W_OFF,
-    "intercepts_": B_OFF,
-    "batch_norm_gamma_": GAMMA_OFF,
-    "batch_norm_beta_": BETA_OFF,
-}
-_BN_SEGMENTS = {"batch_norm_running_mean_": MEAN_OFF, "batch_norm_running_var_": VAR_OFF}
 
 
 def _native_byte_order(X):
@@ -89,7 +63,7 @@ class _BaseRegularizedMLP(BaseEstimator):
         "input_dropout": [Interval(Real, 0, 1, closed="left")],
         "batch_normalization": ["boolean"],
         "batch_norm_momentum": [Interval(Real, 0, 1, closed="left")],
-        "weight_init": [StrOptions(set(_network.INITIALIZERS))],
+        "weight_init": [StrOptions(set(INITIALIZERS))],
         "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "learning_rate": [StrOptions(set(SCHEDULES))],
         "lr_decay": [Interval(Real, 0, 1, closed="right"), None],
@@ -187,11 +161,10 @@ class _BaseRegularizedMLP(BaseEstimator):
         if self.batch_size == "auto":
             return min(200, n_samples)
         if self.batch_size > n_samples:
-            warnings.warn(
+            warn_at_user_line(
                 f"Got batch_size={self.batch_size} larger than the number of samples "
                 f"({n_samples}); it is clipped to {n_samples}.",
                 UserWarning,
-                stacklevel=4,
             )
         return min(self.batch_size, n_samples)
 
@@ -203,45 +176,17 @@ class _BaseRegularizedMLP(BaseEstimator):
     # -------------------------------------------------------------------- fitted state
 
     def _layout(self):
-        sizes = [self.n_features_in_, *[c.shape[1] for c in self.coefs_]]
-        return _network.build_layout(sizes, len(self.batch_norm_gamma_) > 0)
+        return NetworkLayout.from_fitted(self.n_features_in_, self.coefs_, self.batch_norm_gamma_)
 
-    def _pack(self):
-        """Flat parameter and running-statistics vectors from the fitted attributes."""
-        layout, n_params, n_bn = self._layout()
-        dtype = self.coefs_[0].dtype
-        theta = np.empty(n_params, dtype=dtype)
-        bn_state = np.empty(n_bn, dtype=dtype)
-        for vector, segments in ((theta, _THETA_SEGMENTS), (bn_state, _BN_SEGMENTS)):
-            for name, col in segments.items():
-                for view, value in zip(
-                    _network.segment_views(vector, layout, col), getattr(self, name), strict=True
-                ):
-                    view[...] = value
-        return layout, theta, bn_state
-
-    def _unpack(self, layout, theta, bn_state):
+    def _set_network(self, layout, theta, bn_state):
         """Set the fitted parameter attributes as views of ``theta`` and ``bn_state``."""
-        for vector, segments in ((theta, _THETA_SEGMENTS), (bn_state, _BN_SEGMENTS)):
-            for name, col in segments.items():
-                setattr(self, name, _network.segment_views(vector, layout, col))
+        for name, views in layout.unpack(theta, bn_state).items():
+            setattr(self, name, views)
 
     def _raw_output(self, X):
-        layout, theta, bn_state = self._pack()
-        activation = ACTIVATION_CODES[self.activation]
-        if X.flags.writeable:
-            raw = predict_raw(X, theta, bn_state, layout, activation)
-        else:
-            # Read-only input (e.g. a memory map from joblib) would need its own compiled
-            # specialization; writable copies of one block at a time keep memory bounded.
-            raw = np.vstack(
-                [
-                    predict_raw(
-                        np.array(X[i : i + PREDICT_BLOCK]), theta, bn_state, layout, activation
-                    )
-                    for i in range(0, X.shape[0], PREDICT_BLOCK)
-                ]
-            )
+        layout = self._layout()
+        theta, bn_state = layout.pack(self, self.coefs_[0].dtype)
+        raw = raw_output(X, layout, theta, bn_state, self.activation)
         if not np.isfinite(raw).all():
             raise ValueError(
                 "The network's outputs overflowed for this input (largest |X| value: "
@@ -253,24 +198,6 @@ class _BaseRegularizedMLP(BaseEstimator):
         return raw
 
     # --------------------------------------------------------------------------- fitting
-
-    def _initialize(self, n_features, n_outputs, dtype, random_state):
-        sizes = [n_features, *self._hidden_sizes(), n_outputs]
-        layout, n_params, n_bn = _network.build_layout(sizes, self.batch_normalization)
-        theta, bn_state = _network.initialize(
-            layout, n_params, n_bn, self.weight_init, self.activation, dtype, random_state
-        )
-        self.n_layers_ = len(sizes)
-        self.n_outputs_ = n_outputs
-        self.n_iter_ = 0
-        self.t_ = 0
-        self.loss_curve_ = []
-        self.history_ = []
-        self.best_loss_ = np.inf
-        self.best_epoch_ = None
-        self._no_improvement_count = 0
-        self._plateau_scale = 1.0
-        return layout, theta, bn_state
 
     def _validate_sample_weight(self, sample_weight, X, y, name="sample_weight"):
         sw = _check_sample_weight(sample_weight, X, dtype=X.dtype, ensure_non_negative=True)
@@ -307,50 +234,40 @@ class _BaseRegularizedMLP(BaseEstimator):
 
         random_state = check_random_state(self.random_state)
         if first_call:
-            layout, theta, bn_state = self._initialize(
-                X.shape[1], Y.shape[1], X.dtype, random_state
+            sizes = [X.shape[1], *self._hidden_sizes(), Y.shape[1]]
+            layout = NetworkLayout(sizes, self.batch_normalization)
+            theta, bn_state = layout.initialize(
+                self.weight_init, self.activation, X.dtype, random_state
             )
+            self.n_layers_ = len(sizes)
+            self.n_outputs_ = Y.shape[1]
+            self._training = TrainingState()
         else:
             self._check_same_network()
-            layout, theta, bn_state = self._pack()
-        state = getattr(self, "_kernel_state", None) if incremental and not first_call else None
-        if state is None or state.theta.shape != theta.shape:
-            state = KernelState(theta, bn_state, random_state.randint(np.iinfo(np.int64).max))
-        else:
-            state.theta, state.bn_state = theta, bn_state
-        if not incremental:
-            self._no_improvement_count = 0
-            self._plateau_scale = 1.0
+            layout = self._layout()
+            theta, bn_state = layout.pack(self, self.coefs_[0].dtype)
+        training = self._training
+        training.set_parameters(
+            theta,
+            bn_state,
+            continue_optimizer=incremental and not first_call,
+            seed=lambda: random_state.randint(np.iinfo(np.int64).max),
+        )
 
-        validation = None
-        self.validation_scores_ = None
-        self.best_validation_score_ = None
         if X_val is not None:
             X_val, Y_val, sw_val = self._validate_validation_data(X_val, y_val, sw_val, X.dtype)
         elif self.early_stopping and not incremental:
             X, Y, sw, X_val, Y_val, sw_val = self._split_validation(X, Y, sw, y, random_state)
+        config = self._training_config(layout, X.shape[0])
+        validation = None
         if X_val is not None:
-            validation = self._validation_function(X_val, Y_val, sw_val, layout)
-        if self.early_stopping and validation is not None:
-            self.validation_scores_ = []
-            self.best_validation_score_ = -np.inf
-            self.best_loss_ = None
-            self._best_monitored = -np.inf
-        elif self.best_loss_ is None:
-            self.best_loss_ = np.inf
-
-        run_training(
-            self,
-            state,
-            X,
-            Y,
-            sw,
-            self._kernel_settings(layout, X, theta.shape[0]),
-            validation,
-            incremental,
-        )
-        self._unpack(layout, state.theta, state.bn_state)
-        self._kernel_state = state
+            validation = validation_function(
+                X_val, Y_val, sw_val, layout, config, self._validation_score
+            )
+        train(training, layout, X, Y, sw, config, validation, incremental)
+        for name, value in training.fitted_attributes().items():
+            setattr(self, name, value)
+        self._set_network(layout, training.kernel.theta, training.kernel.bn_state)
         return self
 
     def _check_same_network(self):
@@ -363,26 +280,22 @@ class _BaseRegularizedMLP(BaseEstimator):
                 "(or create a new estimator) to train a new one."
             )
 
-    def _kernel_settings(self, layout, X, n_params):
-        """Keyword arguments of the epoch kernel that stay fixed during one fit."""
+    def _training_config(self, layout, n_samples):
+        """The :class:`TrainingConfig` of this call, from the estimator's parameters."""
         l2, l1 = self._penalty_strengths()
-        batch_size = self._batch_size(X.shape[0])
-        if self.batch_normalization and batch_size < 2 and len(layout) > 1:
+        batch_size = self._batch_size(n_samples)
+        if self.batch_normalization and batch_size < 2 and layout.n_layers > 1:
             raise ValueError(
                 "batch_normalization needs at least 2 samples per mini-batch to compute batch "
                 f"statistics, but batches here have {batch_size}. Use a larger batch_size (and "
                 "at least 2 training samples) or batch_normalization=False."
             )
-        return dict(
-            layout=layout,
-            weight_mask=_network.weight_mask(layout, n_params),
-            activation=ACTIVATION_CODES[self.activation],
-            loss_kind=self._loss_kind,
-            batch_size=batch_size,
-            shuffle=bool(self.shuffle),
-            dropout_rates=self._dropout_rates(len(layout) - 1),
+        return TrainingConfig(
+            activation=self.activation,
+            loss=self._loss,
+            dropout_rates=self._dropout_rates(layout.n_layers - 1),
             bn_momentum=float(self.batch_norm_momentum),
-            solver=_SOLVER_CODES[self.solver],
+            solver=self.solver,
             momentum=float(self.momentum),
             nesterov=bool(self.nesterovs_momentum),
             beta_1=float(self.beta_1),
@@ -393,6 +306,21 @@ class _BaseRegularizedMLP(BaseEstimator):
             l1=l1,
             weight_decay=self._effective_weight_decay(),
             clip_norm=0.0 if self.clip_norm is None else float(self.clip_norm),
+            batch_size=batch_size,
+            shuffle=bool(self.shuffle),
+            learning_rate=self.learning_rate,
+            learning_rate_init=float(self.learning_rate_init),
+            power_t=self.power_t,
+            lr_decay=self.lr_decay,
+            lr_step_size=self.lr_step_size,
+            warmup_epochs=self.warmup_epochs,
+            max_iter=self.max_iter,
+            patience=self.n_iter_no_change if self.patience is None else self.patience,
+            min_delta=self.tol if self.min_delta is None else self.min_delta,
+            early_stopping=bool(self.early_stopping),
+            monitor=self.monitor,
+            restore_best_weights=bool(self.restore_best_weights),
+            verbose=bool(self.verbose),
         )
 
     def _validate_validation_data(self, X_val, y_val, sw_val, dtype):
@@ -409,17 +337,8 @@ class _BaseRegularizedMLP(BaseEstimator):
         )
         if y_val.ndim == 2 and y_val.shape[1] == 1:
             y_val = column_or_1d(y_val)
-        if isinstance(self, ClassifierMixin) and not type_of_target(y_val).startswith(
-            "multilabel"
-        ):
-            unseen = np.setdiff1d(unique_labels(y_val), self.classes_)
-            if len(unseen):
-                raise ValueError(
-                    f"y_val has classes that y does not have: {unseen}. The validation set "
-                    f"can only use the training classes {self.classes_}."
-                )
         sw_val = self._validate_sample_weight(sw_val, X_val, y_val, "sample_weight_val")
-        Y_val = self._encode_targets(y_val, True, False, sw_val).astype(dtype)
+        Y_val = self._encode_targets(y_val, True, False, sw_val, name="y_val").astype(dtype)
         return np.ascontiguousarray(X_val), Y_val, sw_val
 
     def _split_validation(self, X, Y, sw, y, random_state):
@@ -446,21 +365,6 @@ class _BaseRegularizedMLP(BaseEstimator):
 
     def _stratify_labels(self, y, n_val):
         return None
-
-    def _validation_function(self, X_val, Y_val, sw_val, layout):
-        """A callable scoring parameters on the validation set: ``(val_loss, val_score)``."""
-        activation = ACTIVATION_CODES[self.activation]
-        loss_kind = self._loss_kind
-        sw_sum = float(sw_val.sum())
-
-        def validation(theta, bn_state):
-            raw = predict_raw(X_val, theta, bn_state, layout, activation)
-            score = self._validation_score(raw, Y_val, sw_val)
-            # loss_and_delta overwrites its first argument with the gradient: raw is scratch.
-            loss = loss_and_delta(raw, Y_val, sw_val, sw_sum, loss_kind)
-            return float(loss), float(score)
-
-        return validation
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None, sample_weight_val=None):
@@ -749,7 +653,7 @@ class RegularizedMLPClassifier(ClassifierMixin, _BaseRegularizedMLP):
             )
         return y
 
-    def _encode_targets(self, y, incremental, first_call, sample_weight):
+    def _encode_targets(self, y, incremental, first_call, sample_weight, name="y"):
         check_classification_targets(y)
         if first_call and not incremental:
             self._label_binarizer = LabelBinarizer().fit(y)
@@ -771,8 +675,8 @@ class RegularizedMLPClassifier(ClassifierMixin, _BaseRegularizedMLP):
                     )
             elif len(np.setdiff1d(classes, self.classes_, assume_unique=True)):
                 raise ValueError(
-                    f"`y` has classes not in `self.classes_`. `self.classes_` has "
-                    f"{self.classes_}. 'y' has {classes}."
+                    f"`{name}` has classes not in `self.classes_`. `self.classes_` has "
+                    f"{self.classes_}. '{name}' has {classes}."
                 )
         if len(self.classes_) < 2 and self._label_binarizer.y_type_ != "multilabel-indicator":
             raise ValueError(
@@ -781,7 +685,7 @@ class RegularizedMLPClassifier(ClassifierMixin, _BaseRegularizedMLP):
             )
         Y = self._label_binarizer.transform(y)
         multiclass = self._label_binarizer.y_type_ == "multiclass"
-        self._loss_kind = SOFTMAX_CROSS_ENTROPY if multiclass else SIGMOID_CROSS_ENTROPY
+        self._loss = "softmax_cross_entropy" if multiclass else "sigmoid_cross_entropy"
         self.out_activation_ = "softmax" if multiclass else "logistic"
         return np.ascontiguousarray(Y)
 
@@ -835,11 +739,8 @@ class RegularizedMLPClassifier(ClassifierMixin, _BaseRegularizedMLP):
         """
         raw = self._raw_output(self._validate_X_predict(X))
         if self.out_activation_ == "softmax":
-            raw = raw - raw.max(axis=1, keepdims=True)
-            np.exp(raw, out=raw)
-            raw /= raw.sum(axis=1, keepdims=True)
-            return raw
-        proba = 0.5 * (1.0 + np.tanh(0.5 * raw))  # logistic, without overflow warnings
+            return softmax(raw)
+        proba = logistic(raw)
         if self._label_binarizer.y_type_ == "binary":
             return np.hstack([1.0 - proba, proba])
         return proba
@@ -937,7 +838,7 @@ n_features_in_, feature_names_in_, n_layers_, n_outputs_
         **_BaseRegularizedMLP._parameter_constraints,
         "loss": [StrOptions({"squared_error", "poisson"})],
     }
-    _loss_kind = SQUARED_ERROR
+    _loss = "squared_error"
 
     def __init__(
         self,
@@ -996,7 +897,7 @@ n_features_in_, feature_names_in_, n_layers_, n_outputs_
                 "log1p-transformed targets with sklearn.compose.TransformedTargetRegressor."
             )
 
-    def _encode_targets(self, y, incremental, first_call, sample_weight):
+    def _encode_targets(self, y, incremental, first_call, sample_weight, name="y"):
         if y.dtype.kind not in "biuf":
             try:
                 y = y.astype(np.float64)

@@ -1,13 +1,17 @@
 """The Python side of training: per-epoch decisions around the compiled epoch kernel.
 
-The kernel runs every mini-batch of an epoch; this loop decides, once per epoch, about the
-learning rate, convergence, early stopping, divergence, history and progress output.
+The kernel runs every mini-batch of an epoch; this module decides, once per epoch, about the
+learning rate, convergence, early stopping, divergence, history and progress output. It owns
+the training state that lasts from one ``fit`` / ``partial_fit`` call to the next
+(:class:`TrainingState`: the kernel's arrays, the monitor, the records); the estimator hands
+it a :class:`TrainingConfig` made of its parameters and copies the outcome to its public
+attributes (:meth:`TrainingState.fitted_attributes`).
 """
 
 import sys
 import threading
 import time
-import warnings
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -17,9 +21,13 @@ import scipy.linalg.cython_blas  # noqa: F401
 from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_limits
 
-from ._kernels._epoch import FAN_OUT, run_epoch
+from ._inference import raw_output
+from ._kernels._epoch import run_epoch
+from ._kernels._losses import loss_and_delta
 from ._kernels._rng import make_state
+from ._network import ACTIVATION_CODES, LOSS_CODES, SOLVER_CODES
 from ._schedules import learning_rate_at
+from ._warnings import warn_at_user_line
 
 # Below this many output entries per matrix product (batch rows x widest layer), a second
 # BLAS thread costs more than it saves: measured on digits, hidden (128, 128), batch 32,
@@ -30,6 +38,92 @@ SINGLE_THREAD_BLAS_BELOW = 32768
 _PLATEAU_FACTOR = 5.0
 # ... and stops once the rate falls below this.
 _MIN_ADAPTIVE_LR = 1e-6
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """The settings of one ``fit`` / ``partial_fit`` call, in plain values.
+
+    Network and loss: ``activation``, ``loss`` (names of :mod:`skdeep._network`),
+    ``dropout_rates`` (input rate first, then one per hidden layer), ``bn_momentum``.
+    Optimizer: ``solver`` (name), ``momentum``, ``nesterov``, ``beta_1``, ``beta_2``,
+    ``epsilon``, ``rho``, ``l2``, ``l1``, ``weight_decay``, ``clip_norm`` (0 for none),
+    ``lr_factors`` (learning-rate factors by parameter group, None for the groups' own).
+    Batches: ``batch_size``, ``shuffle``. Schedule: ``learning_rate``, ``learning_rate_init``,
+    ``power_t``, ``lr_decay``, ``lr_step_size``, ``warmup_epochs``, ``max_iter``.
+    Stopping: ``patience``, ``min_delta``, ``early_stopping``, ``monitor``,
+    ``restore_best_weights``. Output: ``verbose``.
+    """
+
+    activation: str
+    loss: str
+    dropout_rates: np.ndarray
+    bn_momentum: float
+    solver: str
+    momentum: float
+    nesterov: bool
+    beta_1: float
+    beta_2: float
+    epsilon: float
+    rho: float
+    l2: float
+    l1: float
+    weight_decay: float
+    clip_norm: float
+    batch_size: int
+    shuffle: bool
+    learning_rate: str
+    learning_rate_init: float
+    power_t: float
+    lr_decay: float | None
+    lr_step_size: int
+    warmup_epochs: int
+    max_iter: int
+    patience: int
+    min_delta: float
+    early_stopping: bool
+    monitor: str
+    restore_best_weights: bool
+    verbose: bool
+    lr_factors: dict | None = None
+
+    def kernel_settings(self, layout, dtype):
+        """Keyword arguments of the epoch kernel that stay fixed during one call.
+
+        Parameters
+        ----------
+        layout : NetworkLayout
+        dtype : numpy dtype
+            dtype of the parameters.
+
+        Returns
+        -------
+        dict
+        """
+        lr_scale, penalty_mask, decay_mask = layout.optimizer_vectors(dtype, self.lr_factors)
+        return dict(
+            layout=layout.table,
+            lr_scale=lr_scale,
+            penalty_mask=penalty_mask,
+            decay_mask=decay_mask,
+            activation=ACTIVATION_CODES[self.activation],
+            loss_kind=LOSS_CODES[self.loss],
+            batch_size=self.batch_size,
+            shuffle=self.shuffle,
+            dropout_rates=self.dropout_rates,
+            bn_momentum=self.bn_momentum,
+            solver=SOLVER_CODES[self.solver],
+            momentum=self.momentum,
+            nesterov=self.nesterov,
+            beta_1=self.beta_1,
+            beta_2=self.beta_2,
+            epsilon=self.epsilon,
+            rho=self.rho,
+            l2=self.l2,
+            l1=self.l1,
+            weight_decay=self.weight_decay,
+            clip_norm=self.clip_norm,
+        )
 
 
 class KernelState:
@@ -77,19 +171,175 @@ class KernelState:
         self.grad = np.zeros_like(self.theta)
 
 
-def _current_lr(est, epoch, samples_seen):
-    lr = learning_rate_at(
-        est.learning_rate,
-        float(est.learning_rate_init),
-        epoch,
-        samples_seen=samples_seen,
-        max_epochs=est.max_iter,
-        power_t=est.power_t,
-        decay=est.lr_decay,
-        step_size=est.lr_step_size,
-        warmup_epochs=est.warmup_epochs,
-    )
-    return lr * est._plateau_scale
+class Monitor:
+    """What early stopping, convergence and the plateau schedule watch.
+
+    Larger is better for the monitored value: the negative training loss, or (early stopping
+    on a validation set) the validation score or the negative validation loss.
+
+    Attributes
+    ----------
+    best_loss : float or None
+        Lowest training objective (None while monitoring a validation set).
+    best_value : float
+        Best monitored validation value (-inf before the first epoch).
+    best_epoch : int or None
+        Epoch (1-based, counted over all calls) of the best monitored value.
+    no_improvement : int
+        Consecutive epochs that did not improve the monitored value by ``min_delta``.
+    plateau_scale : float
+        Factor of the ``"adaptive"`` schedule, divided on every plateau.
+    validation_scores : list of float or None
+        Validation score per epoch of this fit (only while monitoring a validation set).
+    best_validation_score : float or None
+    """
+
+    def __init__(self):
+        self.best_loss = np.inf
+        self.best_value = -np.inf
+        self.best_epoch = None
+        self.no_improvement = 0
+        self.plateau_scale = 1.0
+        self.validation_scores = None
+        self.best_validation_score = None
+
+    def start(self, on_validation, incremental):
+        """Reset what a new call starts afresh.
+
+        A ``fit`` restarts the patience count and the plateau factor; ``partial_fit`` calls
+        continue them. Monitoring a validation set starts its records anew in every ``fit``.
+        """
+        if not incremental:
+            self.no_improvement = 0
+            self.plateau_scale = 1.0
+        self.validation_scores = None
+        self.best_validation_score = None
+        if on_validation:
+            self.validation_scores = []
+            self.best_validation_score = -np.inf
+            self.best_loss = None
+            self.best_value = -np.inf
+        elif self.best_loss is None:
+            self.best_loss = np.inf
+
+    def record_score(self, score):
+        """Add one epoch's validation score to the records (when monitoring them)."""
+        if self.validation_scores is not None:
+            self.validation_scores.append(score)
+            self.best_validation_score = max(self.validation_scores)
+
+    def update(self, value, epoch, loss, min_delta, on_validation):
+        """Take one epoch's monitored value; return ``(new_best, improved_by_min_delta)``."""
+        best = self.best_value if on_validation else -self.best_loss
+        new_best = value > best
+        if new_best:
+            self.best_epoch = epoch
+            if on_validation:
+                self.best_value = value
+            else:
+                self.best_loss = loss
+        improved = value > best + min_delta
+        self.no_improvement = 0 if improved else self.no_improvement + 1
+        return new_best, improved
+
+
+class TrainingState:
+    """Everything training carries from one call to the next.
+
+    Attributes
+    ----------
+    kernel : KernelState or None
+        The arrays the epoch kernel updates.
+    monitor : Monitor
+    loss_curve : list of float
+        Training objective per epoch, over all calls.
+    history : list of dict
+        One row per epoch, over all calls.
+    t : int
+        Training samples seen, over all calls.
+    n_iter : int
+        Epochs run by the last call.
+    loss : float or None
+        Training objective of the last epoch kept.
+    """
+
+    def __init__(self):
+        self.kernel = None
+        self.monitor = Monitor()
+        self.loss_curve = []
+        self.history = []
+        self.t = 0
+        self.n_iter = 0
+        self.loss = None
+
+    def set_parameters(self, theta, bn_state, continue_optimizer, seed):
+        """Train from ``theta`` and ``bn_state`` next.
+
+        Parameters
+        ----------
+        theta : ndarray of shape (n_params,)
+        bn_state : ndarray of shape (n_bn_state,)
+        continue_optimizer : bool
+            Keep the optimizer state and random generator of the previous call
+            (``partial_fit``) when the network has the same size.
+        seed : callable
+            Returns the seed of a new kernel random generator; called only when one is made.
+        """
+        kernel = self.kernel if continue_optimizer else None
+        if kernel is None or kernel.theta.shape != theta.shape:
+            self.kernel = KernelState(theta, bn_state, seed())
+        else:
+            kernel.theta, kernel.bn_state = theta, bn_state
+
+    def fitted_attributes(self):
+        """The public attributes that describe training, by name (copies of the records)."""
+        monitor = self.monitor
+        return {
+            "n_iter_": self.n_iter,
+            "t_": self.t,
+            "loss_": self.loss,
+            "loss_curve_": list(self.loss_curve),
+            "history_": [dict(row) for row in self.history],
+            "best_loss_": monitor.best_loss,
+            "best_epoch_": monitor.best_epoch,
+            "validation_scores_": (
+                None if monitor.validation_scores is None else list(monitor.validation_scores)
+            ),
+            "best_validation_score_": monitor.best_validation_score,
+        }
+
+
+def validation_function(X_val, Y_val, sw_val, layout, config, score):
+    """A callable scoring parameters on a validation set.
+
+    Parameters
+    ----------
+    X_val : ndarray of shape (n_val, n_features)
+    Y_val : ndarray of shape (n_val, n_outputs)
+        Encoded targets, as trained on.
+    sw_val : ndarray of shape (n_val,)
+    layout : NetworkLayout
+    config : TrainingConfig
+    score : callable
+        ``score(raw, Y_val, sw_val) -> float``, the estimator's validation metric on raw
+        network outputs.
+
+    Returns
+    -------
+    callable
+        ``validation(theta, bn_state) -> (val_loss, val_score)``.
+    """
+    loss_kind = LOSS_CODES[config.loss]
+    sw_sum = float(sw_val.sum())
+
+    def validation(theta, bn_state):
+        raw = raw_output(X_val, layout, theta, bn_state, config.activation)
+        value = score(raw, Y_val, sw_val)
+        # loss_and_delta overwrites its first argument with the gradient: raw is scratch.
+        loss = loss_and_delta(raw, Y_val, sw_val, sw_sum, loss_kind)
+        return float(loss), float(value)
+
+    return validation
 
 
 def _format_progress(row):
@@ -101,177 +351,176 @@ def _format_progress(row):
 
 
 def _warn_divergence(epoch, loss, lr):
-    warnings.warn(
+    warn_at_user_line(
         f"Training diverged in epoch {epoch}: the loss became {loss}. The learning rate "
         f"({lr:g}) is probably too high for this data; lower learning_rate_init, set "
         "clip_norm, or standardize the features (StandardScaler). The weights (and optimizer "
         "state) with the lowest training loss so far were kept.",
         ConvergenceWarning,
-        stacklevel=5,
     )
 
 
-def _warn_end_of_fit(est, lr, stopped):
+def _warn_end_of_fit(state, config, lr, stopped):
     """After a full fit: warn when the loss rose over the fit, or when max_iter cut it short."""
-    curve = est.loss_curve_[len(est.loss_curve_) - est.n_iter_ :]
+    curve = state.loss_curve[len(state.loss_curve) - state.n_iter :]
     if len(curve) >= 2 and curve[-1] > curve[0]:
-        warnings.warn(
+        warn_at_user_line(
             f"Training loss rose from {curve[0]:.4g} after the first epoch to {curve[-1]:.4g} "
-            f"after epoch {est.n_iter_}: the learning rate ({lr:g}) is probably too high for "
+            f"after epoch {state.n_iter}: the learning rate ({lr:g}) is probably too high for "
             "this data; lower learning_rate_init, set clip_norm, or standardize the features "
             "(StandardScaler).",
             ConvergenceWarning,
-            stacklevel=5,
         )
     elif not stopped:
-        warnings.warn(
-            f"Stochastic optimizer: maximum iterations ({est.max_iter}) reached and the "
+        warn_at_user_line(
+            f"Stochastic optimizer: maximum iterations ({config.max_iter}) reached and the "
             "optimization hasn't converged yet.",
             ConvergenceWarning,
-            stacklevel=5,
         )
 
 
-def _record_epoch(est, loss, lr, validation, state, started):
-    """Append the epoch to the history attributes (and print it when verbose)."""
-    est.n_iter_ += 1
-    est.loss_curve_.append(loss)
-    row = {"epoch": len(est.loss_curve_), "loss": loss}
+def _learning_rate(state, config, epoch, samples_seen):
+    lr = learning_rate_at(
+        config.learning_rate,
+        config.learning_rate_init,
+        epoch,
+        samples_seen=samples_seen,
+        max_epochs=config.max_iter,
+        power_t=config.power_t,
+        decay=config.lr_decay,
+        step_size=config.lr_step_size,
+        warmup_epochs=config.warmup_epochs,
+    )
+    return lr * state.monitor.plateau_scale
+
+
+def _record_epoch(state, config, loss, lr, validation, started):
+    """Append the epoch to the records (and print it when verbose)."""
+    state.n_iter += 1
+    state.loss_curve.append(loss)
+    row = {"epoch": len(state.loss_curve), "loss": loss}
     if validation is not None:
-        row["val_loss"], row["val_score"] = validation(state.theta, state.bn_state)
-        if est.validation_scores_ is not None:
-            est.validation_scores_.append(row["val_score"])
-            est.best_validation_score_ = max(est.validation_scores_)
+        row["val_loss"], row["val_score"] = validation(state.kernel.theta, state.kernel.bn_state)
+        state.monitor.record_score(row["val_score"])
     row["learning_rate"] = lr
     row["seconds"] = time.perf_counter() - started
-    est.history_.append(row)
-    if est.verbose:
+    state.history.append(row)
+    if config.verbose:
         print(_format_progress(row), flush=True, file=sys.stdout)
     return row
 
 
-def run_training(est, state, X, Y, sw, settings, validation, incremental):
-    """:func:`train_epochs` with one BLAS thread when the matrix products are small.
+def train(state, layout, X, Y, sw, config, validation, incremental):
+    """Train for up to ``config.max_iter`` epochs (one epoch when ``incremental``).
 
-    Only from the main thread: the BLAS thread count is process-wide, so fits running in
-    several threads at once would undo each other's limits (and leave a wrong one behind).
-    """
-    widest = int(settings["layout"][:, FAN_OUT].max())
-    small = settings["batch_size"] * widest < SINGLE_THREAD_BLAS_BELOW
-    if not small or threading.current_thread() is not threading.main_thread():
-        train_epochs(est, state, X, Y, sw, settings, validation, incremental)
-        return
-    with threadpool_limits(limits=1, user_api="blas"):
-        train_epochs(est, state, X, Y, sw, settings, validation, incremental)
-
-
-def train_epochs(est, state, X, Y, sw, settings, validation, incremental):
-    """Train ``est`` for up to ``est.max_iter`` epochs (one epoch when ``incremental``).
+    With one BLAS thread when the matrix products are small, and only from the main thread:
+    the BLAS thread count is process-wide, so fits running in several threads at once would
+    undo each other's limits (and leave a wrong one behind).
 
     Parameters
     ----------
-    est : _BaseRegularizedMLP
-        The estimator; its history attributes (``history_``, ``loss_curve_``, ``loss_``,
-        ``validation_scores_``, ``best_loss_``, ``best_validation_score_``, ``best_epoch_``,
-        ``n_iter_``, ``t_``) are updated in place.
-    state : KernelState
+    state : TrainingState
+        Its kernel arrays, monitor and records are updated in place.
+    layout : NetworkLayout
     X : ndarray of shape (n_samples, n_features)
     Y : ndarray of shape (n_samples, n_outputs)
     sw : ndarray of shape (n_samples,)
-    settings : dict
-        Keyword arguments of the epoch kernel other than the state arrays and ``lr``.
+    config : TrainingConfig
     validation : callable or None
         ``validation(theta, bn_state) -> (val_loss, val_score)`` on held-out data, or None.
     incremental : bool
         ``partial_fit``: a single epoch; progress is tracked but nothing stops.
     """
+    small = config.batch_size * layout.widest < SINGLE_THREAD_BLAS_BELOW
+    if not small or threading.current_thread() is not threading.main_thread():
+        train_epochs(state, layout, X, Y, sw, config, validation, incremental)
+        return
+    with threadpool_limits(limits=1, user_api="blas"):
+        train_epochs(state, layout, X, Y, sw, config, validation, incremental)
+
+
+def train_epochs(state, layout, X, Y, sw, config, validation, incremental):
+    """The epoch loop of :func:`train` (same parameters)."""
+    kernel = state.kernel
+    monitor = state.monitor
+    settings = config.kernel_settings(layout, kernel.theta.dtype)
     n_samples = X.shape[0]
-    max_epochs = 1 if incremental else est.max_iter
+    max_epochs = 1 if incremental else config.max_iter
     # Schedules count the epochs (and samples) of this fit; partial_fit continues the count
     # over all its calls.
-    first_epoch, first_sample = (len(est.loss_curve_), 0) if incremental else (0, est.t_)
-    est.n_iter_ = 0
-    patience = est.n_iter_no_change if est.patience is None else est.patience
-    min_delta = est.tol if est.min_delta is None else est.min_delta
-    on_validation = validation is not None and est.early_stopping
+    first_epoch, first_sample = (len(state.loss_curve), 0) if incremental else (0, state.t)
+    state.n_iter = 0
+    on_validation = validation is not None and config.early_stopping
+    monitor.start(on_validation, incremental)
     best_weights = None
     # What divergence falls back to: the state at the start of the epoch with the lowest
     # training objective (the state at its end may already be on its way to overflow).
-    fallback, fallback_loss = state.snapshot(), np.inf
+    fallback, fallback_loss = kernel.snapshot(), np.inf
     stopped = diverged = False
-    lr = est.learning_rate_init
+    lr = config.learning_rate_init
     for _ in range(max_epochs):
         started = time.perf_counter()
-        lr = _current_lr(est, first_epoch + est.n_iter_, est.t_ - first_sample)
-        epoch_start = state.snapshot()
+        lr = _learning_rate(state, config, first_epoch + state.n_iter, state.t - first_sample)
+        epoch_start = kernel.snapshot()
         loss = run_epoch(
             X,
             Y,
             sw,
-            state.theta,
-            state.grad,
-            state.state1,
-            state.state2,
-            state.bn_state,
-            step=state.step,
-            rng=state.rng,
+            kernel.theta,
+            kernel.grad,
+            kernel.state1,
+            kernel.state2,
+            kernel.bn_state,
+            step=kernel.step,
+            rng=kernel.rng,
             lr=lr,
             **settings,
         )
         if not (
             np.isfinite(loss)
-            and np.isfinite(state.theta).all()
-            and np.isfinite(state.bn_state).all()
+            and np.isfinite(kernel.theta).all()
+            and np.isfinite(kernel.bn_state).all()
         ):
-            state.restore(fallback)
-            _warn_divergence(len(est.loss_curve_) + 1, loss, lr)
+            kernel.restore(fallback)
+            _warn_divergence(len(state.loss_curve) + 1, loss, lr)
             diverged = True
             break
         loss = float(loss)
         if loss < fallback_loss:
             fallback, fallback_loss = epoch_start, loss
-        est.t_ += n_samples
-        row = _record_epoch(est, loss, lr, validation, state, started)
+        state.t += n_samples
+        row = _record_epoch(state, config, loss, lr, validation, started)
 
-        # Larger is better for the monitored quantity.
         if on_validation:
-            value = -row["val_loss"] if est.monitor == "val_loss" else row["val_score"]
-            best = est._best_monitored
+            value = -row["val_loss"] if config.monitor == "val_loss" else row["val_score"]
         else:
-            value, best = -loss, -est.best_loss_
-        improved = value > best + min_delta
-        if value > best:
-            est.best_epoch_ = row["epoch"]
-            if on_validation:
-                est._best_monitored = value
-                if est.restore_best_weights:
-                    best_weights = (state.theta.copy(), state.bn_state.copy())
-            else:
-                est.best_loss_ = loss
-        est._no_improvement_count = 0 if improved else est._no_improvement_count + 1
-        if incremental or est._no_improvement_count <= patience:
+            value = -loss
+        new_best, _ = monitor.update(value, row["epoch"], loss, config.min_delta, on_validation)
+        if new_best and on_validation and config.restore_best_weights:
+            best_weights = (kernel.theta.copy(), kernel.bn_state.copy())
+        if incremental or monitor.no_improvement <= config.patience:
             continue
-        if est.learning_rate == "adaptive" and lr > _MIN_ADAPTIVE_LR:
-            est._plateau_scale /= _PLATEAU_FACTOR
-            est._no_improvement_count = 0
-            if est.verbose:
+        if config.learning_rate == "adaptive" and lr > _MIN_ADAPTIVE_LR:
+            monitor.plateau_scale /= _PLATEAU_FACTOR
+            monitor.no_improvement = 0
+            if config.verbose:
                 print(f"Dividing the learning rate by {_PLATEAU_FACTOR:g}", flush=True)
             continue
-        if est.verbose:
-            what = f"Validation {est.monitor[4:]}" if on_validation else "Training loss"
+        if config.verbose:
+            what = f"Validation {config.monitor[4:]}" if on_validation else "Training loss"
             print(
-                f"{what} did not improve more than {min_delta:g} for {patience} "
-                "consecutive epochs. Stopping.",
+                f"{what} did not improve more than {config.min_delta:g} for "
+                f"{config.patience} consecutive epochs. Stopping.",
                 flush=True,
             )
         stopped = True
         break
     if not (incremental or diverged):
-        _warn_end_of_fit(est, lr, stopped)
+        _warn_end_of_fit(state, config, lr, stopped)
     if diverged and np.isfinite(fallback_loss):
-        est.loss_ = fallback_loss
+        state.loss = fallback_loss
     else:
-        est.loss_ = est.loss_curve_[-1] if est.loss_curve_ else None
+        state.loss = state.loss_curve[-1] if state.loss_curve else None
     if best_weights is not None:
-        state.theta[:] = best_weights[0]
-        state.bn_state[:] = best_weights[1]
+        kernel.theta[:] = best_weights[0]
+        kernel.bn_state[:] = best_weights[1]

@@ -13,7 +13,7 @@ from numbers import Integral
 
 from scipy import stats
 
-from ._kernels._forward import ACTIVATION_CODES
+from ._network import ACTIVATION_CODES
 from ._search import CoarseToFineSearchCV
 
 __all__ = ["CoarseToFineSearchCV", "mlp_search_space"]

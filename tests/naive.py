@@ -15,7 +15,7 @@ Names replace the kernels' integer codes: activations ``"identity"``, ``"relu"``
 
 import numpy as np
 
-# Column order of a row of the network layout table, as documented in skdeep._kernels._epoch.
+# Column order of a row of the network layout table, as documented in skdeep._network.
 FAN_IN, FAN_OUT, W_OFF, B_OFF, GAMMA_OFF, BETA_OFF, MEAN_OFF, VAR_OFF = range(8)
 
 LEAKY_SLOPE = 0.01
@@ -299,13 +299,13 @@ def loss(Z, Y, sw, sw_sum, kind):
     return float(w @ per_sample), w[:, None] * dZ
 
 
-def penalty(theta, weight_mask, l2, l1):
+def penalty(theta, penalty_mask, l2, l1):
     """Elastic-net penalty on the masked coordinates and its (sub)gradient.
 
     Parameters
     ----------
     theta : array_like of shape (n_params,)
-    weight_mask : array_like of shape (n_params,)
+    penalty_mask : array_like of shape (n_params,)
         Nonzero on the penalized coordinates.
     l2, l1 : float
 
@@ -316,7 +316,7 @@ def penalty(theta, weight_mask, l2, l1):
     grad : ndarray of shape (n_params,), float64
         ``l2 * w + l1 * sign(w)`` on masked coordinates (``sign(0) = 0``), 0 elsewhere.
     """
-    w = np.where(np.asarray(weight_mask) != 0, _f64(theta), 0.0)
+    w = np.where(np.asarray(penalty_mask) != 0, _f64(theta), 0.0)
     value = l1 * np.abs(w).sum() + 0.5 * l2 * (w**2).sum()
     return float(value), l2 * w + l1 * np.sign(w)
 
@@ -391,7 +391,9 @@ def optimizer_update(
     grad,
     state1,
     state2,
-    weight_mask,
+    lr_scale,
+    penalty_mask,
+    decay_mask,
     solver,
     lr,
     step,
@@ -407,24 +409,26 @@ def optimizer_update(
 ):
     """One optimizer step with L2 gradient, decoupled weight decay and L1 proximal step.
 
-    On weight coordinates (``weight_mask`` nonzero) the gradient gets ``l2 * w``; then, with
-    ``delta`` the solver's step and ``eta`` its per-coordinate step size,
-    ``w <- soft_threshold(w * (1 - lr * weight_decay) + delta, eta * l1)``. Other coordinates
-    get ``w <- w + delta``. Steps:
+    Each coordinate has its own learning rate ``lr_i = lr * lr_scale``. On penalized
+    coordinates (``penalty_mask`` nonzero) the gradient gets ``l2 * w``; then, with ``delta``
+    the solver's step and ``eta`` its per-coordinate step size,
+    ``w <- soft_threshold(w * (1 - lr_i * weight_decay * d) + delta, eta * l1 * p)`` where
+    ``d`` (``p``) is 1 on decayed (penalized) coordinates and 0 elsewhere. Steps:
 
-    - sgd: ``v <- momentum * v - lr * g``; ``delta = v``, or ``momentum * v - lr * g`` with
-      Nesterov; ``eta = lr``.
-    - adagrad: ``a <- a + g**2``; ``eta = lr / (sqrt(a) + epsilon)``; ``delta = -eta * g``.
+    - sgd: ``v <- momentum * v - lr_i * g``; ``delta = v``, or ``momentum * v - lr_i * g``
+      with Nesterov; ``eta = lr_i``.
+    - adagrad: ``a <- a + g**2``; ``eta = lr_i / (sqrt(a) + epsilon)``; ``delta = -eta * g``.
     - rmsprop: ``a <- rho * a + (1 - rho) * g**2``; as adagrad otherwise.
     - adam: ``m <- beta_1 m + (1 - beta_1) g``, ``v <- beta_2 v + (1 - beta_2) g**2``; bias
       correction folded into the rate as in Kingma & Ba (2015, end of section 2) and
-      scikit-learn: ``eta = lr * sqrt(1 - beta_2**step) / (1 - beta_1**step) /
+      scikit-learn: ``eta = lr_i * sqrt(1 - beta_2**step) / (1 - beta_1**step) /
       (sqrt(v) + epsilon)``, ``delta = -eta * m``.
 
     Parameters
     ----------
     theta, grad, state1, state2 : array_like of shape (n_params,)
-    weight_mask : array_like of shape (n_params,)
+    lr_scale : array_like of shape (n_params,)
+    penalty_mask, decay_mask : array_like of shape (n_params,)
     solver : str
         One of :data:`SOLVERS`.
     lr : float
@@ -442,30 +446,31 @@ def optimizer_update(
     """
     w = _f64(theta)
     s1, s2 = _f64(state1).copy(), _f64(state2).copy()
-    is_weight = np.asarray(weight_mask) != 0
-    penalty_value, _ = penalty(w, weight_mask, l2, l1)
-    g = _f64(grad) + np.where(is_weight, l2 * w, 0.0)
+    lr_i = lr * _f64(lr_scale)
+    penalized = (np.asarray(penalty_mask) != 0).astype(np.float64)
+    decayed = (np.asarray(decay_mask) != 0).astype(np.float64)
+    penalty_value, _ = penalty(w, penalty_mask, l2, l1)
+    g = _f64(grad) + penalized * l2 * w
     if solver == "sgd":
-        s1 = momentum * s1 - lr * g
-        delta = momentum * s1 - lr * g if nesterov else s1
-        eta = np.full_like(w, lr)
+        s1 = momentum * s1 - lr_i * g
+        delta = momentum * s1 - lr_i * g if nesterov else s1
+        eta = lr_i
     elif solver in ("adagrad", "rmsprop"):
         s1 = s1 + g**2 if solver == "adagrad" else rho * s1 + (1.0 - rho) * g**2
-        eta = lr / (np.sqrt(s1) + epsilon)
+        eta = lr_i / (np.sqrt(s1) + epsilon)
         delta = -eta * g
     elif solver == "adam":
         s1 = beta_1 * s1 + (1.0 - beta_1) * g
         s2 = beta_2 * s2 + (1.0 - beta_2) * g**2
-        lr_t = lr * np.sqrt(1.0 - beta_2**step) / (1.0 - beta_1**step)
-        eta = lr_t / (np.sqrt(s2) + epsilon)
+        correction = np.sqrt(1.0 - beta_2**step) / (1.0 - beta_1**step)
+        eta = lr_i * correction / (np.sqrt(s2) + epsilon)
         delta = -eta * s1
     else:
         raise ValueError(f"unknown solver {solver!r}")
-    new_w = w * (1.0 - lr * weight_decay) + delta
-    if l1 > 0.0:
-        thresh = eta * l1
-        new_w = np.sign(new_w) * np.maximum(np.abs(new_w) - thresh, 0.0)
-    return np.where(is_weight, new_w, w + delta), s1, s2, float(penalty_value)
+    new_w = w * (1.0 - lr_i * weight_decay * decayed) + delta
+    thresh = eta * l1 * penalized
+    new_w = np.sign(new_w) * np.maximum(np.abs(new_w) - thresh, 0.0)
+    return new_w, s1, s2, float(penalty_value)
 
 
 def clip_by_global_norm(grad, max_norm):
@@ -636,7 +641,7 @@ def loss_and_grad(
     theta,
     bn_state,
     layout,
-    weight_mask,
+    penalty_mask,
     activation_name,
     loss_kind,
     dropout_rates,
@@ -650,7 +655,7 @@ def loss_and_grad(
     ----------
     X, Y, sw, theta, bn_state, layout, activation_name, loss_kind, dropout_rates, rng
         As in :func:`forward_backward`.
-    weight_mask : array_like of shape (n_params,)
+    penalty_mask : array_like of shape (n_params,)
     l2, l1 : float
         Penalty strengths, divided by ``sum(sw)`` here.
 
@@ -674,7 +679,7 @@ def loss_and_grad(
         rng,
     )
     sw_sum = _f64(sw).sum()
-    pen, pen_grad = penalty(theta, weight_mask, l2 / sw_sum, l1 / sw_sum)
+    pen, pen_grad = penalty(theta, penalty_mask, l2 / sw_sum, l1 / sw_sum)
     return value + pen, grad + pen_grad
 
 
@@ -716,7 +721,9 @@ def run_epoch(
     state2,
     bn_state,
     layout,
-    weight_mask,
+    lr_scale,
+    penalty_mask,
+    decay_mask,
     step,
     rng,
     activation_name,
@@ -757,7 +764,7 @@ def run_epoch(
     theta, state1, state2 : array_like of shape (n_params,)
     bn_state : array_like of shape (n_bn_state,)
     layout : ndarray of shape (n_layers, 8), int64
-    weight_mask : array_like of shape (n_params,)
+    lr_scale, penalty_mask, decay_mask : array_like of shape (n_params,)
     step : int
         Number of updates before this epoch.
     rng : SplitMix64
@@ -816,7 +823,9 @@ def run_epoch(
             grad,
             state1,
             state2,
-            weight_mask,
+            lr_scale,
+            penalty_mask,
+            decay_mask,
             solver,
             lr,
             step,

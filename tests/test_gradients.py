@@ -11,8 +11,9 @@ that moves a pre-activation across it breaks the difference quotient, hence the 
 import numpy as np
 import pytest
 
-from skdeep._kernels import _epoch, _forward, _losses, _rng
-from skdeep._network import build_layout, initialize, weight_mask
+from skdeep import _network
+from skdeep._kernels import _epoch, _rng
+from skdeep._network import NetworkLayout
 
 H = 1e-6
 TOL_SMOOTH = 1e-6
@@ -21,10 +22,10 @@ ACTIVATIONS = ("identity", "relu", "leaky_relu", "elu", "tanh", "logistic")
 KINKED = {"relu", "leaky_relu"}
 # name -> (loss code, number of outputs)
 LOSS_CASES = {
-    "squared_error_multioutput": (_losses.SQUARED_ERROR, 2),
-    "softmax_3_classes": (_losses.SOFTMAX_CROSS_ENTROPY, 3),
-    "sigmoid_binary": (_losses.SIGMOID_CROSS_ENTROPY, 1),
-    "sigmoid_multilabel": (_losses.SIGMOID_CROSS_ENTROPY, 3),
+    "squared_error_multioutput": (_network.SQUARED_ERROR, 2),
+    "softmax_3_classes": (_network.SOFTMAX_CROSS_ENTROPY, 3),
+    "sigmoid_binary": (_network.SIGMOID_CROSS_ENTROPY, 1),
+    "sigmoid_multilabel": (_network.SIGMOID_CROSS_ENTROPY, 3),
 }
 PENALTIES = {"none": (0.0, 0.0), "l2": (2.0, 0.0), "l1": (0.0, 0.5), "elasticnet": (1.0, 0.3)}
 
@@ -61,13 +62,12 @@ class Problem:
         n_features=5,
     ):
         self.loss_kind, n_outputs = LOSS_CASES[loss_case]
-        self.activation = _forward.ACTIVATION_CODES[activation]
-        self.layout, n_params, n_bn = build_layout([n_features, *hidden, n_outputs], batch_norm)
+        self.activation = _network.ACTIVATION_CODES[activation]
+        net = NetworkLayout([n_features, *hidden, n_outputs], batch_norm)
+        self.layout = net.table
         rs = np.random.RandomState(seed)
-        theta, self.bn_state = initialize(
-            self.layout, n_params, n_bn, "auto", activation, np.float64, rs
-        )
-        self.mask = weight_mask(self.layout, n_params)
+        theta, self.bn_state = net.initialize("auto", activation, np.float64, rs)
+        self.mask = net.optimizer_vectors(np.float64)[1]
         weights = self.mask == 1
         # Biases and shifts start at 0 and scales at 1: move them so that their gradients (and
         # the products they enter) are exercised with generic values.
@@ -77,9 +77,9 @@ class Problem:
         theta[weights] = np.where(w < 0, -1.0, 1.0) * np.maximum(np.abs(w), 0.05)
         self.theta = theta
         self.X = rs.normal(0.0, 1.0, (n_rows, n_features))
-        if self.loss_kind == _losses.SQUARED_ERROR:
+        if self.loss_kind == _network.SQUARED_ERROR:
             self.Y = rs.normal(0.0, 1.0, (n_rows, n_outputs))
-        elif self.loss_kind == _losses.SOFTMAX_CROSS_ENTROPY:
+        elif self.loss_kind == _network.SOFTMAX_CROSS_ENTROPY:
             self.Y = np.eye(n_outputs)[np.arange(n_rows) % n_outputs]
         else:
             self.Y = (rs.uniform(size=(n_rows, n_outputs)) < 0.5).astype(np.float64)

@@ -7,34 +7,21 @@ belong to: the absolute tolerance is ``rtol * max |expected|``.
 """
 
 import itertools
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
+from skdeep import _network
 from skdeep._kernels import _backward, _epoch, _forward, _losses, _optimizers, _rng
-from skdeep._network import build_layout, initialize, weight_mask
+from skdeep._network import ACTIVATION_CODES as ACT_CODE
+from skdeep._network import LOSS_CODES as LOSS_CODE
+from skdeep._network import SOLVER_CODES as SOLVER_CODE
+from skdeep._network import NetworkLayout
 
-# naive.py sits next to this file; pytest's importlib mode does not put this folder on sys.path.
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import naive  # noqa: E402
+from . import naive
 
 DTYPES = [np.float32, np.float64]
 RTOL = {np.dtype(np.float32): 1e-5, np.dtype(np.float64): 1e-10}
-
-ACT_CODE = _forward.ACTIVATION_CODES
-LOSS_CODE = {
-    "squared_error": _losses.SQUARED_ERROR,
-    "softmax_cross_entropy": _losses.SOFTMAX_CROSS_ENTROPY,
-    "sigmoid_cross_entropy": _losses.SIGMOID_CROSS_ENTROPY,
-}
-SOLVER_CODE = {
-    "sgd": _optimizers.SGD,
-    "adagrad": _optimizers.ADAGRAD,
-    "rmsprop": _optimizers.RMSPROP,
-    "adam": _optimizers.ADAM,
-}
 N_OUTPUTS = {"squared_error": 2, "softmax_cross_entropy": 3, "sigmoid_cross_entropy": 2}
 
 HYPER = dict(momentum=0.9, nesterov=False, beta_1=0.9, beta_2=0.999, epsilon=1e-8, rho=0.9)
@@ -66,23 +53,26 @@ def assert_close(actual, expected, dtype, err_msg=""):
     np.testing.assert_allclose(actual, expected, rtol=rtol, atol=rtol * scale, err_msg=err_msg)
 
 
-def make_network(n_features, hidden, n_outputs, batch_norm, dtype, seed):
-    """Layout, parameters, running statistics and weight mask of a small random network.
+def make_network(n_features, hidden, n_outputs, batch_norm, dtype, seed, lr_factors=None):
+    """Layout table, parameters, running statistics and optimizer vectors of a random network.
 
     Biases, batch-norm scales and shifts are drawn at random (``initialize`` sets them to 0 and
     1), and so are the running statistics, so that no part of a kernel works on trivial values.
+    ``groups`` is ``(lr_scale, penalty_mask, decay_mask)`` of the layout's parameter groups.
     """
-    layout, n_params, n_bn = build_layout([n_features, *hidden, n_outputs], batch_norm)
+    net = NetworkLayout([n_features, *hidden, n_outputs], batch_norm)
     rs = np.random.RandomState(seed)
-    theta, bn_state = initialize(layout, n_params, n_bn, "glorot_uniform", "tanh", np.float64, rs)
-    mask = weight_mask(layout, n_params)
+    theta, bn_state = net.initialize("glorot_uniform", "tanh", np.float64, rs)
+    groups = net.optimizer_vectors(dtype, lr_factors)
+    mask = groups[1]
     theta[mask == 0] += rs.normal(0.0, 0.3, int((mask == 0).sum()))
+    layout = net.table
     for row in layout:
-        if row[_epoch.MEAN_OFF] >= 0:
-            fo = row[_epoch.FAN_OUT]
-            bn_state[row[_epoch.MEAN_OFF] : row[_epoch.MEAN_OFF] + fo] = rs.normal(0, 0.5, fo)
-            bn_state[row[_epoch.VAR_OFF] : row[_epoch.VAR_OFF] + fo] = rs.uniform(0.3, 2.0, fo)
-    return layout, theta.astype(dtype), bn_state.astype(dtype), mask
+        if row[_network.MEAN_OFF] >= 0:
+            fo = row[_network.FAN_OUT]
+            bn_state[row[_network.MEAN_OFF] : row[_network.MEAN_OFF] + fo] = rs.normal(0, 0.5, fo)
+            bn_state[row[_network.VAR_OFF] : row[_network.VAR_OFF] + fo] = rs.uniform(0.3, 2.0, fo)
+    return layout, theta.astype(dtype), bn_state.astype(dtype), groups
 
 
 def make_data(n, n_features, loss_kind, dtype, seed):
@@ -350,8 +340,9 @@ def test_loss_and_delta(case, dtype):
 @pytest.mark.parametrize("penalty", ["l2", "l1", "elasticnet"])
 def test_penalty_and_grad(penalty, dtype):
     rs = np.random.RandomState(7)
-    layout, n_params, _ = build_layout([4, 3, 2], True)
-    mask = weight_mask(layout, n_params)
+    net = NetworkLayout([4, 3, 2], True)
+    n_params = net.n_params
+    mask = net.optimizer_vectors(np.float64)[1]
     theta = rs.normal(size=n_params)
     theta[[0, 5, n_params - 1]] = 0.0  # the subgradient at 0 is 0
     theta = theta.astype(dtype)
@@ -413,20 +404,32 @@ def test_batch_norm_backward(dtype):
 # --------------------------------------------------------------------------------------------
 
 
-def _kernel_update(theta, grad, s1, s2, mask, lr, step, p):
+def _kernel_update(theta, grad, s1, s2, groups, lr, step, p):
     """Call the update kernel with the hyper-parameters ``p`` (a merged HYPER/variant dict)."""
     return _optimizers.update(
-        theta, grad, s1, s2, mask, SOLVER_CODE[p["solver"]], lr, step, p["momentum"],
+        theta, grad, s1, s2, *groups, SOLVER_CODE[p["solver"]], lr, step, p["momentum"],
         p["nesterov"], p["beta_1"], p["beta_2"], p["epsilon"], p["rho"], p["l2"], p["l1"],
         p["weight_decay"],
     )  # fmt: skip
 
 
-def _reference_update(theta, grad, s1, s2, mask, lr, step, p):
+def _reference_update(theta, grad, s1, s2, groups, lr, step, p):
     return naive.optimizer_update(
-        theta, grad, s1, s2, mask, p["solver"], lr, step, p["momentum"], p["nesterov"],
+        theta, grad, s1, s2, *groups, p["solver"], lr, step, p["momentum"], p["nesterov"],
         p["beta_1"], p["beta_2"], p["epsilon"], p["rho"], p["l2"], p["l1"], p["weight_decay"],
     )  # fmt: skip
+
+
+def _random_groups(n, dtype, rs):
+    """Per-parameter vectors as parameter groups make them, drawn independently per entry.
+
+    Learning-rate factors 0 (frozen), 0.5, 1 and 2; penalty and decay masks independent of
+    each other, so each coordinate's rule is checked apart from the others.
+    """
+    lr_scale = rs.choice([0.0, 0.5, 1.0, 2.0], n).astype(dtype)
+    penalty_mask = (rs.uniform(size=n) < 0.7).astype(np.uint8)
+    decay_mask = (rs.uniform(size=n) < 0.6).astype(np.uint8)
+    return lr_scale, penalty_mask, decay_mask
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -436,8 +439,9 @@ def test_update(variant, penalty, dtype):
     p = {**HYPER, **SOLVER_VARIANTS[variant], **PENALTIES[penalty]}
     rs = np.random.RandomState(10)
     n = 60
-    mask = (rs.uniform(size=n) < 0.7).astype(np.uint8)
+    groups = _random_groups(n, dtype, rs)
     theta = rs.normal(0.0, 0.5, n).astype(dtype)
+    theta0 = theta.copy()
     s1, s2 = np.zeros(n, dtype), np.zeros(n, dtype)
     lr = 0.05
     # Three steps from zero state: momentum / accumulators / Adam's bias correction all move.
@@ -446,8 +450,8 @@ def test_update(variant, penalty, dtype):
         grad_before = grad.copy()
         # The kernel and the reference continue from the kernel's (rounded) state.
         inputs = (theta.copy(), s1.copy(), s2.copy())
-        pen = _kernel_update(theta, grad, s1, s2, mask, lr, step, p)
-        ref = _reference_update(inputs[0], grad, inputs[1], inputs[2], mask, lr, step, p)
+        pen = _kernel_update(theta, grad, s1, s2, groups, lr, step, p)
+        ref = _reference_update(inputs[0], grad, inputs[1], inputs[2], groups, lr, step, p)
         msg = f"step {step}"
         assert theta.dtype == dtype
         assert_close(theta, ref[0], dtype, msg + " theta")
@@ -455,7 +459,10 @@ def test_update(variant, penalty, dtype):
         assert_close(s2, ref[2], dtype, msg + " state2")
         assert_close(pen, ref[3], dtype, msg + " penalty")
         np.testing.assert_array_equal(grad, grad_before)
-    assert not np.array_equal(theta, inputs[0])
+    frozen = groups[0] == 0
+    assert not np.array_equal(theta[~frozen], theta0[~frozen])
+    # A factor of 0 freezes a coordinate exactly, penalties and decay included.
+    np.testing.assert_array_equal(theta[frozen], theta0[frozen])
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -467,13 +474,14 @@ def test_l1_prox_gives_exact_zeros(variant, dtype):
     rs = np.random.RandomState(12)
     n = 200
     mask = (np.arange(n) % 4 != 0).astype(np.uint8)
+    groups = (np.ones(n, dtype), mask, mask)
     theta = rs.normal(0.0, 0.3, n).astype(dtype)
     grad = rs.normal(0.0, 0.3, n).astype(dtype)
     s1, s2 = np.zeros(n, dtype), np.zeros(n, dtype)
     theta0 = theta.copy()
     lr = 0.05
-    _kernel_update(theta, grad, s1, s2, mask, lr, 1, p)
-    ref_theta = _reference_update(theta0, grad, np.zeros(n), np.zeros(n), mask, lr, 1, p)[0]
+    _kernel_update(theta, grad, s1, s2, groups, lr, 1, p)
+    ref_theta = _reference_update(theta0, grad, np.zeros(n), np.zeros(n), groups, lr, 1, p)[0]
     weights = mask == 1
     zeros = theta == 0.0
     # A good share of weights are set to exactly 0, and exactly where the reference says so
@@ -511,10 +519,10 @@ def test_clip_by_global_norm(max_norm, dtype):
 def test_layout_columns_match_reference():
     # naive.py reads the layout table by the documented column order.
     kernel_cols = (
-        _epoch.FAN_IN, _epoch.FAN_OUT, _epoch.W_OFF, _epoch.B_OFF, _epoch.GAMMA_OFF,
-        _epoch.BETA_OFF, _epoch.MEAN_OFF, _epoch.VAR_OFF,
+        _network.FAN_IN, _network.FAN_OUT, _network.W_OFF, _network.B_OFF, _network.GAMMA_OFF,
+        _network.BETA_OFF, _network.MEAN_OFF, _network.VAR_OFF,
     )  # fmt: skip
-    assert kernel_cols == tuple(range(8))
+    assert kernel_cols == tuple(range(8)) and _network.N_COLUMNS == 8
     assert (naive.FAN_IN, naive.VAR_OFF) == (0, 7)
 
 
@@ -576,7 +584,8 @@ def test_forward_backward_keeps_running_stats_without_update(dtype):
 @pytest.mark.parametrize("batch_norm", [False, True], ids=["no_bn", "bn"])
 def test_loss_and_grad(penalty, batch_norm, dtype):
     kind = "softmax_cross_entropy"
-    layout, theta, bn_state, mask = make_network(5, (4, 3), 3, batch_norm, dtype, 4)
+    layout, theta, bn_state, groups = make_network(5, (4, 3), 3, batch_norm, dtype, 4)
+    mask = groups[1]
     X, Y, sw = make_data(10, 5, kind, dtype, 5)
     rates = dropout_rates(len(layout), True)
     l2, l1 = PENALTIES[penalty]["l2"], PENALTIES[penalty]["l1"]
@@ -632,10 +641,10 @@ class KernelRun:
         self.step = np.zeros(1, dtype=np.int64)
         self.rng = _rng.make_state(seed)
 
-    def epoch(self, X, Y, sw, layout, mask, act, kind, batch_size, shuffle, rates, lr, p):
+    def epoch(self, X, Y, sw, layout, groups, act, kind, batch_size, shuffle, rates, lr, p):
         return _epoch.run_epoch(
             X, Y, sw, self.theta, self.grad, self.state1, self.state2, self.bn_state, layout,
-            mask, self.step, self.rng, ACT_CODE[act], LOSS_CODE[kind], batch_size, shuffle,
+            *groups, self.step, self.rng, ACT_CODE[act], LOSS_CODE[kind], batch_size, shuffle,
             rates, 0.8, SOLVER_CODE[p["solver"]], lr, p["momentum"], p["nesterov"],
             p["beta_1"], p["beta_2"], p["epsilon"], p["rho"], p["l2"], p["l1"],
             p["weight_decay"], p.get("clip_norm", 0.0),
@@ -653,9 +662,9 @@ class ReferenceRun:
         self.step = 0
         self.rng = naive.SplitMix64(seed)
 
-    def epoch(self, X, Y, sw, layout, mask, act, kind, batch_size, shuffle, rates, lr, p):
+    def epoch(self, X, Y, sw, layout, groups, act, kind, batch_size, shuffle, rates, lr, p):
         loss, self.theta, self.state1, self.state2, self.bn_state, self.step = naive.run_epoch(
-            X, Y, sw, self.theta, self.state1, self.state2, self.bn_state, layout, mask,
+            X, Y, sw, self.theta, self.state1, self.state2, self.bn_state, layout, *groups,
             self.step, self.rng, act, kind, batch_size, shuffle, rates, 0.8, p["solver"], lr,
             p["momentum"], p["nesterov"], p["beta_1"], p["beta_2"], p["epsilon"], p["rho"],
             p["l2"], p["l1"], p["weight_decay"], p.get("clip_norm", 0.0),
@@ -673,8 +682,8 @@ def _compare_epochs(
     sample weight 0. Returns the kernel run and the number of updates per epoch.
     """
     hidden, act, kind = ARCHS[setting["arch"]], setting["act"], setting["kind"]
-    layout, theta, bn_state, mask = make_network(
-        4, hidden, N_OUTPUTS[kind], setting["batch_norm"], dtype, seed
+    layout, theta, bn_state, groups = make_network(
+        4, hidden, N_OUTPUTS[kind], setting["batch_norm"], dtype, seed, setting.get("lr_factors")
     )
     X, Y, sw = make_data(n, 4, kind, dtype, seed + 1)
     if zero_rows is not None:
@@ -684,7 +693,7 @@ def _compare_epochs(
     kernel, ref = KernelRun(theta, bn_state, 77), ReferenceRun(theta, bn_state, 77)
     lr = 0.05
     for epoch in range(n_epochs):
-        args = (X, Y, sw, layout, mask, act, kind, batch_size, shuffle, rates, lr, p)
+        args = (X, Y, sw, layout, groups, act, kind, batch_size, shuffle, rates, lr, p)
         loss = kernel.epoch(*args)
         ref_loss = ref.epoch(*args)
         msg = f"epoch {epoch}"
@@ -721,6 +730,19 @@ def test_run_epoch_solvers(variant, penalty, bn_dropout, dtype):
     setting = dict(
         arch="2_hidden", act="tanh", kind="squared_error", batch_norm=bn_dropout,
         dropout=bn_dropout, p=p,
+    )  # fmt: skip
+    _compare_epochs(setting, dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("variant", ["sgd_momentum", "rmsprop", "adam"])
+def test_run_epoch_group_learning_rate_factors(variant, dtype):
+    # Group factors other than 1 reach every coordinate of their group through the epoch.
+    p = {**HYPER, **SOLVER_VARIANTS[variant], **PENALTIES["elasticnet"], "weight_decay": 0.1}
+    p["epsilon"] = _epsilon_for(True)
+    setting = dict(
+        arch="2_hidden", act="tanh", kind="squared_error", batch_norm=True, dropout=True, p=p,
+        lr_factors={"weights": 0.5, "biases": 2.0, "batch_norm": 3.0},
     )  # fmt: skip
     _compare_epochs(setting, dtype)
 
@@ -776,10 +798,10 @@ def test_run_epoch_skips_zero_weight_batches(dtype):
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_run_epoch_is_deterministic(dtype):
     p = {**HYPER, "solver": "adam", "l2": 0.1, "l1": 0.01, "weight_decay": 0.05}
-    layout, theta, bn_state, mask = make_network(4, (5, 4), 3, True, dtype, 3)
+    layout, theta, bn_state, groups = make_network(4, (5, 4), 3, True, dtype, 3)
     X, Y, sw = make_data(23, 4, "softmax_cross_entropy", dtype, 4)
     rates = dropout_rates(len(layout), True)
-    args = (X, Y, sw, layout, mask, "leaky_relu", "softmax_cross_entropy", 8, True, rates, 0.05)
+    args = (X, Y, sw, layout, groups, "leaky_relu", "softmax_cross_entropy", 8, True, rates, 0.05)
     runs = [KernelRun(theta, bn_state, 5), KernelRun(theta, bn_state, 5)]
     losses = [run.epoch(*args, p) for run in runs]
     assert losses[0] == losses[1]
@@ -800,8 +822,7 @@ def test_run_epoch_l1_gives_exact_zeros(dtype):
         arch="2_hidden", act="tanh", kind="squared_error", batch_norm=False, dropout=False, p=p
     )
     kernel, _ = _compare_epochs(setting, dtype, n_epochs=3)
-    layout = build_layout([4, 5, 4, 2], False)[0]
-    mask = weight_mask(layout, kernel.theta.shape[0]).astype(bool)
+    mask = NetworkLayout([4, 5, 4, 2], False).optimizer_vectors(dtype)[1].astype(bool)
     n_zero = int((kernel.theta[mask] == 0.0).sum())
     assert n_zero > mask.sum() // 4
     assert not np.any(kernel.theta[~mask] == 0.0)

@@ -85,7 +85,7 @@ def test_early_stopping_split_errors():
         RegularizedMLPClassifier(early_stopping=True).fit(X, y_rare)
     with pytest.raises(ValueError, match="X_val was given without y_val"):
         RegularizedMLPClassifier().fit(X, y, X_val=X)
-    with pytest.raises(ValueError, match="y_val has classes that y does not have"):
+    with pytest.raises(ValueError, match="`y_val` has classes not in `self.classes_`"):
         RegularizedMLPClassifier().fit(X, y, X_val=X, y_val=y_rare)
 
 
@@ -309,7 +309,7 @@ def test_divergence_rolls_back_optimizer_state_and_warns_once():
     reg = RegularizedMLPRegressor(solver="sgd", learning_rate_init=1e6, random_state=0)
     for _ in range(5):  # the first epoch explodes but stays finite; a later one overflows
         before = [c.copy() for c in reg.coefs_] if hasattr(reg, "coefs_") else None
-        velocity = reg._kernel_state.state1.copy() if before else None
+        velocity = reg._training.kernel.state1.copy() if before else None
         n_epochs = len(getattr(reg, "loss_curve_", []))
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -318,7 +318,7 @@ def test_divergence_rolls_back_optimizer_state_and_warns_once():
             break
     assert [str(w.message)[:17] for w in caught] == ["Training diverged"]
     assert all(np.array_equal(a, b) for a, b in zip(before, reg.coefs_, strict=True))
-    np.testing.assert_array_equal(reg._kernel_state.state1, velocity)
+    np.testing.assert_array_equal(reg._training.kernel.state1, velocity)
     assert len(reg.loss_curve_) == n_epochs and np.isfinite(reg.loss_curve_).all()
 
 

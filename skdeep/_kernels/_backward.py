@@ -5,12 +5,11 @@ Activation and dropout gradients need no function of their own: the forward pass
 """
 
 import numpy as np
-from numba import njit
 
-from ._config import JIT_OPTIONS
+from ._config import kernel
 
 
-@njit(**JIT_OPTIONS)
+@kernel
 def dense_backward(A_prev, dZ, gW, gb):
     """Gradients of a dense layer ``Z = A_prev @ W + b``.
 
@@ -34,7 +33,7 @@ def dense_backward(A_prev, dZ, gW, gb):
             gb[j] += dZ[i, j]
 
 
-@njit(**JIT_OPTIONS)
+@kernel
 def batch_norm_backward(dS, xhat, inv_std, gamma, dgamma, dbeta):
     """Backward pass of training-mode batch normalization ``S = gamma * xhat + beta``.
 

@@ -1,17 +1,15 @@
 """Whole-network kernels: one training epoch, one batch's loss and gradient, and inference.
 
-The network is described by a ``layout`` table (int64, shape (n_layers, 8)); row ``l`` holds
-``fan_in, fan_out`` and the offsets into the flat parameter vector ``theta`` of ``W`` (row-major,
-shape (fan_in, fan_out)), ``b``, and, for batch-normalized hidden layers, ``gamma`` and ``beta``,
-then the offsets of the running mean and variance in ``bn_state`` (-1 where absent). Every
-hidden layer is dense -> [batch norm] -> activation -> [dropout]; the last layer is dense.
+The network is described by the layout table of :mod:`skdeep._network` (int64, shape
+(n_layers, N_COLUMNS)): per dense layer its fan-in and fan-out and the offsets of its segments
+in the flat parameter vector ``theta`` and in the running statistics ``bn_state``.
 """
 
 import numpy as np
-from numba import njit
 
+from .._network import B_OFF, BETA_OFF, FAN_IN, FAN_OUT, GAMMA_OFF, MEAN_OFF, VAR_OFF, W_OFF
 from ._backward import batch_norm_backward, dense_backward
-from ._config import JIT_OPTIONS
+from ._config import kernel
 from ._forward import (
     activate,
     activate_inference,
@@ -24,13 +22,11 @@ from ._losses import loss_and_delta, penalty_and_grad
 from ._optimizers import clip_by_global_norm, update
 from ._rng import shuffle_inplace
 
-FAN_IN, FAN_OUT, W_OFF, B_OFF, GAMMA_OFF, BETA_OFF, MEAN_OFF, VAR_OFF = range(8)
-
 # Rows per block when predicting, so memory stays bounded for any number of rows.
 PREDICT_BLOCK = 4096
 
 
-@njit(**JIT_OPTIONS)
+@kernel
 def _weights(theta, layout, layer):
     fi = layout[layer, FAN_IN]
     fo = layout[layer, FAN_OUT]
@@ -38,13 +34,13 @@ def _weights(theta, layout, layer):
     return theta[off : off + fi * fo].reshape((fi, fo))
 
 
-@njit(**JIT_OPTIONS)
+@kernel
 def _segment(theta, layout, layer, col):
     off = layout[layer, col]
     return theta[off : off + layout[layer, FAN_OUT]]
 
 
-@njit(**JIT_OPTIONS)
+@kernel
 def forward_backward(
     Xb,
     Yb,
@@ -76,7 +72,7 @@ def forward_backward(
         Overwritten with the gradient of the weighted mean batch loss (no penalty).
     bn_state : ndarray of shape (n_bn_state,), same dtype
         Running means and variances of batch-normalized layers.
-    layout : ndarray of shape (n_layers, 8), int64
+    layout : ndarray of shape (n_layers, N_COLUMNS), int64
     activation : int
         Hidden activation code.
     loss_kind : int
@@ -167,7 +163,7 @@ def forward_backward(
     return loss
 
 
-@njit(**JIT_OPTIONS)
+@kernel
 def loss_and_grad(
     X,
     Y,
@@ -176,7 +172,7 @@ def loss_and_grad(
     grad,
     bn_state,
     layout,
-    weight_mask,
+    penalty_mask,
     activation,
     loss_kind,
     dropout_rates,
@@ -187,7 +183,7 @@ def loss_and_grad(
     """Full objective of one batch and its gradient, penalty included (for gradient checks).
 
     Same parameters as :func:`forward_backward` (``X`` is not modified; running statistics are
-    not updated), plus ``weight_mask`` (uint8, shape (n_params,)) and the penalty coefficients
+    not updated), plus ``penalty_mask`` (uint8, shape (n_params,)) and the penalty coefficients
     ``l2`` and ``l1``, divided by the summed sample weight as in training. Dropout masks come
     from ``rng``, so passing copies of one state gives the same masks on every call.
 
@@ -212,10 +208,10 @@ def loss_and_grad(
         False,
         rng,
     )
-    return loss + penalty_and_grad(theta, grad, weight_mask, l2 / sw_sum, l1 / sw_sum)
+    return loss + penalty_and_grad(theta, grad, penalty_mask, l2 / sw_sum, l1 / sw_sum)
 
 
-@njit(**JIT_OPTIONS)
+@kernel
 def run_epoch(
     X,
     Y,
@@ -226,7 +222,9 @@ def run_epoch(
     state2,
     bn_state,
     layout,
-    weight_mask,
+    lr_scale,
+    penalty_mask,
+    decay_mask,
     step,
     rng,
     activation,
@@ -259,19 +257,25 @@ def run_epoch(
     theta, grad, state1, state2 : ndarray of shape (n_params,), same dtype
         Parameters (updated in place), gradient buffer, optimizer state.
     bn_state : ndarray of shape (n_bn_state,), same dtype
-    layout : ndarray of shape (n_layers, 8), int64
-    weight_mask : ndarray of shape (n_params,), uint8
+    layout : ndarray of shape (n_layers, N_COLUMNS), int64
+    lr_scale : ndarray of shape (n_params,), same dtype
+        Learning-rate factor of each parameter (from its parameter group).
+    penalty_mask, decay_mask : ndarray of shape (n_params,), uint8
+        1 where penalties (weight decay) apply.
     step : ndarray of shape (1,), int64
         Number of optimizer updates so far, advanced in place.
     rng : ndarray of shape (1,), uint64
         Random state for shuffling and dropout, advanced in place.
-    activation, loss_kind, batch_size : int
+    activation, loss_kind : int
+        Activation and loss codes of :mod:`skdeep._network`.
+    batch_size : int
     shuffle : bool
     dropout_rates : ndarray of shape (n_layers,), float64
     bn_momentum : float
         Momentum of the running statistics for a full batch; a batch of ``nb`` rows uses
         ``bn_momentum ** (nb / batch_size)`` and a single-row batch does not update them.
     solver : int
+        Solver code of :mod:`skdeep._network`.
     lr, momentum : float
     nesterov : bool
     beta_1, beta_2, epsilon, rho : float
@@ -335,7 +339,9 @@ def run_epoch(
             grad,
             state1,
             state2,
-            weight_mask,
+            lr_scale,
+            penalty_mask,
+            decay_mask,
             solver,
             lr,
             step[0],
@@ -354,7 +360,7 @@ def run_epoch(
     return total / max(counted, 1)
 
 
-@njit(**JIT_OPTIONS)
+@kernel
 def predict_raw(X, theta, bn_state, layout, activation):
     """Inference-mode outputs of the last dense layer (before softmax / sigmoid).
 
@@ -366,7 +372,7 @@ def predict_raw(X, theta, bn_state, layout, activation):
     X : ndarray of shape (n_samples, n_features), float32 or float64, C-contiguous
     theta : ndarray of shape (n_params,), same dtype
     bn_state : ndarray of shape (n_bn_state,), same dtype
-    layout : ndarray of shape (n_layers, 8), int64
+    layout : ndarray of shape (n_layers, N_COLUMNS), int64
     activation : int
 
     Returns

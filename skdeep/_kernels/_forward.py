@@ -1,32 +1,15 @@
 """Forward-pass building blocks: activations, batch normalization, dropout.
 
 All functions work in place on C-contiguous 2-D arrays of shape (n_rows, n_units) and keep the
-array's dtype (float32 or float64). Activations are identified by small integer codes so that a
-single compiled kernel serves every activation.
+array's dtype (float32 or float64). Activations are identified by the integer codes of
+:mod:`skdeep._network`, so that a single compiled kernel serves every activation.
 """
 
 import numpy as np
-from numba import njit
 
-from ._config import JIT_OPTIONS
+from .._network import ELU, LEAKY_RELU, LOGISTIC, RELU, TANH
+from ._config import kernel
 from ._rng import GAMMA, mix
-
-IDENTITY = 0
-RELU = 1
-LEAKY_RELU = 2
-ELU = 3
-TANH = 4
-LOGISTIC = 5
-
-ACTIVATION_CODES = {
-    "identity": IDENTITY,
-    "relu": RELU,
-    "leaky_relu": LEAKY_RELU,
-    "elu": ELU,
-    "tanh": TANH,
-    "logistic": LOGISTIC,
-    "sigmoid": LOGISTIC,
-}
 
 LEAKY_SLOPE = 0.01
 ELU_ALPHA = 1.0
@@ -37,7 +20,7 @@ _S32 = np.uint64(32)
 _S48 = np.uint64(48)
 
 
-@njit(**JIT_OPTIONS)
+@kernel
 def activate(Z, deriv, code):
     """Apply activation ``code`` to ``Z`` in place and store its derivative in ``deriv``.
 
@@ -78,14 +61,14 @@ def activate(Z, deriv, code):
                 Z[i, j] = t
                 deriv[i, j] = 1.0 - t * t
             elif code == LOGISTIC:
-                s = _sigmoid(z)
+                s = sigmoid(z)
                 Z[i, j] = s
                 deriv[i, j] = s * (1.0 - s)
             else:
                 deriv[i, j] = 1.0
 
 
-@njit(**JIT_OPTIONS)
+@kernel
 def activate_inference(Z, code):
     """Apply activation ``code`` to ``Z`` (shape (n_rows, n_units)) in place, no derivative."""
     n, m = Z.shape
@@ -104,11 +87,12 @@ def activate_inference(Z, code):
             elif code == TANH:
                 Z[i, j] = np.tanh(z)
             elif code == LOGISTIC:
-                Z[i, j] = _sigmoid(z)
+                Z[i, j] = sigmoid(z)
 
 
-@njit(**JIT_OPTIONS)
-def _sigmoid(z):
+@kernel
+def sigmoid(z):
+    """The logistic function of a scalar, without overflow for large ``|z|``."""
     # Two branches keep exp() from overflowing for large |z|.
     if z >= 0:
         return 1.0 / (1.0 + np.exp(-z))
@@ -116,7 +100,7 @@ def _sigmoid(z):
     return e / (1.0 + e)
 
 
-@njit(**JIT_OPTIONS)
+@kernel
 def add_bias(Z, b):
     """Add the bias ``b`` (shape (n_units,)) to every row of ``Z`` in place."""
     n, m = Z.shape
@@ -125,7 +109,7 @@ def add_bias(Z, b):
             Z[i, j] += b[j]
 
 
-@njit(**JIT_OPTIONS)
+@kernel
 def batch_norm_train(Z, gamma, beta, xhat, inv_std, running_mean, running_var, momentum, update):
     """Batch-normalize ``Z`` with its own batch statistics, in place.
 
@@ -170,7 +154,7 @@ def batch_norm_train(Z, gamma, beta, xhat, inv_std, running_mean, running_var, m
             running_var[j] = momentum * running_var[j] + (1.0 - momentum) * var[j]
 
 
-@njit(**JIT_OPTIONS)
+@kernel
 def batch_norm_inference(Z, gamma, beta, running_mean, running_var):
     """Normalize ``Z`` (shape (n_rows, n_units)) in place with the running statistics."""
     n, m = Z.shape
@@ -184,7 +168,7 @@ def batch_norm_inference(Z, gamma, beta, running_mean, running_var):
             Z[i, j] = Z[i, j] * scale[j] + shift[j]
 
 
-@njit(**JIT_OPTIONS)
+@kernel
 def dropout(A, deriv, rate, state):
     """Inverted dropout on ``A`` in place; the mask is folded into ``deriv``.
 

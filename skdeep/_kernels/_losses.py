@@ -5,16 +5,13 @@ softmax / sigmoid and the cross-entropy are fused into one numerically stable st
 """
 
 import numpy as np
-from numba import njit
 
-from ._config import JIT_OPTIONS
-
-SQUARED_ERROR = 0
-SOFTMAX_CROSS_ENTROPY = 1
-SIGMOID_CROSS_ENTROPY = 2
+from .._network import SIGMOID_CROSS_ENTROPY, SOFTMAX_CROSS_ENTROPY
+from ._config import kernel
+from ._forward import sigmoid
 
 
-@njit(**JIT_OPTIONS)
+@kernel
 def loss_and_delta(Z, Y, sw, sw_sum, kind):
     """Weighted mean loss of a batch; ``Z`` is overwritten with d loss / d Z.
 
@@ -34,7 +31,8 @@ def loss_and_delta(Z, Y, sw, sw_sum, kind):
     sw_sum : float
         Sum of ``sw``.
     kind : int
-        One of ``SQUARED_ERROR``, ``SOFTMAX_CROSS_ENTROPY``, ``SIGMOID_CROSS_ENTROPY``.
+        A loss code of :mod:`skdeep._network` (``SQUARED_ERROR``, ``SOFTMAX_CROSS_ENTROPY``,
+        ``SIGMOID_CROSS_ENTROPY``).
 
     Returns
     -------
@@ -67,12 +65,7 @@ def loss_and_delta(Z, Y, sw, sw_sum, kind):
                 z = Z[i, j]
                 y = Y[i, j]
                 li += max(z, 0.0) - z * y + np.log1p(np.exp(-abs(z)))
-                if z >= 0:
-                    p = 1.0 / (1.0 + np.exp(-z))
-                else:
-                    e = np.exp(z)
-                    p = e / (1.0 + e)
-                Z[i, j] = w * (p - y)
+                Z[i, j] = w * (sigmoid(z) - y)
         else:
             for j in range(k):
                 d = Z[i, j] - Y[i, j]
@@ -82,15 +75,16 @@ def loss_and_delta(Z, Y, sw, sw_sum, kind):
     return total
 
 
-@njit(**JIT_OPTIONS)
-def penalty_value(theta, weight_mask, l2, l1):
+@kernel
+def penalty_value(theta, penalty_mask, l2, l1):
     """Elastic-net penalty ``l1 * sum |w| + 0.5 * l2 * sum w**2`` over the weight coordinates.
 
     Parameters
     ----------
     theta : ndarray of shape (n_params,), float32 or float64
-    weight_mask : ndarray of shape (n_params,), uint8
-        1 on dense-layer weights (never biases or batch-norm parameters).
+    penalty_mask : ndarray of shape (n_params,), uint8
+        1 on the penalized coordinates (the parameter groups that take penalties: dense-layer
+        weights, never biases or batch-norm parameters).
     l2, l1 : float
 
     Returns
@@ -100,18 +94,18 @@ def penalty_value(theta, weight_mask, l2, l1):
     penalty_l1 = 0.0
     penalty_l2 = 0.0
     for i in range(theta.shape[0]):
-        w = theta[i] * weight_mask[i]
+        w = theta[i] * penalty_mask[i]
         penalty_l1 += abs(w)
         penalty_l2 += w * w
     return l1 * penalty_l1 + 0.5 * l2 * penalty_l2
 
 
-@njit(**JIT_OPTIONS)
-def penalty_and_grad(theta, grad, weight_mask, l2, l1):
+@kernel
+def penalty_and_grad(theta, grad, penalty_mask, l2, l1):
     """Elastic-net penalty of the weight coordinates, with its (sub)gradient added to ``grad``.
 
     The penalty is ``l1 * sum |w| + 0.5 * l2 * sum w**2`` over coordinates where
-    ``weight_mask`` is 1 (dense-layer weights; never biases or batch-norm parameters). The L1
+    ``penalty_mask`` is 1 (dense-layer weights; never biases or batch-norm parameters). The L1
     part contributes ``l1 * sign(w)``, its subgradient (0 at 0). Training applies L1 through a
     proximal step in the optimizer instead; this function serves gradient checks and loss
     reporting.
@@ -119,7 +113,7 @@ def penalty_and_grad(theta, grad, weight_mask, l2, l1):
     Parameters
     ----------
     theta, grad : ndarray of shape (n_params,), float32 or float64
-    weight_mask : ndarray of shape (n_params,), uint8
+    penalty_mask : ndarray of shape (n_params,), uint8
     l2, l1 : float
 
     Returns
@@ -128,7 +122,7 @@ def penalty_and_grad(theta, grad, weight_mask, l2, l1):
         The penalty value.
     """
     for i in range(theta.shape[0]):
-        if weight_mask[i]:
+        if penalty_mask[i]:
             w = theta[i]
             g = l2 * w
             if w > 0:
@@ -136,4 +130,4 @@ def penalty_and_grad(theta, grad, weight_mask, l2, l1):
             elif w < 0:
                 g -= l1
             grad[i] += g
-    return penalty_value(theta, weight_mask, l2, l1)
+    return penalty_value(theta, penalty_mask, l2, l1)

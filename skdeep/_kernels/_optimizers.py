@@ -1,23 +1,21 @@
 """Fused optimizer updates over the flat parameter vector.
 
 One loop per solver walks every coordinate once: it adds the L2 penalty gradient, applies the
-solver's update, decoupled weight decay and the L1 proximal (soft-threshold) step. Penalties
-and decay touch only coordinates flagged in ``weight_mask`` (dense-layer weights).
+solver's update, decoupled weight decay and the L1 proximal (soft-threshold) step. Three
+per-parameter vectors, built once per fit from the parameter groups of the network layout
+(:meth:`skdeep._network.NetworkLayout.optimizer_vectors`), carry everything that differs
+between kinds of parameters: ``lr_scale`` multiplies the learning rate, ``penalty_mask`` and
+``decay_mask`` select the coordinates that penalties and weight decay touch.
 """
 
 import numpy as np
-from numba import njit
 
-from ._config import JIT_OPTIONS
+from .._network import ADAGRAD, RMSPROP, SGD
+from ._config import kernel
 from ._losses import penalty_value
 
-SGD = 0
-ADAGRAD = 1
-RMSPROP = 2
-ADAM = 3
 
-
-@njit(**JIT_OPTIONS)
+@kernel
 def clip_by_global_norm(grad, max_norm):
     """Rescale ``grad`` (shape (n_params,)) in place so its L2 norm is at most ``max_norm``.
 
@@ -37,13 +35,15 @@ def clip_by_global_norm(grad, max_norm):
     return norm
 
 
-@njit(**JIT_OPTIONS)
+@kernel
 def update(
     theta,
     grad,
     state1,
     state2,
-    weight_mask,
+    lr_scale,
+    penalty_mask,
+    decay_mask,
     solver,
     lr,
     step,
@@ -68,12 +68,14 @@ def update(
     state1, state2 : ndarray of shape (n_params,)
         Optimizer state: velocity (SGD), squared-gradient accumulator (AdaGrad, RMSProp),
         first and second moments (Adam).
-    weight_mask : ndarray of shape (n_params,), uint8
-        1 for coordinates that penalties and weight decay apply to.
+    lr_scale : ndarray of shape (n_params,), same dtype as ``theta``
+        Factor of each coordinate's learning rate (its parameter group's; 0 freezes it).
+    penalty_mask, decay_mask : ndarray of shape (n_params,), uint8
+        1 for coordinates that penalties (weight decay) apply to.
     solver : int
-        ``SGD``, ``ADAGRAD``, ``RMSPROP`` or ``ADAM``.
+        A solver code of :mod:`skdeep._network`: ``SGD``, ``ADAGRAD``, ``RMSPROP`` or ``ADAM``.
     lr : float
-        Learning rate of this step.
+        Learning rate of this step, before ``lr_scale``.
     step : int
         1-based count of updates, for Adam's bias correction.
     momentum : float
@@ -82,15 +84,15 @@ def update(
     l2, l1 : float
         Penalty coefficients already divided by the batch weight.
     weight_decay : float
-        Decoupled decay: weights are multiplied by ``1 - lr * weight_decay`` before the
-        gradient step (PyTorch's AdamW convention).
+        Decoupled decay: weights are multiplied by ``1 - lr * lr_scale * weight_decay`` before
+        the gradient step (PyTorch's AdamW convention, with the group's rate).
 
     Returns
     -------
     float
         ``l1 * sum |w| + 0.5 * l2 * sum w**2`` at the parameters before the step.
     """
-    penalty = penalty_value(theta, weight_mask, l2, l1)
+    penalty = penalty_value(theta, penalty_mask, l2, l1)
     dt = theta.dtype.type
     # Scalars in the parameters' dtype keep float32 arithmetic in float32, so it vectorizes.
     one = dt(1.0)
@@ -102,22 +104,28 @@ def update(
     if solver == SGD:
         mom = dt(momentum)
         for i in range(theta.shape[0]):
-            m = dt(weight_mask[i])
-            g = grad[i] + l2_ * m * theta[i]
-            v = mom * state1[i] - lr_ * g
+            f = lr_scale[i]
+            pm = dt(penalty_mask[i])
+            dm = dt(decay_mask[i])
+            lr_i = lr_ * f
+            g = grad[i] + l2_ * pm * theta[i]
+            v = mom * state1[i] - lr_i * g
             state1[i] = v
-            delta = mom * v - lr_ * g if nesterov else v
-            theta[i] = _apply(theta[i], delta, one - lr_wd * m, lr_ * l1_ * m)
+            delta = mom * v - lr_i * g if nesterov else v
+            theta[i] = _apply(theta[i], delta, one - lr_wd * f * dm, lr_i * l1_ * pm)
     elif solver == ADAGRAD or solver == RMSPROP:
         keep = dt(1.0) if solver == ADAGRAD else dt(rho)
         new = dt(1.0) if solver == ADAGRAD else dt(1.0 - rho)
         for i in range(theta.shape[0]):
-            m = dt(weight_mask[i])
-            g = grad[i] + l2_ * m * theta[i]
+            f = lr_scale[i]
+            pm = dt(penalty_mask[i])
+            g = grad[i] + l2_ * pm * theta[i]
             acc = keep * state1[i] + new * g * g
             state1[i] = acc
-            step_size = lr_ / (np.sqrt(acc) + eps)
-            theta[i] = _apply(theta[i], -step_size * g, one - lr_wd * m, step_size * l1_ * m)
+            step_size = lr_ * f / (np.sqrt(acc) + eps)
+            theta[i] = _apply(
+                theta[i], -step_size * g, one - lr_wd * f * dt(decay_mask[i]), step_size * l1_ * pm
+            )
     else:
         b1 = dt(beta_1)
         b2 = dt(beta_2)
@@ -126,23 +134,27 @@ def update(
         c2 = dt(1.0 - beta_2)
         lr_t = dt(lr * np.sqrt(1.0 - beta_2**step) / (1.0 - beta_1**step))
         for i in range(theta.shape[0]):
-            is_w = dt(weight_mask[i])
-            g = grad[i] + l2_ * is_w * theta[i]
+            f = lr_scale[i]
+            pm = dt(penalty_mask[i])
+            g = grad[i] + l2_ * pm * theta[i]
             m = b1 * state1[i] + c1 * g
             v = b2 * state2[i] + c2 * g * g
             state1[i] = m
             state2[i] = v
-            step_size = lr_t / (np.sqrt(v) + eps)
-            theta[i] = _apply(theta[i], -step_size * m, one - lr_wd * is_w, step_size * l1_ * is_w)
+            step_size = lr_t * f / (np.sqrt(v) + eps)
+            theta[i] = _apply(
+                theta[i], -step_size * m, one - lr_wd * f * dt(decay_mask[i]), step_size * l1_ * pm
+            )
     return penalty
 
 
-@njit(**JIT_OPTIONS)
+@kernel
 def _apply(w, delta, decay, threshold):
     """New value of one coordinate: decoupled decay, the solver's step, then the L1 prox.
 
-    ``decay`` is ``1 - lr * weight_decay`` on weights and 1 elsewhere; ``threshold`` is the
-    soft-threshold ``step_size * l1`` on weights and 0 elsewhere: the proximal step in the
+    ``decay`` is ``1 - lr * weight_decay`` on decayed coordinates and 1 elsewhere;
+    ``threshold`` is the soft-threshold ``step_size * l1`` on penalized coordinates and 0
+    elsewhere: the proximal step in the
     solver's own per-coordinate metric, which sets weights exactly to zero. No data-dependent
     branches, so the solver loops vectorize.
     """

@@ -6,9 +6,8 @@ The generator is SplitMix64 (a Weyl sequence followed by a bijective mixing func
 """
 
 import numpy as np
-from numba import njit
 
-from ._config import JIT_OPTIONS
+from ._config import kernel
 
 GAMMA = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -18,7 +17,7 @@ _S27 = np.uint64(27)
 _S31 = np.uint64(31)
 
 
-@njit(**JIT_OPTIONS)
+@kernel
 def mix(counter):
     """SplitMix64 output for the (already advanced) ``counter`` value (uint64 -> uint64).
 
@@ -30,7 +29,7 @@ def mix(counter):
     return z ^ (z >> _S31)
 
 
-@njit(**JIT_OPTIONS)
+@kernel
 def next_u64(state):
     """Advance ``state`` and return the next 64-bit output.
 
@@ -47,7 +46,7 @@ def next_u64(state):
     return mix(state[0])
 
 
-@njit(**JIT_OPTIONS)
+@kernel
 def shuffle_inplace(perm, state):
     """Fisher-Yates shuffle of the int64 array ``perm`` (shape (n,)) in place."""
     for i in range(perm.shape[0] - 1, 0, -1):

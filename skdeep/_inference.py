@@ -1,0 +1,51 @@
+"""The network's outputs for new rows: raw outputs block by block, and probabilities."""
+
+import numpy as np
+
+from ._kernels._epoch import PREDICT_BLOCK, predict_raw
+from ._kernels._forward import activate_inference
+from ._network import ACTIVATION_CODES, LOGISTIC
+
+
+def raw_output(X, layout, theta, bn_state, activation):
+    """Inference-mode outputs of the last dense layer (before softmax / logistic).
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features), float32 or float64, C-contiguous
+        Possibly read-only (a memory map, say).
+    layout : NetworkLayout
+    theta : ndarray of shape (n_params,), same dtype as ``X``
+    bn_state : ndarray of shape (n_bn_state,), same dtype
+    activation : str
+        Hidden activation name.
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_outputs), same dtype as ``X``
+    """
+    code = ACTIVATION_CODES[activation]
+    if X.flags.writeable:
+        return predict_raw(X, theta, bn_state, layout.table, code)
+    # Read-only input would need its own compiled specialization; writable copies of one
+    # block at a time keep memory bounded.
+    return np.vstack(
+        [
+            predict_raw(np.array(X[i : i + PREDICT_BLOCK]), theta, bn_state, layout.table, code)
+            for i in range(0, X.shape[0], PREDICT_BLOCK)
+        ]
+    )
+
+
+def logistic(raw):
+    """The logistic function of ``raw`` (any shape), in place; returns ``raw``."""
+    activate_inference(raw.reshape(raw.shape[0], -1), LOGISTIC)
+    return raw
+
+
+def softmax(raw):
+    """Row-wise softmax of ``raw`` (shape (n_samples, n_classes)), in place; returns ``raw``."""
+    raw -= raw.max(axis=1, keepdims=True)
+    np.exp(raw, out=raw)
+    raw /= raw.sum(axis=1, keepdims=True)
+    return raw
