@@ -4,10 +4,6 @@ import argparse
 import sys
 
 
-class CLIError(Exception):
-    """A problem with the user's input, reported as one line on stderr (no traceback)."""
-
-
 def _positive_int(text):
     try:
         value = int(text)
@@ -169,11 +165,10 @@ def main(argv=None):
             from ._cli_tune import run_tune
 
             run_tune(args)
-    except CLIError as exc:
-        print(f"skdeep {args.command}: error: {exc}", file=sys.stderr)
-        return 1
-    except OSError as exc:
-        # Files that cannot be read or written (permissions, a full disk, a missing folder).
+    except (ValueError, OSError) as exc:
+        # The commands report problems with the user's input as ValueError (bad data or
+        # options) and OSError (files that are missing, unreadable or unwritable): one line
+        # on stderr, no traceback.
         print(f"skdeep {args.command}: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

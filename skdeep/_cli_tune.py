@@ -40,7 +40,6 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 from threadpoolctl import threadpool_limits
 
-from ._cli import CLIError
 from ._mlp import RegularizedMLPClassifier, RegularizedMLPRegressor
 from .model_selection import CoarseToFineSearchCV, mlp_search_space
 
@@ -90,31 +89,33 @@ def read_table(path, *, sep=None, encoding="utf-8"):
 
     Raises
     ------
-    CLIError
-        When the file is missing, not text in ``encoding``, unparsable or empty.
+    FileNotFoundError
+        When the file is missing.
+    ValueError
+        When it is a folder, not text in ``encoding``, unparsable or empty.
     """
     try:
         if sep is None:
             sep = _sniff_separator(path, encoding)
         table = pd.read_csv(path, sep=sep, encoding=encoding)
     except FileNotFoundError:
-        raise CLIError(f"{path}: no such file") from None
+        raise FileNotFoundError(f"{path}: no such file") from None
     except IsADirectoryError:
-        raise CLIError(f"{path} is a folder, not a CSV file") from None
+        raise ValueError(f"{path} is a folder, not a CSV file") from None
     except LookupError:
-        raise CLIError(f"unknown --encoding {encoding!r}") from None
+        raise ValueError(f"unknown --encoding {encoding!r}") from None
     except UnicodeDecodeError as exc:
-        raise CLIError(
+        raise ValueError(
             f"{path} is not {encoding} text (byte 0x{exc.object[exc.start]:02x} at position "
             f"{exc.start}); give its encoding, e.g. --encoding cp949 or --encoding latin-1"
         ) from None
     except pd.errors.EmptyDataError:
-        raise CLIError(f"{path} is empty") from None
+        raise ValueError(f"{path} is empty") from None
     except (pd.errors.ParserError, csv.Error, ValueError) as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise CLIError(f"could not parse {path} as CSV: {reason}") from None
+        raise ValueError(f"could not parse {path} as CSV: {reason}") from None
     if table.shape[0] == 0:
-        raise CLIError(f"{path} has a header row but no data rows")
+        raise ValueError(f"{path} has a header row but no data rows")
     return table
 
 
@@ -122,11 +123,11 @@ def _check_writable(path):
     """Fail before the search, not after it, when the model cannot be saved to ``path``."""
     folder = os.path.dirname(os.path.abspath(path))
     if os.path.isdir(path):
-        raise CLIError(f"--output {path} is a folder; give a file name such as model.joblib")
+        raise ValueError(f"--output {path} is a folder; give a file name such as model.joblib")
     if not os.path.isdir(folder):
-        raise CLIError(f"cannot save the model to {path}: the folder {folder} does not exist")
+        raise ValueError(f"cannot save the model to {path}: the folder {folder} does not exist")
     if not os.access(folder, os.W_OK):
-        raise CLIError(f"cannot save the model to {path}: the folder {folder} is not writable")
+        raise ValueError(f"cannot save the model to {path}: the folder {folder} is not writable")
 
 
 # --------------------------------------------------------------------- the target and columns
@@ -179,28 +180,28 @@ def check_target(y, name, task, n_folds):
 
     Raises
     ------
-    CLIError
+    ValueError
     """
     counts = y.value_counts()
     if len(counts) < 2:
-        raise CLIError(
+        raise ValueError(
             f"the target column {name!r} has a single value ({_show(counts.index[0])}) in "
             "every row: there is nothing to learn"
         )
     if task == "regression":
         if not is_numeric_dtype(y) or is_bool_dtype(y):
-            raise CLIError(
+            raise ValueError(
                 f"--task regression needs numbers in {name!r}, but it has values such as "
                 f"{_show(y.iloc[0])}"
             )
         if len(y) < 2 * n_folds:
-            raise CLIError(
+            raise ValueError(
                 f"{len(y)} rows are too few for {n_folds}-fold cross-validation; lower --cv"
             )
         return
     rarest, count = counts.index[-1], int(counts.iloc[-1])
     if count < n_folds:
-        raise CLIError(
+        raise ValueError(
             f"class {_show(rarest)} of {name!r} has only {count} row{'s' * (count != 1)}, "
             f"fewer than the {n_folds} cross-validation folds; lower --cv or merge rare classes"
         )
@@ -473,14 +474,14 @@ def _load_problem(args, out):
         listed = ", ".join(columns[:MAX_COLUMNS_LISTED])
         if len(columns) > MAX_COLUMNS_LISTED:
             listed += f", ... ({len(columns)} columns)"
-        raise CLIError(
+        raise ValueError(
             f"no column {args.target!r} in {args.data}{hint}; the columns are: {listed}"
         )
     print(f"Read {args.data}: {table.shape[0]} rows, {table.shape[1]} columns.", file=out)
 
     missing_target = table[args.target].isna()
     if missing_target.all():
-        raise CLIError(f"the target column {args.target!r} has no values")
+        raise ValueError(f"the target column {args.target!r} has no values")
     if missing_target.any():
         table = table.loc[~missing_target].reset_index(drop=True)
         print(
@@ -516,7 +517,7 @@ def _load_problem(args, out):
 
     numeric, categorical, ignored = split_columns(X)
     if not numeric and not categorical:
-        raise CLIError(f"no usable feature columns besides the target {args.target!r}")
+        raise ValueError(f"no usable feature columns besides the target {args.target!r}")
     for line in _describe_columns(numeric, categorical, ignored):
         print(line, file=out)
     return X, y, y_fit, task, numeric, categorical
@@ -529,7 +530,7 @@ def _get_scorer(name, task):
     try:
         return name, get_scorer(name)
     except ValueError:
-        raise CLIError(
+        raise ValueError(
             f"unknown --scoring {name!r}; see sklearn.metrics.get_scorer_names()"
         ) from None
 
@@ -623,8 +624,10 @@ def run_tune(args, out=None, err=None):
 
     Raises
     ------
-    CLIError
-        For problems with the data or the options.
+    ValueError
+        For problems with the data or the options (one line each, for the command line).
+    FileNotFoundError
+        When the table does not exist.
     """
     out = sys.stdout if out is None else out
     err = sys.stderr if err is None else err
@@ -666,12 +669,12 @@ def run_tune(args, out=None, err=None):
             try:
                 search.fit(X, y_fit)
             except ValueError as exc:
-                raise CLIError(f"the search failed: {_short_reason(exc)}") from None
+                raise ValueError(f"the search failed: {_short_reason(exc)}") from None
             finally:
                 progress.finish()
             if not np.isfinite(search.cv_results_["mean_test_score"]).any():
                 reason = f": {progress.error}" if progress.error else ""
-                raise CLIError(f"scoring with {scoring_name!r} failed in every fold{reason}")
+                raise ValueError(f"scoring with {scoring_name!r} failed in every fold{reason}")
             baseline_scores = {
                 name: cross_validate(
                     model,

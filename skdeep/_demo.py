@@ -25,7 +25,6 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from threadpoolctl import threadpool_limits
 
-from ._cli import CLIError
 from ._mlp import RegularizedMLPClassifier
 
 # The textbook setup: few samples, a deep ReLU net, plain SGD at a small constant rate,
@@ -427,7 +426,7 @@ def run_demo(
         )
     n_samples, n_classes = 1797, 10
     if not n_classes <= n_train <= n_samples - n_classes:
-        raise CLIError(
+        raise ValueError(
             f"--n-train must be between {n_classes} and {n_samples - n_classes} (the digits "
             f"data has {n_samples} samples of {n_classes} classes), got {n_train}"
         )

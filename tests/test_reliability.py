@@ -1078,3 +1078,65 @@ def test_fit_from_a_read_only_install_uses_a_writable_numba_cache(tmp_path):
     # The second process found the kernels the first one compiled into the fallback cache.
     assert runs[1]["hits"] == {"run_epoch": 1, "predict_raw": 1}, runs[1]
     assert runs[1]["misses"] == {"run_epoch": 0, "predict_raw": 0}, runs[1]
+
+
+_PREDICT_WITH_A_FIXED_NETWORK = r"""
+import json
+import numpy as np
+import skdeep
+from skdeep._kernels import _epoch
+from skdeep._network import RELU, NetworkLayout
+net = NetworkLayout([2, 3, 1], False)
+theta = np.linspace(-1.0, 1.0, net.n_params)
+X = np.array([[1.0, -2.0], [-0.5, 0.25], [2.0, 1.0]])
+out = _epoch.predict_raw(X, theta, np.zeros(0), net.table, RELU)
+s = _epoch.predict_raw.stats
+print("RESULT:" + json.dumps({
+    "skdeep": skdeep.__file__,
+    "out": out.ravel().tolist(),
+    "hits": len(s.cache_hits),
+    "misses": len(s.cache_misses),
+}))
+"""
+
+
+def test_an_edited_helper_kernel_is_recompiled_not_served_from_the_cache(tmp_path):
+    # predict_raw (in _epoch.py) inlines the ReLU of activate_inference (in _forward.py).
+    # numba alone keys the cache on _epoch.py and would keep running the old ReLU.
+    site = tmp_path / "site"
+    package = site / "skdeep"
+    shutil.copytree(
+        Path(skdeep.__file__).parent,
+        package,
+        ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.nb[ic]"),
+    )
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
+    env.update(PYTHONPATH=str(site), XDG_CACHE_HOME=str(tmp_path / "user-cache"))
+    first = _run_python(_PREDICT_WITH_A_FIXED_NETWORK, env=env, cwd=tmp_path)
+    second = _run_python(_PREDICT_WITH_A_FIXED_NETWORK, env=env, cwd=tmp_path)
+    assert first["skdeep"] == str(package / "__init__.py")
+    # The cache is in use: the second process loads what the first one compiled.
+    assert (first["misses"], second["hits"], second["misses"]) == (1, 1, 0)
+    assert second["out"] == first["out"]
+
+    forward = package / "_kernels" / "_forward.py"
+    source = forward.read_text()
+    relu = "            if code == RELU:\n                if z < 0:\n                    Z[i, j] = 0.0\n"
+    assert source.count(relu) == 1, "the ReLU of activate_inference moved; update this test"
+    forward.write_text(source.replace(relu, relu.replace("= 0.0", "= 0.5 * z")))
+    edited = _run_python(_PREDICT_WITH_A_FIXED_NETWORK, env=env, cwd=tmp_path)
+    assert (edited["hits"], edited["misses"]) == (0, 1)
+
+    # What the edited kernel computes: a leaky ReLU with slope 0.5.
+    from skdeep._network import NetworkLayout
+
+    net = NetworkLayout([2, 3, 1], False)
+    theta = np.linspace(-1.0, 1.0, net.n_params)
+    views = net.unpack(theta, np.zeros(0))
+    X = np.array([[1.0, -2.0], [-0.5, 0.25], [2.0, 1.0]])
+    Z = X @ views["coefs_"][0] + views["intercepts_"][0]
+    assert (Z < 0).any(), "the test network must have negative pre-activations"
+    A = np.where(Z < 0, 0.5 * Z, Z)
+    expected = A @ views["coefs_"][1] + views["intercepts_"][1]
+    np.testing.assert_allclose(edited["out"], expected.ravel(), rtol=1e-12)
+    assert edited["out"] != first["out"]
