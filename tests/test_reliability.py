@@ -1121,7 +1121,11 @@ def test_an_edited_helper_kernel_is_recompiled_not_served_from_the_cache(tmp_pat
 
     forward = package / "_kernels" / "_forward.py"
     source = forward.read_text()
-    relu = "            if code == RELU:\n                if z < 0:\n                    Z[i, j] = 0.0\n"
+    relu = (
+        "            if code == RELU:\n"
+        "                if z < 0:\n"
+        "                    Z[i, j] = 0.0\n"
+    )
     assert source.count(relu) == 1, "the ReLU of activate_inference moved; update this test"
     forward.write_text(source.replace(relu, relu.replace("= 0.0", "= 0.5 * z")))
     edited = _run_python(_PREDICT_WITH_A_FIXED_NETWORK, env=env, cwd=tmp_path)
