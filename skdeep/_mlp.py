@@ -15,6 +15,7 @@ from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import (
     _check_partial_fit_first_call,
     check_classification_targets,
@@ -31,7 +32,7 @@ from sklearn.utils.validation import (
 from ._inference import logistic, raw_output, softmax
 from ._network import ACTIVATION_CODES, INITIALIZERS, NetworkLayout
 from ._schedules import SCHEDULES
-from ._training import TrainingConfig, TrainingState, train, validation_function
+from ._training import TrainingConfig, TrainingState, train, train_lbfgs, validation_function
 from ._warnings import warn_at_user_line
 
 # Decoupled weight decay used by solver="adamw" when weight_decay is None (PyTorch's default).
@@ -135,12 +136,31 @@ class _BaseRegularizedMLP(BaseEstimator):
         return np.array([float(self.input_dropout), *hidden], dtype=np.float64)
 
     def _check_solver_supported(self):
-        if self.solver == "lbfgs":
+        if self.solver != "lbfgs":
+            return
+        # L-BFGS needs a deterministic, smooth objective, and it has no per-step rate.
+        conflicts = []
+        if np.any(np.asarray(self.dropout, dtype=float) > 0) or self.input_dropout > 0:
+            conflicts.append("dropout (random masks make the objective random)")
+        if self.penalty in ("l1", "elasticnet") and self.alpha > 0:
+            conflicts.append(f"penalty={self.penalty!r} (|w| is not differentiable at 0)")
+        if self.weight_decay:
+            conflicts.append("weight_decay (decoupled decay is a per-step rule)")
+        if self.clip_norm is not None:
+            conflicts.append("clip_norm (a per-step rule)")
+        if conflicts:
             raise ValueError(
-                "solver='lbfgs' is not supported: skdeep trains with mini-batch optimizers so "
-                "that dropout and batch normalization work. Use solver='adam' (or 'sgd', "
-                "'adamw', 'rmsprop', 'adagrad') instead."
+                "solver='lbfgs' minimizes the full-batch objective with scipy's L-BFGS and "
+                f"cannot use {'; '.join(conflicts)}. Use penalty='l2' or None without dropout, "
+                "weight_decay or clip_norm, or a mini-batch solver such as solver='adam'."
             )
+
+    def _stochastic_solver(self):
+        if self.solver == "lbfgs":
+            raise AttributeError(
+                "partial_fit is only available for stochastic optimizers. lbfgs is not stochastic."
+            )
+        return True
 
     def _penalty_strengths(self):
         """Return ``(l2, l1)`` coefficients of the loss penalty."""
@@ -256,7 +276,7 @@ class _BaseRegularizedMLP(BaseEstimator):
 
         if X_val is not None:
             X_val, Y_val, sw_val = self._validate_validation_data(X_val, y_val, sw_val, X.dtype)
-        elif self.early_stopping and not incremental:
+        elif self.early_stopping and not incremental and self.solver != "lbfgs":
             X, Y, sw, X_val, Y_val, sw_val = self._split_validation(X, Y, sw, y, random_state)
         config = self._training_config(layout, X.shape[0])
         validation = None
@@ -264,7 +284,10 @@ class _BaseRegularizedMLP(BaseEstimator):
             validation = validation_function(
                 X_val, Y_val, sw_val, layout, config, self._validation_score
             )
-        train(training, layout, X, Y, sw, config, validation, incremental)
+        if self.solver == "lbfgs":
+            train_lbfgs(training, layout, X, Y, sw, config, validation, self.max_fun)
+        else:
+            train(training, layout, X, Y, sw, config, validation, incremental)
         for name, value in training.fitted_attributes().items():
             setattr(self, name, value)
         self._set_network(layout, training.kernel.theta, training.kernel.bn_state)
@@ -283,7 +306,8 @@ class _BaseRegularizedMLP(BaseEstimator):
     def _training_config(self, layout, n_samples):
         """The :class:`TrainingConfig` of this call, from the estimator's parameters."""
         l2, l1 = self._penalty_strengths()
-        batch_size = self._batch_size(n_samples)
+        # The full-batch solver has no mini-batches (and no clipping warning).
+        batch_size = n_samples if self.solver == "lbfgs" else self._batch_size(n_samples)
         if self.batch_normalization and batch_size < 2 and layout.n_layers > 1:
             raise ValueError(
                 "batch_normalization needs at least 2 samples per mini-batch to compute batch "
@@ -417,7 +441,14 @@ class RegularizedMLPClassifier(ClassifierMixin, _BaseRegularizedMLP):
         Optimizer. ``"sgd"`` uses ``momentum`` and ``nesterovs_momentum``; ``"rmsprop"`` uses
         ``rho``; ``"adam"`` and ``"adamw"`` use ``beta_1``, ``beta_2``, ``epsilon``.
         ``"adamw"`` is Adam with decoupled weight decay (``weight_decay`` defaults to 0.01 for
-        it). ``"lbfgs"`` is not supported and raises an error.
+        it). ``"lbfgs"`` minimizes the full-batch objective (the whole training set as one
+        batch, L2 penalty included) with scipy's L-BFGS-B, as scikit-learn does: often best
+        on small data. It runs at most ``max_iter`` iterations and ``max_fun`` objective
+        evaluations and stops when every gradient entry is below ``tol``; the mini-batch
+        options (``batch_size``, ``shuffle``, the learning-rate schedule, early stopping) do
+        not apply, dropout, L1 penalties, ``weight_decay`` and ``clip_norm`` raise an error,
+        and batch normalization normalizes with the training set's statistics, which become
+        the running statistics. ``partial_fit`` is not available with it.
     alpha : float, default=0.0001
         Strength of the ``penalty``. As in scikit-learn, each mini-batch divides the penalty by
         its number of samples.
@@ -493,7 +524,7 @@ class RegularizedMLPClassifier(ClassifierMixin, _BaseRegularizedMLP):
     early_stopping : bool, default=False
         Stop when the validation metric stops improving. The validation set is ``X_val`` /
         ``y_val`` given to ``fit``, or else ``validation_fraction`` of the training data
-        (stratified for single-label classification).
+        (stratified for single-label classification). Not used by ``solver="lbfgs"``.
     validation_fraction : float, default=0.1
         Fraction of the training data held out for early stopping when no ``X_val`` is given.
     monitor : {"val_score", "val_loss"}, default="val_score"
@@ -516,8 +547,7 @@ class RegularizedMLPClassifier(ClassifierMixin, _BaseRegularizedMLP):
         training loss (or, with early stopping, the monitored validation metric) by ``tol``
         (see ``patience``).
     max_fun : int, default=15000
-        Accepted for compatibility with scikit-learn; only used by ``"lbfgs"``, which skdeep
-        does not offer.
+        Most evaluations of the objective; used only by ``solver="lbfgs"``.
     class_weight : dict, "balanced" or None, default=None
         Weights of the classes, multiplied into the sample weights (also those of the
         validation set, so its score is then class-weighted too). ``"balanced"`` uses
@@ -694,6 +724,7 @@ class RegularizedMLPClassifier(ClassifierMixin, _BaseRegularizedMLP):
             return accuracy_score(Y_val.argmax(axis=1), raw.argmax(axis=1), sample_weight=sw_val)
         return accuracy_score(Y_val > 0.5, raw > 0, sample_weight=sw_val)
 
+    @available_if(_BaseRegularizedMLP._stochastic_solver)
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None, classes=None):
         """Update the model with one epoch over the given data.
@@ -927,6 +958,7 @@ n_features_in_, feature_names_in_, n_layers_, n_outputs_
     def _validation_score(self, raw, Y_val, sw_val):
         return r2_score(Y_val, raw, sample_weight=sw_val)
 
+    @available_if(_BaseRegularizedMLP._stochastic_solver)
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None):
         """Update the model with one epoch over the given data.

@@ -18,11 +18,12 @@ import numpy as np
 # Loads the BLAS library that numba's np.dot calls, so that threadpoolctl sees it before the
 # first fit (it can only limit libraries that are already loaded).
 import scipy.linalg.cython_blas  # noqa: F401
+import scipy.optimize
 from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_limits
 
 from ._inference import raw_output
-from ._kernels._epoch import run_epoch
+from ._kernels._epoch import forward_backward, loss_and_grad, run_epoch
 from ._kernels._losses import loss_and_delta
 from ._kernels._rng import make_state
 from ._network import ACTIVATION_CODES, LOSS_CODES, SOLVER_CODES
@@ -524,3 +525,91 @@ def train_epochs(state, layout, X, Y, sw, config, validation, incremental):
     if best_weights is not None:
         kernel.theta[:] = best_weights[0]
         kernel.bn_state[:] = best_weights[1]
+
+
+def train_lbfgs(state, layout, X, Y, sw, config, validation, max_fun):
+    """Full-batch L-BFGS (``solver="lbfgs"``) on the training objective, through scipy.
+
+    The objective is the one mini-batch training minimizes with the whole training set as
+    the single batch: the weighted mean loss plus the L2 penalty divided by the summed sample
+    weight. scipy's L-BFGS-B runs for at most ``config.max_iter`` iterations and ``max_fun``
+    evaluations, and stops when the largest gradient entry falls below ``config.min_delta``
+    (the estimator's ``tol``), as in scikit-learn. Each iteration is one row of the records.
+    With batch normalization the training set's own statistics normalize every evaluation,
+    and they become the running statistics used at inference.
+
+    Parameters
+    ----------
+    state : TrainingState
+    layout : NetworkLayout
+    X : ndarray of shape (n_samples, n_features)
+    Y : ndarray of shape (n_samples, n_outputs)
+    sw : ndarray of shape (n_samples,)
+    config : TrainingConfig
+        Dropout rates must be 0 (the objective would be random).
+    validation : callable or None
+        As in :func:`train`; recorded each iteration.
+    max_fun : int
+        Most objective evaluations.
+    """
+    kernel = state.kernel
+    monitor = state.monitor
+    monitor.start(on_validation=False, incremental=False)
+    state.n_iter = 0
+    table = layout.table
+    _, penalty_mask, _ = layout.optimizer_vectors(kernel.theta.dtype)
+    activation = ACTIVATION_CODES[config.activation]
+    loss_kind = LOSS_CODES[config.loss]
+    dropout_rates = np.zeros(layout.n_layers, dtype=np.float64)
+    theta, grad = kernel.theta, kernel.grad
+    last = {"value": np.inf, "started": time.perf_counter()}
+
+    def objective(x):
+        theta[:] = x
+        value = loss_and_grad(
+            X, Y, sw, theta, grad, kernel.bn_state, table, penalty_mask, activation,
+            loss_kind, dropout_rates, config.l2, config.l1, kernel.rng,
+        )  # fmt: skip
+        last["value"] = float(value)
+        return float(value), grad.astype(np.float64)
+
+    def iteration_done(xk):
+        theta[:] = xk
+        loss = last["value"]
+        state.t += X.shape[0]
+        # L-BFGS has no learning rate: its step comes from a line search.
+        row = _record_epoch(state, config, loss, np.nan, validation, last["started"])
+        monitor.update(-loss, row["epoch"], loss, config.min_delta, on_validation=False)
+        last["started"] = time.perf_counter()
+
+    result = scipy.optimize.minimize(
+        objective,
+        theta.astype(np.float64),
+        method="L-BFGS-B",
+        jac=True,
+        callback=iteration_done,
+        options={"maxiter": config.max_iter, "maxfun": max_fun, "gtol": config.min_delta},
+    )
+    theta[:] = result.x
+    if not np.isfinite(theta).all():
+        raise ValueError(
+            "Solver produced non-finite parameter weights. The input data may contain large "
+            "values and need to be preprocessed (for example with StandardScaler)."
+        )
+    if layout.n_bn_state:
+        # Momentum 0: the running statistics become the training set's statistics.
+        forward_backward(
+            X, Y, sw, theta, grad, kernel.bn_state, table, activation, loss_kind,
+            dropout_rates, 0.0, True, kernel.rng,
+        )  # fmt: skip
+    state.loss = float(result.fun)
+    state.n_iter = min(int(result.nit), config.max_iter)
+    if result.status != 0:
+        message = result.message.decode() if isinstance(result.message, bytes) else result.message
+        warn_at_user_line(
+            f"lbfgs failed to converge after {state.n_iter} iteration(s) "
+            f"(status={result.status}):\n{message}\n\nIncrease the number of iterations "
+            "(max_iter) or the number of function evaluations (max_fun), or scale the data "
+            "(for example with StandardScaler).",
+            ConvergenceWarning,
+        )

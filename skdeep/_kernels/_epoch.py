@@ -180,12 +180,14 @@ def loss_and_grad(
     l1,
     rng,
 ):
-    """Full objective of one batch and its gradient, penalty included (for gradient checks).
+    """Full objective of one batch and its gradient, penalty included.
 
-    Same parameters as :func:`forward_backward` (``X`` is not modified; running statistics are
-    not updated), plus ``penalty_mask`` (uint8, shape (n_params,)) and the penalty coefficients
-    ``l2`` and ``l1``, divided by the summed sample weight as in training. Dropout masks come
-    from ``rng``, so passing copies of one state gives the same masks on every call.
+    The objective of the full-batch solver (``solver="lbfgs"``, the whole training set as one
+    batch) and of the gradient checks. Same parameters as :func:`forward_backward` (``X`` is
+    not modified; running statistics are not updated), plus ``penalty_mask`` (uint8, shape
+    (n_params,)) and the penalty coefficients ``l2`` and ``l1``, divided by the summed sample
+    weight as in training. Dropout masks come from ``rng``, so passing copies of one state
+    gives the same masks on every call.
 
     Returns
     -------
@@ -193,8 +195,10 @@ def loss_and_grad(
         Weighted mean loss plus ``(l1 * sum |w| + 0.5 * l2 * sum w**2) / sum(sw)``.
     """
     sw_sum = sw.sum()
+    # forward_backward writes to its input only for input dropout.
+    Xb = X.copy() if dropout_rates[0] > 0.0 else X
     loss = forward_backward(
-        X.copy(),
+        Xb,
         Y,
         sw,
         theta,
