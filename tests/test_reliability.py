@@ -54,31 +54,19 @@ def _ids(value):
     return _name(value) if isinstance(value, type) else None
 
 
-def _xy(Est, n=40, p=4, seed=0):
-    """A small learnable data set: two balanced classes, or a linear target plus noise."""
-    rng = np.random.RandomState(seed)
-    X = rng.randn(n, p)
-    if Est is CLF:
-        y = np.arange(n) % 2
-        X[:, 0] += 2.0 * y
-    else:
-        y = X @ np.linspace(1.0, -1.0, p) + 0.1 * rng.randn(n)
-    return X, y
-
-
-def _fitted(Est, X=None, y=None, **params):
-    X0, y0 = _xy(Est)
+def _fitted(xy, Est, X=None, y=None, **params):
+    X0, y0 = xy(Est)
     X = X0 if X is None else X
     y = y0 if y is None else y
     return Est(**{**FAST, **params}).fit(X, y)
 
 
-def _call(Est, method, X=None, y=None, **kwargs):
+def _call(xy, Est, method, X=None, y=None, **kwargs):
     """Call ``method`` with the given (maybe bad) X, y or keyword; the rest is valid data.
 
     ``"partial_fit"`` starts a new model; ``"partial_fit_fitted"`` continues a fitted one.
     """
-    X0, y0 = _xy(Est)
+    X0, y0 = xy(Est)
     X = X0 if X is None else X
     y = y0 if y is None else y
     if method == "fit":
@@ -87,7 +75,7 @@ def _call(Est, method, X=None, y=None, **kwargs):
         if Est is CLF:
             kwargs.setdefault("classes", np.unique(y0))
         return Est(**FAST).partial_fit(X, y, **kwargs)
-    est = _fitted(Est)
+    est = _fitted(xy, Est)
     if method == "partial_fit_fitted":
         return est.partial_fit(X, y, **kwargs)
     if method == "score":
@@ -190,10 +178,10 @@ BAD_X = {
 @pytest.mark.parametrize(
     "Est, method", [(E, m) for E in ESTIMATORS for m in _x_methods(E)], ids=_ids
 )
-def test_bad_X_gives_a_clear_error(Est, method, case):
+def test_bad_X_gives_a_clear_error(Est, method, case, xy):
     make, error, message = BAD_X[case]
     with pytest.raises(error, match=message):
-        _call(Est, method, *make(*_xy(Est)))
+        _call(xy, Est, method, *make(*xy(Est)))
 
 
 BAD_Y = {
@@ -241,14 +229,14 @@ _Y_METHODS = ("fit", "partial_fit", "partial_fit_fitted", "score")
     ],
     ids=_ids,
 )
-def test_bad_y_gives_a_clear_error(Est, method, case):
+def test_bad_y_gives_a_clear_error(Est, method, case, xy):
     _, make, _, message = BAD_Y[case]
     with pytest.raises(ValueError, match=message):
-        _call(Est, method, y=make(_xy(Est)[1]))
+        _call(xy, Est, method, y=make(xy(Est)[1]))
 
 
-def test_classifier_with_a_single_sample_or_class_says_so():
-    X, y = _xy(CLF)
+def test_classifier_with_a_single_sample_or_class_says_so(xy):
+    X, y = xy(CLF)
     with pytest.raises(ValueError, match="one class"):
         CLF(**FAST).fit(X[:1], y[:1])
     with pytest.raises(ValueError, match="one class"):
@@ -259,8 +247,8 @@ def test_classifier_with_a_single_sample_or_class_says_so():
     assert clf.predict_proba(X).shape == (len(X), 2)
 
 
-def test_regressor_fits_a_single_sample():
-    X, y = _xy(REG)
+def test_regressor_fits_a_single_sample(xy):
+    X, y = xy(REG)
     reg = REG(**FAST).fit(X[:1], y[:1])
     assert np.isfinite(reg.predict(X)).all()
     # One target value: its mean is that value, and with zero spread it is predicted exactly.
@@ -286,16 +274,16 @@ BAD_WEIGHTS = {
     [(E, m) for E in ESTIMATORS for m in ("fit", "partial_fit", "partial_fit_fitted")],
     ids=_ids,
 )
-def test_bad_sample_weight_gives_a_clear_error(Est, method, case):
+def test_bad_sample_weight_gives_a_clear_error(Est, method, case, xy):
     make, message = BAD_WEIGHTS[case]
     with pytest.raises(ValueError, match=message):
-        _call(Est, method, sample_weight=make(len(_xy(Est)[0])))
+        _call(xy, Est, method, sample_weight=make(len(xy(Est)[0])))
 
 
 @pytest.mark.parametrize("Est", ESTIMATORS, ids=_ids)
-def test_score_rejects_sample_weight_of_wrong_length(Est):
+def test_score_rejects_sample_weight_of_wrong_length(Est, xy):
     with pytest.raises(ValueError, match="inconsistent numbers of samples"):
-        _call(Est, "score", sample_weight=np.ones(len(_xy(Est)[0]) - 1))
+        _call(xy, Est, "score", sample_weight=np.ones(len(xy(Est)[0]) - 1))
 
 
 @pytest.mark.parametrize("n_features", [3, 5])
@@ -304,10 +292,10 @@ def test_score_rejects_sample_weight_of_wrong_length(Est):
     [(E, m) for E in ESTIMATORS for m in _x_methods(E) if m not in ("fit", "partial_fit")],
     ids=_ids,
 )
-def test_changed_feature_count_gives_a_clear_error(Est, method, n_features):
-    X, _ = _xy(Est, p=5)
+def test_changed_feature_count_gives_a_clear_error(Est, method, n_features, xy):
+    X, _ = xy(Est, p=5)
     with pytest.raises(ValueError, match=f"X has {n_features} features, but .* expecting 4"):
-        _call(Est, method, X[:, :n_features])
+        _call(xy, Est, method, X[:, :n_features])
 
 
 @pytest.mark.parametrize("columns", ["zbcd", "bacd"], ids=["renamed", "reordered"])
@@ -316,9 +304,9 @@ def test_changed_feature_count_gives_a_clear_error(Est, method, n_features):
     [(E, m) for E in ESTIMATORS for m in _x_methods(E) if m not in ("fit", "partial_fit")],
     ids=_ids,
 )
-def test_changed_feature_names_give_a_clear_error(Est, method, columns):
-    X, y = _xy(Est)
-    est = _fitted(Est, _frame(X), y)
+def test_changed_feature_names_give_a_clear_error(Est, method, columns, xy):
+    X, y = xy(Est)
+    est = _fitted(xy, Est, _frame(X), y)
     np.testing.assert_array_equal(est.feature_names_in_, list("abcd"))
     Z = _frame(X, columns)
     with pytest.raises(ValueError, match="feature names should match"):
@@ -331,12 +319,12 @@ def test_changed_feature_names_give_a_clear_error(Est, method, columns):
 
 
 @pytest.mark.parametrize("Est", ESTIMATORS, ids=_ids)
-def test_feature_names_present_at_only_one_of_fit_and_predict_warn(Est):
-    X, y = _xy(Est)
+def test_feature_names_present_at_only_one_of_fit_and_predict_warn(Est, xy):
+    X, y = xy(Est)
     with pytest.warns(UserWarning, match="does not have valid feature names"):
-        _fitted(Est, _frame(X), y).predict(X)
+        _fitted(xy, Est, _frame(X), y).predict(X)
     with pytest.warns(UserWarning, match="has feature names, but"):
-        _fitted(Est, X, y).predict(_frame(X))
+        _fitted(xy, Est, X, y).predict(_frame(X))
 
 
 @pytest.mark.parametrize(
@@ -344,8 +332,8 @@ def test_feature_names_present_at_only_one_of_fit_and_predict_warn(Est):
     [(E, m) for E in ESTIMATORS for m in ("predict", "predict_proba", "score") if hasattr(E, m)],
     ids=_ids,
 )
-def test_unfitted_model_says_it_is_not_fitted(Est, method):
-    X, y = _xy(Est)
+def test_unfitted_model_says_it_is_not_fitted(Est, method, xy):
+    X, y = xy(Est)
     est = Est(**FAST)
     with pytest.raises(NotFittedError, match="not fitted yet"):
         est.score(X, y) if method == "score" else getattr(est, method)(X)
@@ -387,17 +375,17 @@ INVALID_PARAMS = [
     + [(CLF, "class_weight", "balance"), (REG, "loss", "huber")],
     ids=lambda v: _ids(v) if isinstance(v, type) else repr(v),
 )
-def test_invalid_hyperparameter_raises_at_fit_not_init(Est, param, value):
+def test_invalid_hyperparameter_raises_at_fit_not_init(Est, param, value, xy):
     est = Est(**{**FAST, param: value})  # scikit-learn convention: __init__ never validates
     assert est.get_params()[param] == value
-    X, y = _xy(Est)
+    X, y = xy(Est)
     with pytest.raises(InvalidParameterError, match=f"'{param}' parameter of {Est.__name__}"):
         est.fit(X, y)
     with pytest.raises(InvalidParameterError, match=f"'{param}' parameter"):
         clone(est).partial_fit(X, y, **({"classes": [0, 1]} if Est is CLF else {}))
     # set_params does not validate either; the next fit does. (As in scikit-learn, partial_fit
     # on an already fitted model skips parameter validation, for speed.)
-    fitted = _fitted(Est).set_params(**{param: value})
+    fitted = _fitted(xy, Est).set_params(**{param: value})
     assert fitted.get_params()[param] == value
     with pytest.raises(InvalidParameterError, match=f"'{param}' parameter"):
         fitted.fit(X, y)
@@ -405,9 +393,9 @@ def test_invalid_hyperparameter_raises_at_fit_not_init(Est, param, value):
 
 @pytest.mark.parametrize("sizes", [(0,), (8, 0), (-3,), (8, -1), (2.5,), [4, True]])
 @pytest.mark.parametrize("Est", ESTIMATORS, ids=_ids)
-def test_hidden_layer_sizes_must_be_positive_integers(Est, sizes):
+def test_hidden_layer_sizes_must_be_positive_integers(Est, sizes, xy):
     est = Est(**{**FAST, "hidden_layer_sizes": sizes})
-    X, y = _xy(Est)
+    X, y = xy(Est)
     with pytest.raises(ValueError, match="hidden_layer_sizes must contain positive integers"):
         est.fit(X, y)
     with pytest.raises(ValueError, match="hidden_layer_sizes must contain positive integers"):
@@ -416,16 +404,16 @@ def test_hidden_layer_sizes_must_be_positive_integers(Est, sizes):
 
 @pytest.mark.parametrize("rates", [[0.5, 1.0], [1.0, 0.0], [0.2, 1.5], [-0.1, 0.2]])
 @pytest.mark.parametrize("Est", ESTIMATORS, ids=_ids)
-def test_per_layer_dropout_of_one_or_more_is_rejected(Est, rates):
-    X, y = _xy(Est)
+def test_per_layer_dropout_of_one_or_more_is_rejected(Est, rates, xy):
+    X, y = xy(Est)
     est = Est(**{**FAST, "hidden_layer_sizes": (8, 8), "dropout": rates})
     with pytest.raises(ValueError, match=r"\[0, 1\)"):
         est.fit(X, y)
 
 
 @pytest.mark.parametrize("Est", ESTIMATORS, ids=_ids)
-def test_scalar_dropout_of_one_is_rejected(Est):
-    X, y = _xy(Est)
+def test_scalar_dropout_of_one_is_rejected(Est, xy):
+    X, y = xy(Est)
     for param in ("dropout", "input_dropout"):
         with pytest.raises(InvalidParameterError, match=rf"'{param}' parameter.*\[0.0, 1.0\)"):
             Est(**{**FAST, param: 1.0}).fit(X, y)
@@ -433,8 +421,8 @@ def test_scalar_dropout_of_one_is_rejected(Est):
 
 @pytest.mark.parametrize("method", ["fit", "partial_fit"])
 @pytest.mark.parametrize("Est", ESTIMATORS, ids=_ids)
-def test_batch_size_larger_than_data_is_clipped_with_a_warning(Est, method):
-    X, y = _xy(Est)
+def test_batch_size_larger_than_data_is_clipped_with_a_warning(Est, method, xy):
+    X, y = xy(Est)
     extra = {"classes": [0, 1]} if Est is CLF and method == "partial_fit" else {}
     big = Est(**{**FAST, "batch_size": 10 * len(X)})
     with pytest.warns(UserWarning, match=f"batch_size={10 * len(X)}.*clipped to {len(X)}"):
@@ -445,8 +433,8 @@ def test_batch_size_larger_than_data_is_clipped_with_a_warning(Est, method):
 
 
 @pytest.mark.parametrize("Est", ESTIMATORS, ids=_ids)
-def test_bad_validation_data_gives_a_clear_error(Est):
-    X, y = _xy(Est)
+def test_bad_validation_data_gives_a_clear_error(Est, xy):
+    X, y = xy(Est)
     cases = [
         (dict(X_val=X[:8]), "without y_val"),
         (dict(X_val=_with(X[:8], np.nan, (0, 0)), y_val=y[:8]), "contains NaN"),
@@ -460,8 +448,8 @@ def test_bad_validation_data_gives_a_clear_error(Est):
 
 
 @pytest.mark.parametrize("Est", ESTIMATORS, ids=_ids)
-def test_fit_does_not_modify_its_inputs(Est):
-    X, y = _xy(Est, n=64)
+def test_fit_does_not_modify_its_inputs(Est, xy):
+    X, y = xy(Est, n=64)
     sw = np.linspace(0.5, 2.0, len(y))
     copies = X.copy(), y.copy(), sw.copy()
     est = Est(**FAST, input_dropout=0.5, dropout=0.5, batch_normalization=True, batch_size=16)
@@ -477,8 +465,8 @@ def test_fit_does_not_modify_its_inputs(Est):
 @pytest.mark.parametrize("lr", [1e10, 1e300])
 @pytest.mark.parametrize("solver", ["sgd", "adam", "adamw", "rmsprop", "adagrad"])
 @pytest.mark.parametrize("Est", ESTIMATORS, ids=_ids)
-def test_huge_learning_rate_warns_and_keeps_finite_weights(Est, solver, lr):
-    X, y = _xy(Est, n=60)
+def test_huge_learning_rate_warns_and_keeps_finite_weights(Est, solver, lr, xy):
+    X, y = xy(Est, n=60)
     est = Est(**{**FAST, "max_iter": 20}, solver=solver, learning_rate_init=lr)
     caught = _fit_recording(est, X, y)
     messages = [str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning)]
@@ -489,10 +477,10 @@ def test_huge_learning_rate_warns_and_keeps_finite_weights(Est, solver, lr):
 
 @pytest.mark.parametrize("solver", ["sgd", "adam"])
 @pytest.mark.parametrize("Est", ESTIMATORS, ids=_ids)
-def test_diverged_fit_keeps_weights_that_predict_the_training_data(Est, solver):
+def test_diverged_fit_keeps_weights_that_predict_the_training_data(Est, solver, xy):
     # The divergence warning says the weights with the lowest training loss were kept: those
     # weights must at least predict the very data they were trained on.
-    X, y = _xy(Est, n=60)
+    X, y = xy(Est, n=60)
     est = Est(**{**FAST, "max_iter": 20}, solver=solver, learning_rate_init=1e300)
     with pytest.warns(ConvergenceWarning, match="diverged"):
         est.fit(X, y)
@@ -506,8 +494,10 @@ def test_diverged_fit_keeps_weights_that_predict_the_training_data(Est, solver):
     "dtype, scale", [(np.float64, 1e30), (np.float64, 1e300), (np.float32, 1e30)]
 )
 @pytest.mark.parametrize("Est", ESTIMATORS, ids=_ids)
-def test_huge_inputs_keep_weights_and_predictions_finite(Est, dtype, scale, batch_normalization):
-    X, y = _xy(Est, n=60)
+def test_huge_inputs_keep_weights_and_predictions_finite(
+    Est, dtype, scale, batch_normalization, xy
+):
+    X, y = xy(Est, n=60)
     X_huge = (X * scale).astype(dtype)
     assert np.isfinite(X_huge).all()
     est = Est(**{**FAST, "max_iter": 10}, batch_normalization=batch_normalization)
@@ -521,8 +511,8 @@ def test_huge_inputs_keep_weights_and_predictions_finite(Est, dtype, scale, batc
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("c", [1e300, -1e300])
-def test_regressor_huge_targets_give_finite_predictions_or_a_clear_error(c, dtype):
-    X, y = _xy(REG, n=60)
+def test_regressor_huge_targets_give_finite_predictions_or_a_clear_error(c, dtype, xy):
+    X, y = xy(REG, n=60)
     for target in (np.full(len(y), c), c * np.sign(y)):
         reg = REG(**FAST)
         try:
@@ -573,9 +563,9 @@ def test_regressor_huge_inputs_and_targets(case):
         _predict_finite_or_clear_error(reg, X)
 
 
-def test_regressor_prediction_overflowing_float64_is_a_clear_error():
+def test_regressor_prediction_overflowing_float64_is_a_clear_error(xy):
     # The same path made certain: an output of 1e10 times a target scale of 1e300.
-    X, y = _xy(REG, n=30)
+    X, y = xy(REG, n=30)
     reg = REG(**FAST).fit(X, y)
     reg.intercepts_[-1][:] = 1e10
     reg.coefs_[-1][:] = 0.0
@@ -588,8 +578,8 @@ def test_regressor_prediction_overflowing_float64_is_a_clear_error():
 
 @pytest.mark.parametrize("batch_normalization", [False, True], ids=["plain", "batchnorm"])
 @pytest.mark.parametrize("Est", ESTIMATORS, ids=_ids)
-def test_constant_features(Est, batch_normalization):
-    X, y = _xy(Est, n=60)
+def test_constant_features(Est, batch_normalization, xy):
+    X, y = xy(Est, n=60)
     params = dict(**{**FAST, "max_iter": 20}, batch_normalization=batch_normalization)
     with_constant = np.column_stack([X, np.full(len(X), 7.0), np.zeros(len(X))])
     est = Est(**params)
@@ -606,8 +596,8 @@ def test_constant_features(Est, batch_normalization):
 
 
 @pytest.mark.parametrize("Est", ESTIMATORS, ids=_ids)
-def test_duplicated_rows(Est):
-    X, y = _xy(Est, n=6)
+def test_duplicated_rows(Est, xy):
+    X, y = xy(Est, n=6)
     X_dup, y_dup = np.repeat(X, 10, axis=0), np.repeat(y, 10)
     est = Est(**{**FAST, "max_iter": 20}, batch_normalization=True, batch_size=8)
     _fit_recording(est, X_dup, y_dup)
@@ -620,8 +610,8 @@ def test_duplicated_rows(Est):
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("c", [3.0, 0.1, -1e6, 1e-30, 7.3e12])
-def test_regressor_all_identical_targets_train_cleanly(c, dtype):
-    X, _ = _xy(REG, n=60)
+def test_regressor_all_identical_targets_train_cleanly(c, dtype, xy):
+    X, _ = xy(REG, n=60)
     X = X.astype(dtype)
     y = np.full(len(X), c)
     one_epoch = REG(hidden_layer_sizes=(8,), max_iter=1, random_state=0).fit(X, y)
@@ -641,11 +631,11 @@ def test_regressor_all_identical_targets_train_cleanly(c, dtype):
 
 
 @pytest.mark.parametrize("c", [3.0, -1e6, 0.1])
-def test_regressor_constant_target_is_predicted_as_that_constant(c):
+def test_regressor_constant_target_is_predicted_as_that_constant(c, xy):
     # Nothing varies, so there is nothing to learn: like a linear model (or a
     # DummyRegressor), the prediction is the constant itself, not the constant plus whatever
     # the randomly initialized network outputs.
-    X, _ = _xy(REG, n=60)
+    X, _ = xy(REG, n=60)
     reg = REG(hidden_layer_sizes=(8,), random_state=0).fit(X, np.full(len(X), c))
     np.testing.assert_allclose(reg.predict(X), c, rtol=1e-6, atol=1e-6)
 
@@ -661,10 +651,10 @@ def _first_layer_statistics(est, X):
 @pytest.mark.parametrize("n", [32, 33, 64, 65])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("Est", ESTIMATORS, ids=_ids)
-def test_batch_norm_with_a_final_batch_of_one_sample(Est, dtype, n):
+def test_batch_norm_with_a_final_batch_of_one_sample(Est, dtype, n, xy):
     # batch_size=32: n=33 and n=65 end every epoch with a batch of exactly one sample, whose
     # variance is 0 and whose mean is one row. n=32 and n=64 are the controls.
-    X, y = _xy(Est, n=n)
+    X, y = xy(Est, n=n)
     X = X.astype(dtype)
     est = Est(
         hidden_layer_sizes=(8,),
@@ -685,10 +675,10 @@ def test_batch_norm_with_a_final_batch_of_one_sample(Est, dtype, n):
 
 
 @pytest.mark.parametrize("Est", ESTIMATORS, ids=_ids)
-def test_batch_norm_with_batch_size_one_warns_or_raises(Est):
+def test_batch_norm_with_batch_size_one_warns_or_raises(Est, xy):
     # Every batch has a single sample, so batch normalization sees a variance of 0 and
     # normalizes every hidden unit to beta: training cannot work and should say so.
-    X, y = _xy(Est, n=20)
+    X, y = xy(Est, n=20)
     est = Est(**{**FAST, "max_iter": 5}, batch_normalization=True, batch_size=1)
     try:
         caught = _fit_recording(est, X, y)
@@ -870,8 +860,8 @@ LAYOUT_PARAMS = dict(
     ids=[f"{n}-{dt.__name__}" if dt else n for n, dt in LAYOUT_CASES],
 )
 @pytest.mark.parametrize("Est", ESTIMATORS, ids=_ids)
-def test_odd_layouts_train_and_predict_like_a_c_contiguous_copy(Est, layout, dtype, tmp_path):
-    X, y = _xy(Est, n=50)
+def test_odd_layouts_train_and_predict_like_a_c_contiguous_copy(Est, layout, dtype, tmp_path, xy):
+    X, y = xy(Est, n=50)
     if dtype is not None:
         X_odd = FLOAT_LAYOUTS[layout](X.astype(dtype), tmp_path)
         train_dtype = dtype
@@ -898,8 +888,8 @@ def test_odd_layouts_train_and_predict_like_a_c_contiguous_copy(Est, layout, dty
 
 
 @pytest.mark.parametrize("Est", ESTIMATORS, ids=_ids)
-def test_read_only_memmapped_y_and_sample_weight(Est, tmp_path):
-    X, y = _xy(Est, n=50)
+def test_read_only_memmapped_y_and_sample_weight(Est, tmp_path, xy):
+    X, y = xy(Est, n=50)
     sw = np.linspace(0.1, 2.0, len(y))
     paths = {}
     for name, array in (("X", X), ("y", y), ("sw", sw)):
@@ -924,9 +914,9 @@ _THREAD_JOBS = [
 ]
 
 
-def _thread_job(job):
+def _thread_job(xy, job):
     Est, params, dtype, seed = job
-    X, y = _xy(Est, n=1500, p=20, seed=seed)
+    X, y = xy(Est, n=1500, p=20, seed=seed)
     est = Est(**{"hidden_layer_sizes": (32,), "max_iter": 8, "random_state": seed, **params})
     return est, X.astype(dtype), y
 
@@ -945,8 +935,8 @@ def _assert_same_results(a, b):
     assert curve_a == curve_b
 
 
-def test_fits_in_parallel_threads_equal_serial_fits():
-    jobs = [_thread_job(job) for job in _THREAD_JOBS]
+def test_fits_in_parallel_threads_equal_serial_fits(xy):
+    jobs = [_thread_job(xy, job) for job in _THREAD_JOBS]
     serial = [_fit_result(clone(est), X, y) for est, X, y in jobs]
     barrier = threading.Barrier(len(jobs), timeout=120)
 
@@ -963,8 +953,8 @@ def test_fits_in_parallel_threads_equal_serial_fits():
 
 
 @pytest.mark.parametrize("Est", ESTIMATORS, ids=_ids)
-def test_one_fitted_model_predicts_from_many_threads(Est):
-    X, y = _xy(Est, n=3000, p=10)
+def test_one_fitted_model_predicts_from_many_threads(Est, xy):
+    X, y = xy(Est, n=3000, p=10)
     est = Est(hidden_layer_sizes=(32,), batch_normalization=True, max_iter=3, random_state=0)
     est.fit(X, y)
     expected = est.predict_proba(X) if Est is CLF else est.predict(X)
@@ -980,8 +970,8 @@ def test_one_fitted_model_predicts_from_many_threads(Est):
                 np.testing.assert_array_equal(out, expected)
 
 
-def test_fits_in_loky_worker_processes_equal_serial_fits():
-    jobs = [_thread_job(job) for job in _THREAD_JOBS]
+def test_fits_in_loky_worker_processes_equal_serial_fits(xy):
+    jobs = [_thread_job(xy, job) for job in _THREAD_JOBS]
     serial = [_fit_result(clone(est), X, y) for est, X, y in jobs]
     fitted = joblib.Parallel(n_jobs=2, backend="loky")(
         joblib.delayed(clone(est).fit)(X, y) for est, X, y in jobs

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import sklearn
-from sklearn.datasets import load_breast_cancer, load_digits, load_iris, make_classification
+from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import log_loss, recall_score
 from sklearn.model_selection import train_test_split
@@ -16,12 +16,6 @@ from sklearn.preprocessing import StandardScaler
 
 from skdeep import RegularizedMLPClassifier, RegularizedMLPRegressor
 from skdeep._schedules import learning_rate_at
-
-
-@pytest.fixture(scope="module")
-def digits_split():
-    X, y = load_digits(return_X_y=True)
-    return train_test_split(X / 16.0, y, test_size=0.3, random_state=0, stratify=y)
 
 
 def _same_weights(a, b):
@@ -73,8 +67,8 @@ def test_patience_and_min_delta_mean_n_iter_no_change_and_tol(digits_split):
     assert a.best_validation_score_ == max(a.validation_scores_)
 
 
-def test_early_stopping_split_errors():
-    X, y = load_iris(return_X_y=True)
+def test_early_stopping_split_errors(iris_raw):
+    X, y = iris_raw
     with pytest.raises(ValueError, match="at least 2 validation"):
         RegularizedMLPClassifier(early_stopping=True, validation_fraction=0.005).fit(X, y)
     y_rare = y.copy()
@@ -125,8 +119,8 @@ def test_validation_data_through_a_pipeline_with_metadata_routing(digits_split):
         ("invscaling", {"power_t": 0.5}, [0.1 / math.sqrt(1 + 150 * e) for e in range(7)]),
     ],
 )
-def test_schedule_learning_rates_per_epoch(schedule, params, expected):
-    X, y = load_iris(return_X_y=True)
+def test_schedule_learning_rates_per_epoch(schedule, params, expected, iris_raw):
+    X, y = iris_raw
     clf = RegularizedMLPClassifier(
         learning_rate=schedule, learning_rate_init=0.1, solver="sgd", max_iter=7,
         n_iter_no_change=100, random_state=0, **params,
@@ -139,8 +133,8 @@ def test_default_decay_factors():
     assert learning_rate_at("exponential", 1.0, 2) == pytest.approx(0.95**2)
 
 
-def test_adaptive_divides_by_five_on_plateau():
-    X, y = load_iris(return_X_y=True)
+def test_adaptive_divides_by_five_on_plateau(iris_raw):
+    X, y = iris_raw
     clf = RegularizedMLPClassifier(
         learning_rate="adaptive", learning_rate_init=0.1, solver="adam", tol=10.0,
         n_iter_no_change=2, max_iter=10, random_state=0,
@@ -179,8 +173,8 @@ def test_history_and_progress_output(capsys, digits_split):
 
 
 @pytest.mark.parametrize("Estimator", [RegularizedMLPClassifier, RegularizedMLPRegressor])
-def test_partial_fit_many_epochs_equals_fit(Estimator):
-    X, y = load_iris(return_X_y=True)
+def test_partial_fit_many_epochs_equals_fit(Estimator, iris_raw):
+    X, y = iris_raw
     params = dict(dropout=0.1, batch_normalization=True, batch_size=32, random_state=0)
     fitted = Estimator(max_iter=6, n_iter_no_change=100, **params).fit(X, y)
     incremental = Estimator(**params)
@@ -195,14 +189,14 @@ def test_partial_fit_many_epochs_equals_fit(Estimator):
         np.testing.assert_array_equal(a, b)
 
 
-def test_partial_fit_refuses_early_stopping():
-    X, y = load_iris(return_X_y=True)
+def test_partial_fit_refuses_early_stopping(iris_raw):
+    X, y = iris_raw
     with pytest.raises(ValueError, match="partial_fit does not support early_stopping"):
         RegularizedMLPClassifier(early_stopping=True).partial_fit(X, y, classes=[0, 1, 2])
 
 
-def test_warm_start_fit_restarts_the_schedule():
-    X, y = load_iris(return_X_y=True)
+def test_warm_start_fit_restarts_the_schedule(iris_raw):
+    X, y = iris_raw
     clf = RegularizedMLPClassifier(
         learning_rate="cosine", learning_rate_init=0.1, max_iter=4, warm_start=True,
         n_iter_no_change=100, random_state=0,
@@ -214,8 +208,8 @@ def test_warm_start_fit_restarts_the_schedule():
     assert clf.n_iter_ == 4 and clf.loss_ == clf.loss_curve_[-1]
 
 
-def test_partial_fit_rejects_unknown_classes():
-    X, y = load_iris(return_X_y=True)
+def test_partial_fit_rejects_unknown_classes(iris_raw):
+    X, y = iris_raw
     clf = RegularizedMLPClassifier().partial_fit(X[y < 2], y[y < 2], classes=[0, 1])
     with pytest.raises(ValueError, match="classes not in"):
         clf.partial_fit(X, y)
@@ -225,8 +219,8 @@ def test_partial_fit_rejects_unknown_classes():
 
 
 @pytest.mark.parametrize("Estimator", [RegularizedMLPClassifier, RegularizedMLPRegressor])
-def test_integer_weights_equal_repeated_rows(Estimator):
-    X, y = load_iris(return_X_y=True)
+def test_integer_weights_equal_repeated_rows(Estimator, iris_raw):
+    X, y = iris_raw
     rng = np.random.RandomState(0)
     w = rng.randint(0, 4, size=len(y))
     params = dict(hidden_layer_sizes=(10,), batch_size=1000, shuffle=False, max_iter=20)
@@ -256,8 +250,8 @@ def test_sample_weight_weights_the_validation_metric(digits_split):
         (np.zeros(150), "at least one non-zero"),
     ],
 )
-def test_bad_sample_weight(weights, message):
-    X, y = load_iris(return_X_y=True)
+def test_bad_sample_weight(weights, message, iris_raw):
+    X, y = iris_raw
     with pytest.raises(ValueError, match=message):
         RegularizedMLPClassifier().fit(X, y, sample_weight=weights)
 
@@ -279,8 +273,8 @@ def test_class_weight_balanced_improves_minority_recall():
 
 
 @pytest.mark.parametrize("Estimator", [RegularizedMLPClassifier, RegularizedMLPRegressor])
-def test_learning_rate_of_ten_diverges_cleanly(Estimator):
-    X, y = load_breast_cancer(return_X_y=True)
+def test_learning_rate_of_ten_diverges_cleanly(Estimator, cancer):
+    X, y = cancer
     est = Estimator(solver="sgd", learning_rate_init=10.0, max_iter=50, random_state=0)
     with pytest.warns(ConvergenceWarning, match="learning rate \\(10\\) is probably too high"):
         est.fit(X, y)
@@ -289,8 +283,8 @@ def test_learning_rate_of_ten_diverges_cleanly(Estimator):
     assert np.isfinite(est.predict(X).astype(float)).all()
 
 
-def test_clip_norm_bounds_each_step():
-    X, y = load_iris(return_X_y=True)
+def test_clip_norm_bounds_each_step(iris_raw):
+    X, y = iris_raw
     params = dict(solver="sgd", momentum=0.0, penalty=None, batch_size=150, random_state=0)
     lr, clip = 0.5, 0.01
     clf = RegularizedMLPClassifier(
@@ -303,8 +297,8 @@ def test_clip_norm_bounds_each_step():
     assert step == pytest.approx(lr * clip, rel=1e-6)  # the raw gradient is far larger
 
 
-def test_divergence_rolls_back_optimizer_state_and_warns_once():
-    X, y = load_breast_cancer(return_X_y=True)
+def test_divergence_rolls_back_optimizer_state_and_warns_once(cancer):
+    X, y = cancer
     X = StandardScaler().fit_transform(X)
     reg = RegularizedMLPRegressor(solver="sgd", learning_rate_init=1e6, random_state=0)
     for _ in range(5):  # the first epoch explodes but stays finite; a later one overflows
@@ -322,8 +316,8 @@ def test_divergence_rolls_back_optimizer_state_and_warns_once():
     assert len(reg.loss_curve_) == n_epochs and np.isfinite(reg.loss_curve_).all()
 
 
-def test_partial_fit_tracks_best_loss():
-    X, y = load_iris(return_X_y=True)
+def test_partial_fit_tracks_best_loss(iris_raw):
+    X, y = iris_raw
     clf = RegularizedMLPClassifier(random_state=0)
     for _ in range(5):
         clf.partial_fit(X, y, classes=[0, 1, 2])
