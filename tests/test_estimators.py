@@ -1,13 +1,9 @@
-"""Behaviour of the public estimators: targets, dtypes, determinism, persistence, techniques."""
+"""Behaviour of the public estimators: targets, dtypes, determinism, techniques."""
 
-import pickle
-
-import joblib
 import numpy as np
 import pandas as pd
 import pytest
 from sklearn.datasets import make_multilabel_classification
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 
@@ -109,23 +105,6 @@ def test_same_seed_gives_bit_identical_weights(iris, dtype):
         np.testing.assert_array_equal(wa, wb)
     assert not np.array_equal(a.coefs_[0], c.coefs_[0])
     assert a.loss_curve_ == b.loss_curve_
-
-
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_pickle_and_joblib_round_trip(iris, dtype, tmp_path):
-    X, y = iris
-    X = X.astype(dtype)
-    clf = RegularizedMLPClassifier(**ALL_FEATURES).fit(X, y)
-    expected = clf.predict_proba(X)
-    loaded = pickle.loads(pickle.dumps(clf))
-    np.testing.assert_array_equal(loaded.predict_proba(X), expected)
-    joblib.dump(clf, tmp_path / "model.joblib")
-    np.testing.assert_array_equal(
-        joblib.load(tmp_path / "model.joblib").predict_proba(X), expected
-    )
-    # A loaded model keeps training where it stopped.
-    loaded.partial_fit(X, y)
-    assert len(loaded.loss_curve_) == len(clf.loss_curve_) + 1
 
 
 def test_dataframe_feature_names(iris):
@@ -236,13 +215,6 @@ def test_dropout_rates_per_layer_and_errors(iris):
         RegularizedMLPClassifier(hidden_layer_sizes=(8, 8), dropout=[0.1, 1.0]).fit(X, y)
 
 
-@pytest.mark.parametrize("sizes", [(0,), (10, -1), (3.5,)])
-def test_bad_hidden_layer_sizes(iris, sizes):
-    X, y = iris
-    with pytest.raises(ValueError, match="positive integers"):
-        RegularizedMLPClassifier(hidden_layer_sizes=sizes).fit(X, y)
-
-
 def test_early_stopping_keeps_best_epoch(digits):
     X, y = digits
     clf = RegularizedMLPClassifier(early_stopping=True, max_iter=200, random_state=0).fit(X, y)
@@ -266,21 +238,6 @@ def test_partial_fit_and_warm_start(iris):
     assert not np.array_equal(first[0], warm.coefs_[0])
     with pytest.raises(ValueError, match="changed since the previous fit"):
         warm.set_params(hidden_layer_sizes=(5,)).fit(X, y)
-
-
-def test_divergence_keeps_finite_weights(iris):
-    X, y = iris
-    reg = RegularizedMLPRegressor(solver="sgd", learning_rate_init=1e6, max_iter=20)
-    with pytest.warns(ConvergenceWarning, match="diverged.*learning rate"):
-        reg.fit(X * 1e3, y * 1e6)
-    assert all(np.isfinite(c).all() for c in reg.coefs_)
-    assert np.isfinite(reg.predict(X * 1e3)).all()
-
-
-def test_batch_size_larger_than_data_is_clipped(iris):
-    X, y = iris
-    with pytest.warns(UserWarning, match="clipped"):
-        RegularizedMLPClassifier(batch_size=1000, max_iter=2).fit(X, y)
 
 
 def _gap(clf, data):

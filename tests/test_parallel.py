@@ -1,12 +1,14 @@
-"""Parallel and distributed searches: loky processes, threads and a dask cluster.
+"""Parallel fits and distributed searches: loky processes, threads and a dask cluster.
 
-Each parallel run must give exactly the serial results (every fit is seeded), worker
-processes must load the compiled kernels from numba's on-disk cache instead of compiling
-them again, and parallel fits must not oversubscribe the cores with BLAS threads.
+Each parallel run must give the serial results (every fit is seeded), worker processes must
+load the compiled kernels from numba's on-disk cache instead of compiling them again, and
+parallel fits must not oversubscribe the cores with BLAS threads.
 """
 
 import os
 import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import cloudpickle
 import distributed
@@ -15,11 +17,12 @@ import numpy as np
 import pytest
 import threadpoolctl
 from joblib.externals.loky import get_reusable_executor
+from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
-from skdeep import RegularizedMLPClassifier
+from skdeep import RegularizedMLPClassifier, RegularizedMLPRegressor
 from skdeep._kernels._epoch import run_epoch
 from skdeep.model_selection import CoarseToFineSearchCV
 
@@ -58,6 +61,41 @@ def assert_same_results(search, reference):
         np.testing.assert_array_equal(search.cv_results_[key], reference.cv_results_[key])
     assert search.best_params_ == reference.best_params_
     assert search.best_score_ == reference.best_score_
+
+
+# Direct fits, serial and parallel: both estimators, both dtypes, and the techniques that draw
+# random numbers during training (dropout, batch norm) or keep optimizer state.
+CLF, REG = RegularizedMLPClassifier, RegularizedMLPRegressor
+FIT_JOBS = [
+    (CLF, dict(batch_normalization=True, dropout=0.2, input_dropout=0.1), np.float64, 0),
+    (REG, dict(solver="sgd", learning_rate_init=0.01), np.float64, 1),
+    (CLF, dict(solver="rmsprop", penalty="elasticnet"), np.float32, 2),
+    (REG, dict(hidden_layer_sizes=(32, 16), batch_normalization=True, dropout=0.3), np.float32, 3),
+]
+
+
+def fit_jobs(xy):
+    """``(unfitted estimator, X, y)`` of each of FIT_JOBS."""
+    jobs = []
+    for Est, params, dtype, seed in FIT_JOBS:
+        X, y = xy(Est, n=1500, p=20, seed=seed)
+        est = Est(**{"hidden_layer_sizes": (32,), "max_iter": 8, "random_state": seed, **params})
+        jobs.append((est, X.astype(dtype), y))
+    return jobs
+
+
+def fit_result(est, X, y):
+    est.fit(X, y)
+    return [c.copy() for c in est.coefs_], est.predict(X), list(est.loss_curve_)
+
+
+def assert_same_fits(a, b):
+    coefs_a, pred_a, curve_a = a
+    coefs_b, pred_b, curve_b = b
+    for wa, wb in zip(coefs_a, coefs_b, strict=True):
+        np.testing.assert_array_equal(wa, wb)
+    np.testing.assert_array_equal(pred_a, pred_b)
+    assert curve_a == curve_b
 
 
 def blas_threads():
@@ -108,7 +146,22 @@ def test_the_epoch_kernel_reports_cache_statistics(digits_600):
     assert sum(stats.cache_hits.values()) + sum(stats.cache_misses.values()) >= 1
 
 
-def test_loky_processes_give_the_serial_results(digits_600, serial):
+def test_fits_and_searches_in_loky_processes_equal_serial_ones(xy, digits_600, serial):
+    jobs = fit_jobs(xy)
+    serial_fits = [fit_result(clone(est), X, y) for est, X, y in jobs]
+    fitted = joblib.Parallel(n_jobs=2, backend="loky")(
+        joblib.delayed(clone(est).fit)(X, y) for est, X, y in jobs
+    )
+    for model, (_, X, _), expected in zip(fitted, jobs, serial_fits, strict=True):
+        coefs, pred, curve = [model.coefs_, model.predict(X), model.loss_curve_]
+        # Loky workers run BLAS with cpu_count // n_jobs threads, and OpenBLAS may sum a
+        # product in another order with another thread count: equal up to float rounding
+        # (bit-identical results are promised for the same seed, process and threads).
+        for wa, wb in zip(coefs, expected[0], strict=True):
+            np.testing.assert_allclose(wa, wb, rtol=1e-4, atol=1e-6)
+        np.testing.assert_allclose(pred, expected[1], rtol=1e-4, atol=1e-6)
+        np.testing.assert_allclose(curve, expected[2], rtol=1e-5)
+    # A grid search with n_jobs=2 (loky): its scores are exactly the serial search's.
     assert_same_results(grid_search(n_jobs=2).fit(*digits_600), serial)
 
 
@@ -131,8 +184,23 @@ def test_loky_workers_use_one_blas_thread_per_core_and_the_kernel_cache(digits_6
         assert report["cache_hits"] >= 1  # the kernel came from the on-disk cache
 
 
-def test_threading_backend_gives_the_serial_results(digits_600, serial):
+def test_fits_and_searches_in_threads_equal_serial_ones(xy, digits_600, serial):
     # The kernels release the GIL (nogil=True), so threads train in parallel.
+    jobs = fit_jobs(xy)
+    serial_fits = [fit_result(clone(est), X, y) for est, X, y in jobs]
+    barrier = threading.Barrier(len(jobs), timeout=120)
+
+    def work(job):
+        est, X, y = job
+        barrier.wait()  # start together, so the compiled (nogil) kernels overlap
+        return fit_result(clone(est), X, y)
+
+    for _ in range(2):
+        with ThreadPoolExecutor(len(jobs)) as pool:
+            threaded = list(pool.map(work, jobs))
+        for a, b in zip(serial_fits, threaded, strict=True):
+            assert_same_fits(a, b)
+    # A grid search on joblib's threading backend.
     with joblib.parallel_backend("threading", n_jobs=2):
         search = grid_search().fit(*digits_600)
     assert_same_results(search, serial)

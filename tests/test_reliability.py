@@ -3,8 +3,9 @@
 Every check runs on both estimators. Bad input must give a ``ValueError`` / ``TypeError`` that
 says what is wrong; numerical faults must end in finite weights and finite predictions (or a
 clear error); a model must survive pickle / joblib into a fresh process without recompiling;
-any array layout must train exactly like its C-contiguous float copy; and fits must be
-independent of threads, worker processes and a read-only installation.
+any array layout must train exactly like its C-contiguous float copy; a fitted model must
+predict the same from many threads at once; and fits must work from a read-only installation.
+(Fits in threads and worker processes are compared with serial fits in test_parallel.py.)
 """
 
 import json
@@ -260,8 +261,10 @@ def test_regressor_fits_a_single_sample(xy):
 BAD_WEIGHTS = {
     "too_short": (lambda n: np.ones(n - 1), r"sample_weight\.shape|inconsistent numbers"),
     "too_long": (lambda n: np.ones(n + 1), r"sample_weight\.shape|inconsistent numbers"),
+    "three": (lambda n: np.ones(3), r"sample_weight\.shape"),
     "negative": (lambda n: np.r_[-1.0, np.ones(n - 1)], "Negative values"),
-    "all_zero": (lambda n: np.zeros(n), "non-zero|sums to zero"),
+    "all_negative": (lambda n: -np.ones(n), "Negative values"),
+    "all_zero": (lambda n: np.zeros(n), "at least one non-zero"),
     "nan": (lambda n: np.r_[np.nan, np.ones(n - 1)], "contains NaN"),
     "inf": (lambda n: np.r_[np.inf, np.ones(n - 1)], "contains infinity"),
     "2d": (lambda n: np.ones((n, 2)), "1D|1 or 2 dim|shape"),
@@ -391,7 +394,9 @@ def test_invalid_hyperparameter_raises_at_fit_not_init(Est, param, value, xy):
         fitted.fit(X, y)
 
 
-@pytest.mark.parametrize("sizes", [(0,), (8, 0), (-3,), (8, -1), (2.5,), [4, True]])
+@pytest.mark.parametrize(
+    "sizes", [(0,), (8, 0), (-3,), (8, -1), (10, -1), (2.5,), (3.5,), [4, True]]
+)
 @pytest.mark.parametrize("Est", ESTIMATORS, ids=_ids)
 def test_hidden_layer_sizes_must_be_positive_integers(Est, sizes, xy):
     est = Est(**{**FAST, "hidden_layer_sizes": sizes})
@@ -462,31 +467,52 @@ def test_fit_does_not_modify_its_inputs(Est, xy):
 # ======================================================================= 2. numerical faults
 
 
-@pytest.mark.parametrize("lr", [1e10, 1e300])
-@pytest.mark.parametrize("solver", ["sgd", "adam", "adamw", "rmsprop", "adagrad"])
-@pytest.mark.parametrize("Est", ESTIMATORS, ids=_ids)
-def test_huge_learning_rate_warns_and_keeps_finite_weights(Est, solver, lr, xy):
-    X, y = xy(Est, n=60)
-    est = Est(**{**FAST, "max_iter": 20}, solver=solver, learning_rate_init=lr)
+# (estimator, solver, learning rate, problem, parameters): every solver at 1e10 and 1e300 on
+# the small problem; plain SGD with the default network at 10 on the unscaled breast cancer
+# data, and at 1e6 on iris as a regression with features x 1e3 and targets x 1e6.
+_DIVERGING = (
+    [
+        (Est, solver, lr, "small", {**FAST, "max_iter": 20})
+        for Est in ESTIMATORS
+        for solver in ("sgd", "adam", "adamw", "rmsprop", "adagrad")
+        for lr in (1e10, 1e300)
+    ]
+    + [(Est, "sgd", 10.0, "cancer", dict(max_iter=50, random_state=0)) for Est in ESTIMATORS]
+    + [(REG, "sgd", 1e6, "scaled_iris", dict(max_iter=20, random_state=0))]
+)
+
+
+def _diverging_problem(name, Est, request):
+    if name == "small":
+        return request.getfixturevalue("xy")(Est, n=60)
+    if name == "cancer":  # features up to ~4000
+        return request.getfixturevalue("cancer")
+    X, y = request.getfixturevalue("iris")
+    return X * 1e3, y * 1e6
+
+
+@pytest.mark.parametrize(
+    "Est, solver, lr, problem, params",
+    _DIVERGING,
+    ids=[f"{_name(E)}-{s}-{lr:g}-{p}" for E, s, lr, p, _ in _DIVERGING],
+)
+def test_huge_learning_rate_warns_and_keeps_finite_weights(
+    Est, solver, lr, problem, params, request
+):
+    X, y = _diverging_problem(problem, Est, request)
+    est = Est(**params, solver=solver, learning_rate_init=lr)
     caught = _fit_recording(est, X, y)
     messages = [str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning)]
-    assert any("learning rate" in m for m in messages), messages
+    # The warning (divergence, or a loss that rose) names the learning rate that was too high.
+    assert any(f"learning rate ({lr:g}) is probably too high" in m for m in messages), messages
+    diverged = any(m.startswith("Training diverged") for m in messages)
+    assert diverged or not (lr == 1e300 or problem == "scaled_iris"), messages
     _assert_finite_state(est)
-    _predict_finite_or_clear_error(est, X)
-
-
-@pytest.mark.parametrize("solver", ["sgd", "adam"])
-@pytest.mark.parametrize("Est", ESTIMATORS, ids=_ids)
-def test_diverged_fit_keeps_weights_that_predict_the_training_data(Est, solver, xy):
-    # The divergence warning says the weights with the lowest training loss were kept: those
-    # weights must at least predict the very data they were trained on.
-    X, y = xy(Est, n=60)
-    est = Est(**{**FAST, "max_iter": 20}, solver=solver, learning_rate_init=1e300)
-    with pytest.warns(ConvergenceWarning, match="diverged"):
-        est.fit(X, y)
-    _assert_finite_state(est)
-    out = est.predict_proba(X) if Est is CLF else est.predict(X)
-    assert np.isfinite(out).all()
+    out = _predict_finite_or_clear_error(est, X)
+    if diverged or problem != "small":
+        # The divergence warning says the weights with the lowest training loss were kept:
+        # those weights must at least predict the very data they were trained on.
+        assert out is not None
 
 
 @pytest.mark.parametrize("batch_normalization", [False, True], ids=["plain", "batchnorm"])
@@ -705,6 +731,7 @@ ALL_FEATURES = dict(
     validation_fraction=0.2,
     n_iter_no_change=3,
     activation="elu",
+    weight_init="he_normal",
     max_iter=15,
     random_state=0,
 )
@@ -778,8 +805,16 @@ def test_pickle_and_joblib_round_trip_in_a_fresh_process(Est, dtype, tmp_path):
     expected = {"predict": est.predict(X)}
     if Est is CLF:
         expected["proba"] = est.predict_proba(X)
-    # What one more epoch gives in this process, from an unpickled copy.
+    # Loaded in this process, both copies predict exactly like the original.
+    in_process = {"pickle": pickle.loads(blob), "joblib": joblib.load(tmp_path / "model.joblib")}
+    for fmt, loaded in in_process.items():
+        np.testing.assert_array_equal(loaded.predict(X), expected["predict"], err_msg=fmt)
+        if Est is CLF:
+            np.testing.assert_array_equal(loaded.predict_proba(X), expected["proba"], err_msg=fmt)
+    # What one more epoch gives in this process, from an unpickled copy: training goes on
+    # where it stopped.
     continued = pickle.loads(blob).set_params(early_stopping=False).partial_fit(X, y)
+    assert len(continued.loss_curve_) == len(est.loss_curve_) + 1
     expected["continued"] = continued.predict(X)
 
     result = _run_python(_LOAD_AND_PREDICT, tmp_path, cwd=tmp_path)
@@ -906,51 +941,6 @@ def test_read_only_memmapped_y_and_sample_weight(Est, tmp_path, xy):
 
 # ============================================================================ 5. concurrency
 
-_THREAD_JOBS = [
-    (CLF, dict(batch_normalization=True, dropout=0.2, input_dropout=0.1), np.float64, 0),
-    (REG, dict(solver="sgd", learning_rate_init=0.01), np.float64, 1),
-    (CLF, dict(solver="rmsprop", penalty="elasticnet"), np.float32, 2),
-    (REG, dict(hidden_layer_sizes=(32, 16), batch_normalization=True, dropout=0.3), np.float32, 3),
-]
-
-
-def _thread_job(xy, job):
-    Est, params, dtype, seed = job
-    X, y = xy(Est, n=1500, p=20, seed=seed)
-    est = Est(**{"hidden_layer_sizes": (32,), "max_iter": 8, "random_state": seed, **params})
-    return est, X.astype(dtype), y
-
-
-def _fit_result(est, X, y):
-    est.fit(X, y)
-    return [c.copy() for c in est.coefs_], est.predict(X), list(est.loss_curve_)
-
-
-def _assert_same_results(a, b):
-    coefs_a, pred_a, curve_a = a
-    coefs_b, pred_b, curve_b = b
-    for wa, wb in zip(coefs_a, coefs_b, strict=True):
-        np.testing.assert_array_equal(wa, wb)
-    np.testing.assert_array_equal(pred_a, pred_b)
-    assert curve_a == curve_b
-
-
-def test_fits_in_parallel_threads_equal_serial_fits(xy):
-    jobs = [_thread_job(xy, job) for job in _THREAD_JOBS]
-    serial = [_fit_result(clone(est), X, y) for est, X, y in jobs]
-    barrier = threading.Barrier(len(jobs), timeout=120)
-
-    def work(job):
-        est, X, y = job
-        barrier.wait()  # start together, so the compiled (nogil) kernels overlap
-        return _fit_result(clone(est), X, y)
-
-    for _ in range(2):
-        with ThreadPoolExecutor(len(jobs)) as pool:
-            threaded = list(pool.map(work, jobs))
-        for a, b in zip(serial, threaded, strict=True):
-            _assert_same_results(a, b)
-
 
 @pytest.mark.parametrize("Est", ESTIMATORS, ids=_ids)
 def test_one_fitted_model_predicts_from_many_threads(Est, xy):
@@ -968,23 +958,6 @@ def test_one_fitted_model_predicts_from_many_threads(Est, xy):
         for outputs in pool.map(work, range(8)):
             for out in outputs:
                 np.testing.assert_array_equal(out, expected)
-
-
-def test_fits_in_loky_worker_processes_equal_serial_fits(xy):
-    jobs = [_thread_job(xy, job) for job in _THREAD_JOBS]
-    serial = [_fit_result(clone(est), X, y) for est, X, y in jobs]
-    fitted = joblib.Parallel(n_jobs=2, backend="loky")(
-        joblib.delayed(clone(est).fit)(X, y) for est, X, y in jobs
-    )
-    for model, (_, X, _), expected in zip(fitted, jobs, serial, strict=True):
-        coefs, pred, curve = [model.coefs_, model.predict(X), model.loss_curve_]
-        # Loky workers run BLAS with cpu_count // n_jobs threads, and OpenBLAS may sum a
-        # product in another order with another thread count: equal up to float rounding
-        # (bit-identical results are promised for the same seed, process and threads).
-        for wa, wb in zip(coefs, expected[0], strict=True):
-            np.testing.assert_allclose(wa, wb, rtol=1e-4, atol=1e-6)
-        np.testing.assert_allclose(pred, expected[1], rtol=1e-4, atol=1e-6)
-        np.testing.assert_allclose(curve, expected[2], rtol=1e-5)
 
 
 _DROP_WRITE_OVERRIDE = r"""
