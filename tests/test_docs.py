@@ -4,9 +4,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 
 
+@pytest.mark.slow  # about a minute: two full Sphinx builds, every example run
 def test_docs_build_cleanly_and_examples_run(tmp_path):
     # One test runs both builders in turn: autosummary writes its stubs into docs/, so two
     # builds at once (in parallel test workers) would race on those files.

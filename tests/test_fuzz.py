@@ -15,12 +15,16 @@ from pathlib import Path
 import hypothesis.extra.numpy as hnp
 import numba
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.configuration import set_hypothesis_home_dir
 from sklearn.exceptions import ConvergenceWarning
 
 from skdeep import RegularizedMLPClassifier, RegularizedMLPRegressor
+
+# 500 examples per estimator: 10-20 s each.
+pytestmark = pytest.mark.slow
 
 # Hypothesis keeps caches in ./.hypothesis: keep them out of the work tree.
 if not os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY"):

@@ -239,6 +239,7 @@ def test_coarse_to_fine_search_on_threads_and_processes(digits_600):
         assert search.best_params_ == reference.best_params_
 
 
+@pytest.mark.slow  # starts a dask cluster of two worker processes
 def test_dask_cluster_gives_the_serial_results_from_cached_kernels(digits_600, serial):
     X, y = digits_600
     cluster = distributed.LocalCluster(

@@ -1010,6 +1010,7 @@ def _set_writable(root, writable):
         path.chmod(mode | stat.S_IWUSR if writable else mode & ~bits)
 
 
+@pytest.mark.slow  # ~30 s: a fresh process compiles the kernels from scratch
 def test_fit_from_a_read_only_install_uses_a_writable_numba_cache(tmp_path):
     source = Path(skdeep.__file__).parent
     site = tmp_path / "site"
@@ -1063,6 +1064,7 @@ print("RESULT:" + json.dumps({
 """
 
 
+@pytest.mark.slow  # ~25 s: three fresh processes, two of them compile a kernel
 def test_an_edited_helper_kernel_is_recompiled_not_served_from_the_cache(tmp_path):
     # predict_raw (in _epoch.py) inlines the ReLU of activate_inference (in _forward.py).
     # numba alone keys the cache on _epoch.py and would keep running the old ReLU.
