@@ -554,7 +554,7 @@ def test_coarse_to_fine_regressor(diabetes):
 def test_coarse_to_fine_failed_candidates_are_never_zoomed_in_on(cancer):
     X, y = cancer
     search = CoarseToFineSearchCV(
-        scaled_pipeline(),
+        scaled_pipeline(dropout=0.1),
         {"mlp__solver": ["lbfgs", "adam", "sgd"], "mlp__alpha": loguniform(1e-5, 1e-1)},
         n_iter=8,
         n_rounds=2,
@@ -563,7 +563,7 @@ def test_coarse_to_fine_failed_candidates_are_never_zoomed_in_on(cancer):
         random_state=4,
     )
     with pytest.warns(FitFailedWarning), pytest.warns(UserWarning, match="non-finite"):
-        search.fit(X, y)  # skdeep refuses solver="lbfgs"
+        search.fit(X, y)  # skdeep refuses solver="lbfgs" with dropout
     res = search.cv_results_
     assert [p["mlp__solver"] for p in res["params"][:4]] == ["adam", "lbfgs", "sgd", "adam"]
     assert np.isnan(res["mean_test_score"][1])
