@@ -1,6 +1,7 @@
 """The command line: ``skdeep demo`` and ``skdeep tune`` (also ``python -m skdeep``)."""
 
 import argparse
+import os
 import sys
 
 
@@ -168,7 +169,9 @@ def main(argv=None):
     except (ValueError, OSError) as exc:
         # The commands report problems with the user's input as ValueError (bad data or
         # options) and OSError (files that are missing, unreadable or unwritable): one line
-        # on stderr, no traceback.
+        # on stderr, no traceback (SKDEEP_DEBUG=1 shows it, to tell a bug from bad input).
+        if os.environ.get("SKDEEP_DEBUG"):
+            raise
         print(f"skdeep {args.command}: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -414,6 +414,11 @@ def run_demo(
     Returns
     -------
     list of Run
+
+    Raises
+    ------
+    ValueError
+        When ``n_train`` leaves too few samples of a class for training or testing.
     """
     out = sys.stdout if out is None else out
     err = sys.stderr if err is None else err

@@ -25,21 +25,23 @@ def raw_output(X, layout, theta, bn_state, activation):
     ndarray of shape (n_samples, n_outputs), same dtype as ``X``
     """
     code = ACTIVATION_CODES[activation]
+    tables = (layout.table, layout.inputs)
     if X.flags.writeable:
-        return predict_raw(X, theta, bn_state, layout.table, code)
+        return predict_raw(X, theta, bn_state, *tables, code)
     # Read-only input would need its own compiled specialization; writable copies of one
     # block at a time keep memory bounded.
     return np.vstack(
         [
-            predict_raw(np.array(X[i : i + PREDICT_BLOCK]), theta, bn_state, layout.table, code)
+            predict_raw(np.array(X[i : i + PREDICT_BLOCK]), theta, bn_state, *tables, code)
             for i in range(0, X.shape[0], PREDICT_BLOCK)
         ]
     )
 
 
 def logistic(raw):
-    """The logistic function of ``raw`` (any shape), in place; returns ``raw``."""
-    activate_inference(raw.reshape(raw.shape[0], -1), LOGISTIC)
+    """The logistic function of ``raw`` (C-contiguous, shape (n_samples, n_outputs)), in
+    place; returns ``raw``."""
+    activate_inference(raw, np.zeros(0, raw.dtype), LOGISTIC)
     return raw
 
 

@@ -1,5 +1,6 @@
 """The estimators: RegularizedMLPClassifier and RegularizedMLPRegressor."""
 
+import inspect
 from numbers import Integral, Real
 
 import numpy as np
@@ -29,11 +30,13 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from ._data_init import data_aware_init
 from ._inference import logistic, raw_output, softmax
-from ._network import ACTIVATION_CODES, INITIALIZERS, NetworkLayout
-from ._schedules import SCHEDULES
+from ._network import ACTIVATION_CODES, INITIALIZERS, SOLVER_CODES, NetworkLayout
+from ._schedules import FACTOR_SCHEDULES, SCHEDULES, STEP_SCHEDULES
 from ._training import TrainingConfig, TrainingState, train, train_lbfgs, validation_function
 from ._warnings import warn_at_user_line
+from .preprocessing import RobustSmoothClipScaler
 
 # Decoupled weight decay used by solver="adamw" when weight_decay is None (PyTorch's default).
 _ADAMW_DEFAULT_DECAY = 0.01
@@ -55,7 +58,7 @@ class _BaseRegularizedMLP(BaseEstimator):
     _parameter_constraints: dict = {
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
         "activation": [StrOptions(set(ACTIVATION_CODES))],
-        "solver": [StrOptions({"sgd", "adam", "adamw", "adagrad", "rmsprop", "lbfgs"})],
+        "solver": [StrOptions({*SOLVER_CODES, "lbfgs"})],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "penalty": [StrOptions({"l2", "l1", "elasticnet"}), None],
         "l1_ratio": [Interval(Real, 0, 1, closed="both")],
@@ -64,7 +67,7 @@ class _BaseRegularizedMLP(BaseEstimator):
         "input_dropout": [Interval(Real, 0, 1, closed="left")],
         "batch_normalization": ["boolean"],
         "batch_norm_momentum": [Interval(Real, 0, 1, closed="left")],
-        "weight_init": [StrOptions(set(INITIALIZERS))],
+        "weight_init": [StrOptions({*INITIALIZERS, "data_aware"})],
         "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "learning_rate": [StrOptions(set(SCHEDULES))],
         "lr_decay": [Interval(Real, 0, 1, closed="right"), None],
@@ -74,7 +77,7 @@ class _BaseRegularizedMLP(BaseEstimator):
         "monitor": [StrOptions({"val_score", "val_loss"})],
         "patience": [Interval(Integral, 1, None, closed="left"), None],
         "min_delta": [Interval(Real, 0, None, closed="left"), None],
-        "restore_best_weights": ["boolean"],
+        "restore_best_weights": ["boolean", StrOptions({"last"})],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "power_t": [Interval(Real, 0, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
@@ -96,6 +99,21 @@ class _BaseRegularizedMLP(BaseEstimator):
             Options(Real, {np.inf}),
         ],
         "max_fun": [Interval(Integral, 1, None, closed="left")],
+        "input_scaling": [StrOptions({"robust"}), None],
+        "numeric_embeddings": [StrOptions({"periodic"}), None],
+        "embedding_frequencies": [Interval(Integral, 1, None, closed="left")],
+        "embedding_dim": [Interval(Integral, 1, None, closed="left")],
+        "embedding_frequency_scale": [Interval(Real, 0, None, closed="neither")],
+        "scaling_layer": ["boolean"],
+        "parametric_activation": ["boolean"],
+        "parametrization": [StrOptions({"standard", "ntk"})],
+        "bias_lr_factor": [Interval(Real, 0, None, closed="left")],
+        "scaling_lr_factor": [Interval(Real, 0, None, closed="left")],
+        "embedding_lr_factor": [Interval(Real, 0, None, closed="left")],
+        "activation_lr_factor": [Interval(Real, 0, None, closed="left")],
+        "lr_cycles": [Interval(Integral, 1, None, closed="left")],
+        "dropout_schedule": [StrOptions(set(FACTOR_SCHEDULES))],
+        "weight_decay_schedule": [StrOptions(set(FACTOR_SCHEDULES))],
     }
 
     def __init__(self, **params):
@@ -195,15 +213,75 @@ class _BaseRegularizedMLP(BaseEstimator):
 
     # -------------------------------------------------------------------- fitted state
 
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        # Parameters added after the model was pickled take their defaults.
+        defaults = inspect.signature(type(self).__init__).parameters
+        for name in self._get_param_names():
+            if name not in self.__dict__:
+                setattr(self, name, defaults[name].default)
+        if "coefs_" in self.__dict__ and "_training" not in self.__dict__:
+            self._upgrade_pickled_state()
+
+    def _upgrade_pickled_state(self):
+        """Bring a model pickled by skdeep 0.1.0 before the training state had one owner
+        (``_kernel_state`` and monitor fields on the estimator) up to date, so that
+        ``partial_fit`` and ``warm_start`` continue it."""
+        legacy = self.__dict__
+        self._network_spec = NetworkLayout(
+            [self.n_features_in_, *(c.shape[1] for c in self.coefs_)],
+            len(self.batch_norm_gamma_) > 0,
+        ).spec()
+        self._set_network(self._layout(), *self._layout().pack(self, self.coefs_[0].dtype))
+        self.input_scaler_ = None
+        legacy_losses = ("squared_error", "softmax_cross_entropy", "sigmoid_cross_entropy")
+        if "_loss_kind" in legacy and isinstance(self, ClassifierMixin):
+            self._loss = legacy_losses[int(legacy.pop("_loss_kind"))]
+        training = TrainingState()
+        training.kernel = legacy.pop("_kernel_state", None)
+        training.loss_curve = self.loss_curve_
+        training.history = self.history_
+        training.t = self.t_
+        training.n_iter = self.n_iter_
+        training.loss = self.loss_
+        monitor = training.monitor
+        monitor.best_loss = self.best_loss_
+        monitor.best_epoch = self.best_epoch_
+        monitor.validation_scores = self.validation_scores_
+        monitor.best_validation_score = self.best_validation_score_
+        monitor.no_improvement = legacy.pop("_no_improvement_count", 0)
+        monitor.plateau_scale = legacy.pop("_plateau_scale", 1.0)
+        monitor.best_value = legacy.pop("_best_monitored", -np.inf)
+        self._training = training
+
     def _layout(self):
-        return NetworkLayout.from_fitted(self.n_features_in_, self.coefs_, self.batch_norm_gamma_)
+        return NetworkLayout(**self._network_spec)
+
+    def _new_layout(self, n_features, n_outputs):
+        """The layout the parameters ask for (the ``_check_same_network`` of warm starts)."""
+        return NetworkLayout(
+            [n_features, *self._hidden_sizes(), n_outputs],
+            self.batch_normalization,
+            n_frequencies=self.embedding_frequencies if self.numeric_embeddings else 0,
+            embedding_dim=self.embedding_dim,
+            scaling_layer=self.scaling_layer,
+            parametric_activation=self.parametric_activation,
+        )
 
     def _set_network(self, layout, theta, bn_state):
         """Set the fitted parameter attributes as views of ``theta`` and ``bn_state``."""
-        for name, views in layout.unpack(theta, bn_state).items():
-            setattr(self, name, views)
+        for name, value in layout.fitted_attributes(theta, bn_state).items():
+            setattr(self, name, value)
+
+    def _scaled_input(self, X):
+        """``X`` through the fitted ``input_scaling`` (unchanged without it)."""
+        scaler = getattr(self, "input_scaler_", None)
+        if scaler is None:
+            return X
+        return np.ascontiguousarray(scaler.transform(X), dtype=X.dtype)
 
     def _raw_output(self, X):
+        X = self._scaled_input(X)
         layout = self._layout()
         theta, bn_state = layout.pack(self, self.coefs_[0].dtype)
         raw = raw_output(X, layout, theta, bn_state, self.activation)
@@ -251,19 +329,33 @@ class _BaseRegularizedMLP(BaseEstimator):
             y = column_or_1d(y, warn=True)
         sw = self._validate_sample_weight(sample_weight, X, y)
         Y = self._encode_targets(y, incremental, first_call, sw).astype(X.dtype)
+        Y = self._training_targets(Y)
+        self._check_schedule()
+        if first_call:
+            self.input_scaler_ = (
+                RobustSmoothClipScaler().fit(X) if self.input_scaling == "robust" else None
+            )
+        X = self._scaled_input(X)
 
         random_state = check_random_state(self.random_state)
         if first_call:
-            sizes = [X.shape[1], *self._hidden_sizes(), Y.shape[1]]
-            layout = NetworkLayout(sizes, self.batch_normalization)
+            layout = self._new_layout(X.shape[1], Y.shape[1])
+            data_aware = self.weight_init == "data_aware"
             theta, bn_state = layout.initialize(
-                self.weight_init, self.activation, X.dtype, random_state
+                "auto" if data_aware else self.weight_init,
+                self.activation,
+                X.dtype,
+                random_state,
+                frequency_scale=self.embedding_frequency_scale,
             )
-            self.n_layers_ = len(sizes)
+            if data_aware:
+                data_aware_init(layout, theta, bn_state, X, self.activation, random_state)
+            self._network_spec = layout.spec()
+            self.n_layers_ = layout.n_layers + 1
             self.n_outputs_ = Y.shape[1]
             self._training = TrainingState()
         else:
-            self._check_same_network()
+            self._check_same_network(X.shape[1], Y.shape[1])
             layout = self._layout()
             theta, bn_state = layout.pack(self, self.coefs_[0].dtype)
         training = self._training
@@ -293,15 +385,35 @@ class _BaseRegularizedMLP(BaseEstimator):
         self._set_network(layout, training.kernel.theta, training.kernel.bn_state)
         return self
 
-    def _check_same_network(self):
-        if [c.shape[1] for c in self.coefs_[:-1]] != self._hidden_sizes() or bool(
-            self.batch_norm_gamma_
-        ) != bool(self.batch_normalization):
+    def _check_same_network(self, n_features, n_outputs):
+        if self._new_layout(n_features, n_outputs).spec() != self._network_spec:
             raise ValueError(
-                "hidden_layer_sizes or batch_normalization changed since the previous fit; "
-                "warm_start and partial_fit continue the same network. Set warm_start=False "
-                "(or create a new estimator) to train a new one."
+                "The network's architecture (hidden_layer_sizes, batch_normalization, "
+                "numeric_embeddings, embedding_frequencies, embedding_dim, scaling_layer or "
+                "parametric_activation) changed since the previous fit; warm_start and "
+                "partial_fit continue the same network. Set warm_start=False (or create a new "
+                "estimator) to train a new one."
             )
+
+    def _check_schedule(self):
+        if self.learning_rate in STEP_SCHEDULES and self.max_iter < 2:
+            raise ValueError(
+                f"learning_rate={self.learning_rate!r} schedules the learning rate over the "
+                f"max_iter={self.max_iter} epochs of a fit, and needs at least 2 of them. "
+                "Raise max_iter, or use learning_rate='constant'."
+            )
+
+    def _training_targets(self, Y):
+        """The encoded targets as trained on (label smoothing changes them)."""
+        return Y
+
+    def _lr_factors(self):
+        return {
+            "biases": float(self.bias_lr_factor),
+            "scaling": float(self.scaling_lr_factor),
+            "embeddings": float(self.embedding_lr_factor),
+            "activation": float(self.activation_lr_factor),
+        }
 
     def _training_config(self, layout, n_samples):
         """The :class:`TrainingConfig` of this call, from the estimator's parameters."""
@@ -341,10 +453,24 @@ class _BaseRegularizedMLP(BaseEstimator):
             max_iter=self.max_iter,
             patience=self.n_iter_no_change if self.patience is None else self.patience,
             min_delta=self.tol if self.min_delta is None else self.min_delta,
+            tol=float(self.tol),
             early_stopping=bool(self.early_stopping),
             monitor=self.monitor,
-            restore_best_weights=bool(self.restore_best_weights),
+            restore_best_weights=(
+                "last" if self.restore_best_weights == "last" else bool(self.restore_best_weights)
+            ),
             verbose=bool(self.verbose),
+            lr_factors=self._lr_factors(),
+            # The NTK parametrization's effective rate per layer: Adam-type steps do not scale
+            # with the gradient (fan_in ** -0.5), SGD steps do (fan_in ** -1).
+            fan_in_power=(
+                0.0
+                if self.parametrization == "standard"
+                else (1.0 if self.solver == "sgd" else 0.5)
+            ),
+            lr_cycles=int(self.lr_cycles),
+            dropout_schedule=self.dropout_schedule,
+            weight_decay_schedule=self.weight_decay_schedule,
         )
 
     def _validate_validation_data(self, X_val, y_val, sw_val, dtype):
@@ -363,7 +489,7 @@ class _BaseRegularizedMLP(BaseEstimator):
             y_val = column_or_1d(y_val)
         sw_val = self._validate_sample_weight(sw_val, X_val, y_val, "sample_weight_val")
         Y_val = self._encode_targets(y_val, True, False, sw_val, name="y_val").astype(dtype)
-        return np.ascontiguousarray(X_val), Y_val, sw_val
+        return np.ascontiguousarray(self._scaled_input(X_val)), Y_val, sw_val
 
     def _split_validation(self, X, Y, sw, y, random_state):
         n_val = int(np.ceil(self.validation_fraction * X.shape[0]))
@@ -433,11 +559,13 @@ class RegularizedMLPClassifier(ClassifierMixin, _BaseRegularizedMLP):
     ----------
     hidden_layer_sizes : array-like of shape (n_layers - 2,) or int, default=(100,)
         Width of each hidden layer.
-    activation : {"relu", "leaky_relu", "elu", "tanh", "logistic", "sigmoid", "identity"}, \
-            default="relu"
+    activation : {"relu", "leaky_relu", "elu", "tanh", "logistic", "sigmoid", "identity", \
+"selu", "mish", "gelu", "silu"}, default="relu"
         Hidden-layer activation. ``"sigmoid"`` is an alias of ``"logistic"``. Leaky ReLU uses
-        slope 0.01 for negative inputs, ELU uses alpha 1.0.
-    solver : {"adam", "adamw", "sgd", "rmsprop", "adagrad"}, default="adam"
+        slope 0.01 for negative inputs, ELU uses alpha 1.0; SELU, Mish, GELU (exact, with the
+        normal CDF) and SiLU (``x * sigmoid(x)``, also called swish) are the smooth
+        activations of recent tabular recipes. See ``parametric_activation``.
+    solver : {"adam", "adamw", "sgd", "rmsprop", "adagrad", "lbfgs"}, default="adam"
         Optimizer. ``"sgd"`` uses ``momentum`` and ``nesterovs_momentum``; ``"rmsprop"`` uses
         ``rho``; ``"adam"`` and ``"adamw"`` use ``beta_1``, ``beta_2``, ``epsilon``.
         ``"adamw"`` is Adam with decoupled weight decay (``weight_decay`` defaults to 0.01 for
@@ -448,7 +576,8 @@ class RegularizedMLPClassifier(ClassifierMixin, _BaseRegularizedMLP):
         options (``batch_size``, ``shuffle``, the learning-rate schedule, early stopping) do
         not apply, dropout, L1 penalties, ``weight_decay`` and ``clip_norm`` raise an error,
         and batch normalization normalizes with the training set's statistics, which become
-        the running statistics. ``partial_fit`` is not available with it.
+        the running statistics. The parameter groups' learning-rate factors do not apply
+        (L-BFGS has no per-parameter step sizes). ``partial_fit`` is not available with it.
     alpha : float, default=0.0001
         Strength of the ``penalty``. As in scikit-learn, each mini-batch divides the penalty by
         its number of samples.
@@ -475,14 +604,23 @@ class RegularizedMLPClassifier(ClassifierMixin, _BaseRegularizedMLP):
     weight_init : str, default="auto"
         ``"random_normal"`` (std 0.01), ``"glorot_uniform"``, ``"glorot_normal"`` (aliases
         ``"xavier_*"``), ``"he_uniform"``, ``"he_normal"``, ``"lecun_uniform"``,
-        ``"lecun_normal"``. ``"auto"`` uses He uniform for ReLU-family hidden layers and Glorot
-        uniform elsewhere.
+        ``"lecun_normal"``, or ``"data_aware"``. ``"auto"`` uses He uniform for ReLU-family
+        hidden layers (and GELU, SiLU, Mish), LeCun normal for SELU and Glorot uniform
+        elsewhere. ``"data_aware"`` draws as ``"auto"``, then rescales each layer, first to
+        last, so that its pre-activations have unit standard deviation on (a sample of up to
+        1024 rows of) the training data, and sets each unit's bias so that its hyperplane
+        passes through a random convex combination of 5 training rows.
     batch_size : int or "auto", default="auto"
         Mini-batch size; ``"auto"`` is ``min(200, n_samples)``. Larger values are clipped.
-    learning_rate : {"constant", "step", "exponential", "cosine", "adaptive", "invscaling"}, \
-            default="constant"
-        Learning-rate schedule, applied per epoch to every solver (scikit-learn applies its
-        schedules to ``"sgd"`` only). ``"step"``: multiply by ``lr_decay`` every
+    learning_rate : {"constant", "step", "exponential", "cosine", "adaptive", "invscaling", \
+"log_cosine", "flat_cosine"}, default="constant"
+        Learning-rate schedule, applied to every mini-batch solver (scikit-learn applies its
+        schedules to ``"sgd"`` only): per epoch, except ``"log_cosine"`` and
+        ``"flat_cosine"``, which change at every mini-batch step over the ``max_iter`` epochs
+        of a fit. ``"log_cosine"``: ``lr_cycles`` cosine cycles from 0 up to
+        ``learning_rate_init`` and back, each twice as long as the one before
+        (``0.5 * (1 - cos(2 pi log2(1 + (2**lr_cycles - 1) t)))`` at progress ``t``);
+        ``"flat_cosine"``: constant for the first half, then half a cosine down to 0. ``"step"``: multiply by ``lr_decay`` every
         ``lr_step_size`` epochs; ``"exponential"``: multiply by ``lr_decay`` every epoch;
         ``"cosine"``: half a cosine from ``learning_rate_init`` to 0 over ``max_iter`` epochs;
         ``"adaptive"``: divide by 5 whenever more than ``patience`` (by default
@@ -501,15 +639,16 @@ class RegularizedMLPClassifier(ClassifierMixin, _BaseRegularizedMLP):
     power_t : float, default=0.5
         Exponent of the ``"invscaling"`` schedule.
     max_iter : int, default=200
-        Maximum number of epochs.
+        Maximum number of epochs (iterations with ``solver="lbfgs"``).
     shuffle : bool, default=True
         Shuffle the samples every epoch.
     random_state : int, RandomState instance or None, default=None
         Controls initialization, shuffling, the validation split and dropout masks.
     tol : float, default=1e-4
-        Improvement below which an epoch counts as no progress (see ``min_delta``).
+        Improvement below which an epoch counts as no progress (see ``min_delta``); with
+        ``solver="lbfgs"``, the gradient entry size below which it stops.
     verbose : bool, default=False
-        Print one line per epoch.
+        Print one line per epoch (per iteration with ``solver="lbfgs"``).
     warm_start : bool, default=False
         Continue from the previous fit's weights.
     momentum : float, default=0.9
@@ -535,9 +674,12 @@ class RegularizedMLPClassifier(ClassifierMixin, _BaseRegularizedMLP):
         monitored value by ``min_delta``. None uses ``n_iter_no_change``.
     min_delta : float or None, default=None
         Smallest change that counts as an improvement. None uses ``tol``.
-    restore_best_weights : bool, default=True
+    restore_best_weights : bool or "last", default=True
         With early stopping, end with the weights of the best epoch (``best_epoch_``) rather
-        than the last one.
+        than the last one; ``"last"`` takes the last of several equally good epochs (ties are
+        common for accuracy). With ``n_iter_no_change=np.inf`` the whole schedule trains and
+        the best epoch on the validation part is kept: best-epoch selection without early
+        stopping.
     beta_1, beta_2 : float, default=0.9, 0.999
         Adam's moment decay rates.
     epsilon : float, default=1e-8
@@ -548,6 +690,53 @@ class RegularizedMLPClassifier(ClassifierMixin, _BaseRegularizedMLP):
         (see ``patience``).
     max_fun : int, default=15000
         Most evaluations of the objective; used only by ``solver="lbfgs"``.
+    input_scaling : {"robust"} or None, default=None
+        ``"robust"``: the features are centred by their median, scaled by their
+        inter-quartile range and clipped smoothly to +-3 (:class:`~skdeep.preprocessing.\
+RobustSmoothClipScaler`, fitted on the first call's training data), so outliers and values
+        far outside the training range give bounded inputs.
+    numeric_embeddings : {"periodic"} or None, default=None
+        ``"periodic"``: each feature ``x`` enters the network as itself followed by
+        ``embedding_dim`` values ``c + W cos(2 pi w x + b)`` of its own learnable
+        ``embedding_frequencies`` frequencies ``w``, phases ``b``, map ``W`` and intercepts
+        ``c`` (the "PBLD" embeddings of RealMLP), so the first dense layer sees
+        ``n_features * (1 + embedding_dim)`` inputs.
+    embedding_frequencies : int, default=16
+        Frequencies per feature of the periodic embeddings.
+    embedding_dim : int, default=3
+        Values each feature's embedding maps its frequencies to.
+    embedding_frequency_scale : float, default=0.1
+        Standard deviation of the initial frequencies (in units of the scaled inputs).
+    scaling_layer : bool, default=False
+        A learnable factor (initially 1) multiplies each input of the first dense layer.
+    parametric_activation : bool, default=False
+        Every hidden unit computes ``z + a * (f(z) - z)`` with its own learnable ``a``
+        (initially 1: the plain activation ``f``).
+    parametrization : {"standard", "ntk"}, default="standard"
+        ``"ntk"`` trains each dense layer's weights as the neural-tangent-kernel
+        parametrization (``W x / sqrt(fan_in)`` with unit-scale ``W``) does: with the learning
+        rate times ``fan_in ** -0.5`` for Adam, AdamW, RMSProp and AdaGrad (``fan_in ** -1``
+        for SGD), their weight decay unchanged. It lets one learning rate suit layers of any
+        width.
+    bias_lr_factor, scaling_lr_factor, embedding_lr_factor, activation_lr_factor : float, \
+default=1.0
+        Learning-rate factors of the parameter groups: the dense layers' biases, the scaling
+        layer, the numeric embeddings and the parametric activations' mixes (0 freezes a
+        group). Decoupled weight decay, where it applies (weights and embeddings), follows
+        the group's rate.
+    lr_cycles : int, default=4
+        Cycles of ``learning_rate="log_cosine"``.
+    dropout_schedule : {"constant", "flat_cosine"}, default="constant"
+        ``"flat_cosine"``: the dropout rates stay for the first half of the ``max_iter``
+        epochs of a fit, then follow half a cosine down to 0, step by step.
+    weight_decay_schedule : {"constant", "flat_cosine"}, default="constant"
+        The same for the strength of the decoupled weight decay.
+    label_smoothing : float in [0, 1), default=0.0
+        Train on the targets ``(1 - label_smoothing) * y + label_smoothing / K`` (``K``
+        classes, or 2 for each output of a binary or multilabel problem) instead of the
+        one-hot ``y``: the network is penalized for confidence, so ``predict_proba`` stays
+        away from 0 and 1 (the probability of the right class tends to
+        ``1 - label_smoothing + label_smoothing / K`` at most).
     class_weight : dict, "balanced" or None, default=None
         Weights of the classes, multiplied into the sample weights (also those of the
         validation set, so its score is then class-weighted too). ``"balanced"`` uses
@@ -569,7 +758,8 @@ class RegularizedMLPClassifier(ClassifierMixin, _BaseRegularizedMLP):
     loss_ : float
         Training objective of the last epoch.
     loss_curve_ : list of float
-        Training objective (loss plus penalty) per epoch, over all calls.
+        Training objective (loss plus penalty) per epoch (per iteration with
+        ``solver="lbfgs"``), over all calls.
     history_ : list of dict
         One row per epoch (``pandas.DataFrame(est.history_)`` gives a table): ``epoch``,
         ``loss``, ``val_loss`` and ``val_score`` (when there is a validation set),
@@ -583,7 +773,8 @@ class RegularizedMLPClassifier(ClassifierMixin, _BaseRegularizedMLP):
     best_validation_score_ : float or None
         Best of ``validation_scores_``.
     n_iter_ : int
-        Epochs run by the last call to ``fit`` or ``partial_fit``.
+        Epochs run by the last call to ``fit`` or ``partial_fit`` (iterations with
+        ``solver="lbfgs"``).
     t_ : int
         Training samples seen, over all calls.
     n_features_in_ : int
@@ -596,6 +787,18 @@ class RegularizedMLPClassifier(ClassifierMixin, _BaseRegularizedMLP):
         Number of output units.
     out_activation_ : str
         ``"softmax"`` or ``"logistic"``.
+    activation_mix_ : list of ndarray
+        The ``a`` of each hidden layer's parametric activation (empty list without).
+    input_scale_ : ndarray of shape (n_inputs,)
+        Factors of the scaling layer (shape (0,) without).
+    embedding_frequencies_, embedding_phases_ : ndarray of shape (n_features, \
+embedding_frequencies)
+        Frequencies and phases of the numeric embeddings (shape (0,) without).
+    embedding_coefs_ : ndarray of shape (n_features, embedding_frequencies, embedding_dim)
+        Each feature's map from its cosines to its embedding values.
+    embedding_intercepts_ : ndarray of shape (n_features, embedding_dim)
+    input_scaler_ : RobustSmoothClipScaler or None
+        The fitted input scaling (None without ``input_scaling``).
 
     Examples
     --------
@@ -650,6 +853,22 @@ class RegularizedMLPClassifier(ClassifierMixin, _BaseRegularizedMLP):
         epsilon=1e-8,
         n_iter_no_change=10,
         max_fun=15000,
+        input_scaling=None,
+        numeric_embeddings=None,
+        embedding_frequencies=16,
+        embedding_dim=3,
+        embedding_frequency_scale=0.1,
+        scaling_layer=False,
+        parametric_activation=False,
+        parametrization="standard",
+        bias_lr_factor=1.0,
+        scaling_lr_factor=1.0,
+        embedding_lr_factor=1.0,
+        activation_lr_factor=1.0,
+        lr_cycles=4,
+        dropout_schedule="constant",
+        weight_decay_schedule="constant",
+        label_smoothing=0.0,
         class_weight=None,
     ):
         params = dict(locals())
@@ -658,6 +877,7 @@ class RegularizedMLPClassifier(ClassifierMixin, _BaseRegularizedMLP):
 
     _parameter_constraints: dict = {
         **_BaseRegularizedMLP._parameter_constraints,
+        "label_smoothing": [Interval(Real, 0, 1, closed="left")],
         "class_weight": [dict, StrOptions({"balanced"}), None],
     }
 
@@ -683,6 +903,14 @@ class RegularizedMLPClassifier(ClassifierMixin, _BaseRegularizedMLP):
             )
         return y
 
+    def _fit_label_binarizer(self, y):
+        """The label encoding of ``partial_fit``: from ``classes_`` (or a multilabel ``y``)."""
+        self._label_binarizer = LabelBinarizer()
+        if type_of_target(y).startswith("multilabel"):
+            self._label_binarizer.fit(y)
+        else:
+            self._label_binarizer.fit(self.classes_)
+
     def _encode_targets(self, y, incremental, first_call, sample_weight, name="y"):
         check_classification_targets(y)
         if first_call and not incremental:
@@ -690,11 +918,7 @@ class RegularizedMLPClassifier(ClassifierMixin, _BaseRegularizedMLP):
             self.classes_ = self._label_binarizer.classes_
         else:
             if not hasattr(self, "_label_binarizer"):
-                self._label_binarizer = LabelBinarizer()
-                if type_of_target(y).startswith("multilabel"):
-                    self._label_binarizer.fit(y)
-                else:
-                    self._label_binarizer.fit(self.classes_)
+                self._fit_label_binarizer(y)
             classes = unique_labels(y)
             if self.warm_start and not incremental:
                 if set(classes) != set(self.classes_):
@@ -704,8 +928,9 @@ class RegularizedMLPClassifier(ClassifierMixin, _BaseRegularizedMLP):
                         f"{classes}."
                     )
             elif len(np.setdiff1d(classes, self.classes_, assume_unique=True)):
+                where = "" if name == "y" else " (the classes of the training data y)"
                 raise ValueError(
-                    f"`{name}` has classes not in `self.classes_`. `self.classes_` has "
+                    f"`{name}` has classes not in `self.classes_`{where}. `self.classes_` has "
                     f"{self.classes_}. '{name}' has {classes}."
                 )
         if len(self.classes_) < 2 and self._label_binarizer.y_type_ != "multilabel-indicator":
@@ -718,6 +943,14 @@ class RegularizedMLPClassifier(ClassifierMixin, _BaseRegularizedMLP):
         self._loss = "softmax_cross_entropy" if multiclass else "sigmoid_cross_entropy"
         self.out_activation_ = "softmax" if multiclass else "logistic"
         return np.ascontiguousarray(Y)
+
+    def _training_targets(self, Y):
+        """Smoothed labels: ``(1 - eps) y + eps / K`` (K classes, or 2 for a sigmoid unit)."""
+        eps = float(self.label_smoothing)
+        if eps == 0.0:
+            return Y
+        n_choices = Y.shape[1] if self.out_activation_ == "softmax" else 2
+        return np.ascontiguousarray((1.0 - eps) * Y + eps / n_choices, dtype=Y.dtype)
 
     def _validation_score(self, raw, Y_val, sw_val):
         if self.out_activation_ == "softmax":
@@ -747,11 +980,7 @@ class RegularizedMLPClassifier(ClassifierMixin, _BaseRegularizedMLP):
             The updated estimator.
         """
         if _check_partial_fit_first_call(self, classes):
-            self._label_binarizer = LabelBinarizer()
-            if type_of_target(y).startswith("multilabel"):
-                self._label_binarizer.fit(y)
-            else:
-                self._label_binarizer.fit(self.classes_)
+            self._fit_label_binarizer(y)
         return self._fit(X, y, sample_weight, incremental=True)
 
     def predict_proba(self, X):
@@ -833,7 +1062,10 @@ input_dropout, batch_normalization, batch_norm_momentum, weight_init, batch_size
 learning_rate, learning_rate_init, lr_decay, lr_step_size, warmup_epochs, power_t, max_iter, \
 shuffle, random_state, tol, verbose, warm_start, momentum, nesterovs_momentum, rho, clip_norm, \
 early_stopping, validation_fraction, monitor, patience, min_delta, restore_best_weights, \
-beta_1, beta_2, epsilon, n_iter_no_change, max_fun
+beta_1, beta_2, epsilon, n_iter_no_change, max_fun, input_scaling, numeric_embeddings, \
+embedding_frequencies, embedding_dim, embedding_frequency_scale, scaling_layer, \
+parametric_activation, parametrization, bias_lr_factor, scaling_lr_factor, \
+embedding_lr_factor, activation_lr_factor, lr_cycles, dropout_schedule, weight_decay_schedule
         As in :class:`RegularizedMLPClassifier`; the validation score is R² and the
         validation split is not stratified.
 
@@ -841,7 +1073,9 @@ beta_1, beta_2, epsilon, n_iter_no_change, max_fun
     ----------
     coefs_, intercepts_, batch_norm_gamma_, batch_norm_beta_, batch_norm_running_mean_, \
 batch_norm_running_var_, loss_, loss_curve_, history_, best_epoch_, best_loss_, n_iter_, t_, \
-n_features_in_, feature_names_in_, n_layers_, n_outputs_
+n_features_in_, feature_names_in_, n_layers_, n_outputs_, activation_mix_, input_scale_, \
+embedding_frequencies_, embedding_phases_, embedding_coefs_, embedding_intercepts_, \
+input_scaler_
         As in :class:`RegularizedMLPClassifier`.
     validation_scores_ : list of float or None
         Validation R² per epoch of the last ``fit`` with early stopping.
@@ -915,6 +1149,21 @@ n_features_in_, feature_names_in_, n_layers_, n_outputs_
         epsilon=1e-8,
         n_iter_no_change=10,
         max_fun=15000,
+        input_scaling=None,
+        numeric_embeddings=None,
+        embedding_frequencies=16,
+        embedding_dim=3,
+        embedding_frequency_scale=0.1,
+        scaling_layer=False,
+        parametric_activation=False,
+        parametrization="standard",
+        bias_lr_factor=1.0,
+        scaling_lr_factor=1.0,
+        embedding_lr_factor=1.0,
+        activation_lr_factor=1.0,
+        lr_cycles=4,
+        dropout_schedule="constant",
+        weight_decay_schedule="constant",
     ):
         params = dict(locals())
         del params["self"], params["__class__"]

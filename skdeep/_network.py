@@ -1,33 +1,44 @@
-"""The network description: layout table, parameter groups, codes, initialization, packing.
+"""The network description: layout tables, parameter groups, codes, initialization, packing.
 
 Plain Python and NumPy, no numba: the estimator side builds and reads networks with it, and
 the numba kernels import its constants (layout columns and integer codes), so the description
 lives in this one place.
 
 The parameters of a network live in one flat vector ``theta`` and the batch-norm running
-statistics in a second one, ``bn_state``. The **layout table** (int64, shape
-``(n_layers, N_COLUMNS)``) tells the kernels where: row ``l`` describes dense layer ``l`` with
-its ``FAN_IN`` and ``FAN_OUT`` and the offsets of its segments, ``W_OFF`` (weights, row-major
-``(fan_in, fan_out)``), ``B_OFF`` (biases), ``GAMMA_OFF`` and ``BETA_OFF`` (batch-norm scale
-and shift) in ``theta``, and ``MEAN_OFF`` and ``VAR_OFF`` (running statistics) in
-``bn_state``; -1 marks a segment the layer does not have. Every hidden layer is
-dense -> [batch norm] -> activation -> [dropout]; the last layer is dense.
+statistics in a second one, ``bn_state``. Two int64 tables tell the kernels where:
+
+- The **input table** (shape ``(N_INPUT_FIELDS,)``) describes what happens to the
+  ``IN_FEATURES`` input columns before the first dense layer: optional periodic numeric
+  embeddings (``EMB_FREQS`` frequencies per feature, mapped to ``EMB_DIM`` values each and
+  concatenated with the raw value, so the first dense layer sees ``IN_WIDTH =
+  IN_FEATURES * (1 + EMB_DIM)`` inputs; the offsets of the frequencies, phases, per-feature
+  maps and their intercepts are ``FREQ_OFF``, ``PHASE_OFF``, ``EMB_W_OFF``, ``EMB_B_OFF``),
+  then an optional learnable per-input scaling layer (``SCALE_OFF``, ``IN_WIDTH`` factors).
+- The **layer table** (shape ``(n_layers, N_COLUMNS)``) has one row per dense layer: its
+  ``FAN_IN`` and ``FAN_OUT`` and the offsets of its segments, ``W_OFF`` (weights, row-major
+  ``(fan_in, fan_out)``), ``B_OFF`` (biases), ``GAMMA_OFF`` and ``BETA_OFF`` (batch-norm scale
+  and shift) and ``MIX_OFF`` (per-unit mix of a parametric activation) in ``theta``, and
+  ``MEAN_OFF`` and ``VAR_OFF`` (running statistics) in ``bn_state``.
+
+-1 marks a segment that is absent. Every hidden layer is dense -> [batch norm] -> activation
+-> [dropout]; the last layer is dense.
 
 Every segment of ``theta`` belongs to a **parameter group** (:data:`PARAMETER_GROUPS`) that
 says whether penalties and weight decay apply to it and scales its learning rate. The
 optimizer reads these as per-parameter vectors built once per fit
 (:meth:`NetworkLayout.optimizer_vectors`), so a new kind of parameter needs an entry in
-:data:`SEGMENTS` and :data:`PARAMETER_GROUPS`, a layout column, and its forward and backward
+:data:`SEGMENTS` and :data:`PARAMETER_GROUPS`, a table column, and its forward and backward
 kernels, never a new optimizer loop.
 """
 
+import math
 from typing import NamedTuple
 
 import numpy as np
 
 # ------------------------------------------------------------------------ name -> code tables
 
-IDENTITY, RELU, LEAKY_RELU, ELU, TANH, LOGISTIC = range(6)
+IDENTITY, RELU, LEAKY_RELU, ELU, TANH, LOGISTIC, SELU, MISH, GELU, SILU = range(10)
 ACTIVATION_CODES = {
     "identity": IDENTITY,
     "relu": RELU,
@@ -36,6 +47,10 @@ ACTIVATION_CODES = {
     "tanh": TANH,
     "logistic": LOGISTIC,
     "sigmoid": LOGISTIC,
+    "selu": SELU,
+    "mish": MISH,
+    "gelu": GELU,
+    "silu": SILU,
 }
 
 SQUARED_ERROR, SOFTMAX_CROSS_ENTROPY, SIGMOID_CROSS_ENTROPY = range(3)
@@ -49,20 +64,23 @@ SGD, ADAGRAD, RMSPROP, ADAM = range(4)
 # "adamw" is Adam with decoupled weight decay: the same update loop.
 SOLVER_CODES = {"sgd": SGD, "adagrad": ADAGRAD, "rmsprop": RMSPROP, "adam": ADAM, "adamw": ADAM}
 
-# ------------------------------------------------------------------------------ layout table
+# ------------------------------------------------------------------------------ the tables
 
-FAN_IN, FAN_OUT, W_OFF, B_OFF, GAMMA_OFF, BETA_OFF, MEAN_OFF, VAR_OFF = range(8)
-N_COLUMNS = 8
-COLUMN_NAMES = (
-    "fan_in",
-    "fan_out",
-    "w_off",
-    "b_off",
-    "gamma_off",
-    "beta_off",
-    "mean_off",
-    "var_off",
-)
+FAN_IN, FAN_OUT, W_OFF, B_OFF, GAMMA_OFF, BETA_OFF, MEAN_OFF, VAR_OFF, MIX_OFF = range(9)
+N_COLUMNS = MIX_OFF + 1
+
+(
+    IN_FEATURES,
+    EMB_FREQS,
+    EMB_DIM,
+    FREQ_OFF,
+    PHASE_OFF,
+    EMB_W_OFF,
+    EMB_B_OFF,
+    SCALE_OFF,
+    IN_WIDTH,
+) = range(9)
+N_INPUT_FIELDS = IN_WIDTH + 1
 
 
 class ParameterGroup(NamedTuple):
@@ -77,7 +95,8 @@ class ParameterGroup(NamedTuple):
     decayed : bool
         Whether decoupled ``weight_decay`` applies.
     lr_factor : float
-        Multiplies the learning rate of these parameters (0 freezes them).
+        Multiplies the learning rate of these parameters (0 freezes them), and with it the
+        decoupled weight decay (whose step is ``lr * weight_decay``).
     """
 
     role: str
@@ -90,28 +109,43 @@ PARAMETER_GROUPS = {
     "weights": ParameterGroup("dense-layer weight matrices", True, True),
     "biases": ParameterGroup("dense-layer biases", False, False),
     "batch_norm": ParameterGroup("batch-norm scales and shifts", False, False),
+    "activation": ParameterGroup("per-unit mixes of parametric activations", False, False),
+    "scaling": ParameterGroup("per-input factors of the scaling layer", False, False),
+    "embeddings": ParameterGroup(
+        "frequencies, phases and maps of the numeric embeddings", False, True
+    ),
 }
 
 
 class Segment(NamedTuple):
-    """One kind of per-layer segment: its fitted attribute, layout column, vector and group.
+    """One kind of segment: its fitted attribute, table column, vector and group.
 
-    ``group`` is None for segments of ``bn_state`` (statistics, not trained by the optimizer).
+    ``table`` is ``"layers"`` for per-layer segments (the fitted attribute is a list with one
+    array per layer that has the segment) or ``"inputs"`` for the input block (the fitted
+    attribute is one array, empty when the network has no such segment). ``group`` is None
+    for segments of ``bn_state`` (statistics, not trained by the optimizer).
     """
 
     attribute: str
+    table: str
     column: int
     vector: str
     group: str | None
 
 
 SEGMENTS = (
-    Segment("coefs_", W_OFF, "theta", "weights"),
-    Segment("intercepts_", B_OFF, "theta", "biases"),
-    Segment("batch_norm_gamma_", GAMMA_OFF, "theta", "batch_norm"),
-    Segment("batch_norm_beta_", BETA_OFF, "theta", "batch_norm"),
-    Segment("batch_norm_running_mean_", MEAN_OFF, "bn_state", None),
-    Segment("batch_norm_running_var_", VAR_OFF, "bn_state", None),
+    Segment("coefs_", "layers", W_OFF, "theta", "weights"),
+    Segment("intercepts_", "layers", B_OFF, "theta", "biases"),
+    Segment("batch_norm_gamma_", "layers", GAMMA_OFF, "theta", "batch_norm"),
+    Segment("batch_norm_beta_", "layers", BETA_OFF, "theta", "batch_norm"),
+    Segment("batch_norm_running_mean_", "layers", MEAN_OFF, "bn_state", None),
+    Segment("batch_norm_running_var_", "layers", VAR_OFF, "bn_state", None),
+    Segment("activation_mix_", "layers", MIX_OFF, "theta", "activation"),
+    Segment("input_scale_", "inputs", SCALE_OFF, "theta", "scaling"),
+    Segment("embedding_frequencies_", "inputs", FREQ_OFF, "theta", "embeddings"),
+    Segment("embedding_phases_", "inputs", PHASE_OFF, "theta", "embeddings"),
+    Segment("embedding_coefs_", "inputs", EMB_W_OFF, "theta", "embeddings"),
+    Segment("embedding_intercepts_", "inputs", EMB_B_OFF, "theta", "embeddings"),
 )
 # The fitted attributes that hold the network's parameters and statistics.
 FITTED_ATTRIBUTES = tuple(s.attribute for s in SEGMENTS)
@@ -130,7 +164,7 @@ INITIALIZERS = (
     "lecun_uniform",
     "lecun_normal",
 )
-_RELU_FAMILY = {"relu", "leaky_relu", "elu"}
+_RELU_FAMILY = {"relu", "leaky_relu", "elu", "gelu", "silu", "mish"}
 _ALIASES = {"xavier_uniform": "glorot_uniform", "xavier_normal": "glorot_normal"}
 # Standard deviation of the "small random" initializer of the textbooks.
 RANDOM_NORMAL_STD = 0.01
@@ -142,6 +176,8 @@ def _initializer_for(name, activation, is_output):
         return name
     if not is_output and activation in _RELU_FAMILY:
         return "he_uniform"
+    if not is_output and activation == "selu":
+        return "lecun_normal"  # SELU's self-normalization assumes it
     return "glorot_uniform"
 
 
@@ -173,26 +209,60 @@ class NetworkLayout:
         ``[n_features, *hidden_layer_sizes, n_outputs]``.
     batch_norm : bool
         Whether hidden layers carry batch-norm scale/shift and running statistics.
+    n_frequencies : int, default=0
+        Frequencies of the periodic numeric embedding of each feature (0: no embeddings).
+    embedding_dim : int, default=0
+        Values each feature's embedding maps its frequencies to (next to the raw value).
+    scaling_layer : bool, default=False
+        Whether a learnable factor multiplies each input of the first dense layer.
+    parametric_activation : bool, default=False
+        Whether each hidden unit mixes its activation with the identity through a learnable
+        ``a``: ``z + a * (f(z) - z)``.
 
     Attributes
     ----------
     table : ndarray of shape (n_layers, N_COLUMNS), int64
-        The layout table the kernels read (see the module docstring).
+        The layer table the kernels read (see the module docstring).
+    inputs : ndarray of shape (N_INPUT_FIELDS,), int64
+        The input table.
     n_params : int
         Length of ``theta``.
     n_bn_state : int
         Length of ``bn_state``.
     """
 
-    def __init__(self, layer_sizes, batch_norm):
+    def __init__(
+        self,
+        layer_sizes,
+        batch_norm,
+        *,
+        n_frequencies=0,
+        embedding_dim=0,
+        scaling_layer=False,
+        parametric_activation=False,
+    ):
         self.layer_sizes = tuple(int(s) for s in layer_sizes)
         self.batch_norm = bool(batch_norm)
+        self.n_frequencies = int(n_frequencies)
+        self.embedding_dim = int(embedding_dim) if self.n_frequencies else 0
+        self.scaling_layer = bool(scaling_layer)
+        self.parametric_activation = bool(parametric_activation)
+        n_features = self.layer_sizes[0]
+        in_width = n_features * (1 + self.embedding_dim)
+        inputs = np.full(N_INPUT_FIELDS, -1, dtype=np.int64)
+        inputs[IN_FEATURES] = n_features
+        inputs[EMB_FREQS] = self.n_frequencies
+        inputs[EMB_DIM] = self.embedding_dim
+        inputs[IN_WIDTH] = in_width
         n_layers = len(self.layer_sizes) - 1
         table = np.full((n_layers, N_COLUMNS), -1, dtype=np.int64)
+        # Dense layers first, in the order of the layer table, then the other segments: a
+        # network without the newer parts keeps the offsets it always had.
         offset = 0
         bn_offset = 0
         for layer in range(n_layers):
-            fan_in, fan_out = self.layer_sizes[layer], self.layer_sizes[layer + 1]
+            fan_in = in_width if layer == 0 else self.layer_sizes[layer]
+            fan_out = self.layer_sizes[layer + 1]
             table[layer, FAN_IN] = fan_in
             table[layer, FAN_OUT] = fan_out
             table[layer, W_OFF] = offset
@@ -206,14 +276,38 @@ class NetworkLayout:
                 table[layer, MEAN_OFF] = bn_offset
                 table[layer, VAR_OFF] = bn_offset + fan_out
                 bn_offset += 2 * fan_out
+        if self.parametric_activation:
+            for layer in range(n_layers - 1):
+                table[layer, MIX_OFF] = offset
+                offset += table[layer, FAN_OUT]
+        if self.n_frequencies:
+            k, d = self.n_frequencies, self.embedding_dim
+            for field, size in (
+                (FREQ_OFF, n_features * k),
+                (PHASE_OFF, n_features * k),
+                (EMB_W_OFF, n_features * k * d),
+                (EMB_B_OFF, n_features * d),
+            ):
+                inputs[field] = offset
+                offset += size
+        if self.scaling_layer:
+            inputs[SCALE_OFF] = offset
+            offset += in_width
         self.table = table
+        self.inputs = inputs
         self.n_params = offset
         self.n_bn_state = bn_offset
 
-    @classmethod
-    def from_fitted(cls, n_features, coefs, batch_norm_gamma):
-        """The layout of a fitted network, from its ``coefs_`` and ``batch_norm_gamma_``."""
-        return cls([n_features, *(c.shape[1] for c in coefs)], len(batch_norm_gamma) > 0)
+    def spec(self):
+        """The constructor arguments, as a dict (to store with a fitted model)."""
+        return dict(
+            layer_sizes=self.layer_sizes,
+            batch_norm=self.batch_norm,
+            n_frequencies=self.n_frequencies,
+            embedding_dim=self.embedding_dim,
+            scaling_layer=self.scaling_layer,
+            parametric_activation=self.parametric_activation,
+        )
 
     @property
     def n_layers(self):
@@ -221,12 +315,32 @@ class NetworkLayout:
         return self.table.shape[0]
 
     @property
+    def n_features(self):
+        """Number of input columns."""
+        return self.layer_sizes[0]
+
+    @property
+    def in_width(self):
+        """Number of inputs of the first dense layer."""
+        return int(self.inputs[IN_WIDTH])
+
+    @property
     def widest(self):
         """Largest layer output width."""
         return int(self.table[:, FAN_OUT].max())
 
+    def _input_shape(self, column):
+        f, k, d = self.n_features, self.n_frequencies, self.embedding_dim
+        return {
+            FREQ_OFF: (f, k),
+            PHASE_OFF: (f, k),
+            EMB_W_OFF: (f, k, d),
+            EMB_B_OFF: (f, d),
+            SCALE_OFF: (self.in_width,),
+        }[column]
+
     def spans(self, segment):
-        """``(layer, start, stop, shape)`` of every layer that has ``segment``.
+        """``(layer, start, stop, shape)`` of every place ``segment`` occupies.
 
         Parameters
         ----------
@@ -235,7 +349,15 @@ class NetworkLayout:
         Returns
         -------
         list of tuple
+            One entry per layer that has a per-layer segment; for an input segment, one entry
+            with layer None, or none when the network lacks it.
         """
+        if segment.table == "inputs":
+            start = int(self.inputs[segment.column])
+            if start < 0:
+                return []
+            shape = self._input_shape(segment.column)
+            return [(None, start, start + math.prod(shape), shape)]
         spans = []
         for layer, row in enumerate(self.table):
             start = int(row[segment.column])
@@ -245,11 +367,11 @@ class NetworkLayout:
                 shape = (int(row[FAN_IN]), int(row[FAN_OUT]))
             else:
                 shape = (int(row[FAN_OUT]),)
-            spans.append((layer, start, start + int(np.prod(shape)), shape))
+            spans.append((layer, start, start + math.prod(shape), shape))
         return spans
 
-    def optimizer_vectors(self, dtype, lr_factors=None):
-        """Per-parameter learning-rate factors and penalty / decay masks.
+    def optimizer_vectors(self, dtype, lr_factors=None, fan_in_power=0.0):
+        """Per-parameter learning-rate factors, penalty mask and weight-decay factors.
 
         Parameters
         ----------
@@ -257,13 +379,20 @@ class NetworkLayout:
             dtype of ``theta``.
         lr_factors : dict of str to float, default=None
             Learning-rate factors that replace those of :data:`PARAMETER_GROUPS`, by group.
+        fan_in_power : float, default=0.0
+            The weights of each dense layer also get the learning-rate factor
+            ``fan_in ** -fan_in_power`` (the NTK parametrization's effective rates: 0.5 for
+            Adam, RMSProp and AdaGrad, 1 for SGD); it does not scale their weight decay.
 
         Returns
         -------
         lr_scale : ndarray of shape (n_params,), ``dtype``
             Factor applied to the learning rate of each parameter.
-        penalty_mask, decay_mask : ndarray of shape (n_params,), uint8
-            1 where the penalty (weight decay) applies.
+        penalty_mask : ndarray of shape (n_params,), uint8
+            1 where the penalty applies.
+        decay_scale : ndarray of shape (n_params,), ``dtype``
+            Factor of the decoupled weight decay of each parameter (0 where it does not
+            apply, the group's learning-rate factor where it does).
         """
         lr_factors = dict(lr_factors or {})
         unknown = set(lr_factors) - set(PARAMETER_GROUPS)
@@ -274,30 +403,39 @@ class NetworkLayout:
             )
         lr_scale = np.zeros(self.n_params, dtype=dtype)
         penalty_mask = np.zeros(self.n_params, dtype=np.uint8)
-        decay_mask = np.zeros(self.n_params, dtype=np.uint8)
+        decay_scale = np.zeros(self.n_params, dtype=dtype)
         for segment in SEGMENTS:
             if segment.group is None:
                 continue
             group = PARAMETER_GROUPS[segment.group]
             factor = lr_factors.get(segment.group, group.lr_factor)
-            for _, start, stop, _ in self.spans(segment):
-                lr_scale[start:stop] = factor
+            for layer, start, stop, _ in self.spans(segment):
+                layer_factor = 1.0
+                if segment.column == W_OFF and fan_in_power:
+                    layer_factor = float(self.table[layer, FAN_IN]) ** -fan_in_power
+                lr_scale[start:stop] = factor * layer_factor
                 penalty_mask[start:stop] = group.penalized
-                decay_mask[start:stop] = group.decayed
-        return lr_scale, penalty_mask, decay_mask
+                decay_scale[start:stop] = factor if group.decayed else 0.0
+        return lr_scale, penalty_mask, decay_scale
 
-    def initialize(self, initializer, activation, dtype, rng):
+    def initialize(self, initializer, activation, dtype, rng, frequency_scale=0.1):
         """Draw initial parameters and running statistics.
 
-        Weights follow ``initializer``; ``"auto"`` picks He for the ReLU family and Glorot
-        otherwise (the output layer always uses Glorot under ``"auto"``). Biases and
-        batch-norm shifts start at 0, batch-norm scales and running variances at 1.
+        Weights follow ``initializer``; ``"auto"`` picks He for the ReLU family (and GELU,
+        SiLU, Mish), LeCun normal for SELU and Glorot otherwise (the output layer always uses
+        Glorot under ``"auto"``). Biases and batch-norm shifts start at 0, batch-norm scales,
+        running variances, activation mixes and input scales at 1. Embedding frequencies are
+        drawn from ``N(0, frequency_scale**2)``, phases uniformly in ``[-pi, pi]``, and the
+        per-feature maps and their intercepts uniformly in ``+-1 / sqrt(n_frequencies)``.
+        The random draws of the dense layers come first, so that a network without the newer
+        parts starts exactly as it always did.
 
         Parameters
         ----------
         initializer, activation : str
         dtype : numpy dtype
         rng : numpy.random.RandomState
+        frequency_scale : float, default=0.1
 
         Returns
         -------
@@ -315,10 +453,26 @@ class NetworkLayout:
             if row[GAMMA_OFF] >= 0:
                 theta[row[GAMMA_OFF] : row[GAMMA_OFF] + fan_out] = 1.0
                 bn_state[row[VAR_OFF] : row[VAR_OFF] + fan_out] = 1.0
+            if row[MIX_OFF] >= 0:
+                theta[row[MIX_OFF] : row[MIX_OFF] + fan_out] = 1.0
+        views = self.unpack(theta, bn_state)
+        if self.n_frequencies:
+            bound = 1.0 / math.sqrt(self.n_frequencies)
+            for name in ("embedding_frequencies_", "embedding_phases_"):
+                (view,) = views[name]
+                if name == "embedding_frequencies_":
+                    view[...] = rng.normal(0.0, frequency_scale, view.shape)
+                else:
+                    view[...] = rng.uniform(-np.pi, np.pi, view.shape)
+            for name in ("embedding_coefs_", "embedding_intercepts_"):
+                (view,) = views[name]
+                view[...] = rng.uniform(-bound, bound, view.shape)
+        if self.scaling_layer:
+            views["input_scale_"][0][...] = 1.0
         return theta, bn_state
 
     def unpack(self, theta, bn_state):
-        """Per-layer views of every segment, by fitted-attribute name.
+        """Views of every segment, by fitted-attribute name.
 
         Parameters
         ----------
@@ -328,8 +482,8 @@ class NetworkLayout:
         Returns
         -------
         dict of str to list of ndarray
-            Views (not copies) into ``theta`` and ``bn_state``; layers without a segment are
-            left out of its list.
+            Views (not copies) into ``theta`` and ``bn_state``: one per layer that has a
+            per-layer segment, and a list of at most one for an input segment.
         """
         vectors = {"theta": theta, "bn_state": bn_state}
         views = {}
@@ -340,13 +494,28 @@ class NetworkLayout:
             ]
         return views
 
+    def fitted_attributes(self, theta, bn_state):
+        """The fitted attributes of a network: lists per layer, arrays for the input block.
+
+        An input segment the network does not have is an empty array (shape (0,)).
+        """
+        dtype = theta.dtype
+        attributes = {}
+        all_views = self.unpack(theta, bn_state)
+        for segment in SEGMENTS:
+            views = all_views[segment.attribute]
+            if segment.table == "inputs":
+                views = views[0] if views else np.zeros(0, dtype=dtype)
+            attributes[segment.attribute] = views
+        return attributes
+
     def pack(self, fitted, dtype):
-        """Flat vectors from per-layer arrays, the inverse of :meth:`unpack`.
+        """Flat vectors from the fitted attributes, the inverse of :meth:`fitted_attributes`.
 
         Parameters
         ----------
         fitted : object
-            Has the attributes of :data:`FITTED_ATTRIBUTES` (lists of per-layer arrays).
+            Has the attributes of :data:`FITTED_ATTRIBUTES`.
         dtype : numpy dtype
 
         Returns
@@ -356,7 +525,13 @@ class NetworkLayout:
         """
         theta = np.empty(self.n_params, dtype=dtype)
         bn_state = np.empty(self.n_bn_state, dtype=dtype)
+        tables = {s.attribute: s.table for s in SEGMENTS}
         for name, views in self.unpack(theta, bn_state).items():
-            for view, value in zip(views, getattr(fitted, name), strict=True):
+            values = getattr(fitted, name, None)
+            if tables[name] == "inputs":
+                values = [values] if views else []
+            elif values is None:
+                values = []
+            for view, value in zip(views, values, strict=True):
                 view[...] = value
         return theta, bn_state

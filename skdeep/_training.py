@@ -23,11 +23,18 @@ from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_limits
 
 from ._inference import raw_output
-from ._kernels._epoch import forward_backward, loss_and_grad, run_epoch
+from ._kernels._epoch import (
+    DROPOUT_FACTOR,
+    LR,
+    WEIGHT_DECAY,
+    forward_backward,
+    loss_and_grad,
+    run_epoch,
+)
 from ._kernels._losses import loss_and_delta
 from ._kernels._rng import make_state
 from ._network import ACTIVATION_CODES, LOSS_CODES, SOLVER_CODES
-from ._schedules import learning_rate_at
+from ._schedules import STEP_SCHEDULES, learning_rate_at, schedule_factor
 from ._warnings import warn_at_user_line
 
 # Below this many output entries per matrix product (batch rows x widest layer), a second
@@ -49,11 +56,14 @@ class TrainingConfig:
     ``dropout_rates`` (input rate first, then one per hidden layer), ``bn_momentum``.
     Optimizer: ``solver`` (name), ``momentum``, ``nesterov``, ``beta_1``, ``beta_2``,
     ``epsilon``, ``rho``, ``l2``, ``l1``, ``weight_decay``, ``clip_norm`` (0 for none),
-    ``lr_factors`` (learning-rate factors by parameter group, None for the groups' own).
-    Batches: ``batch_size``, ``shuffle``. Schedule: ``learning_rate``, ``learning_rate_init``,
-    ``power_t``, ``lr_decay``, ``lr_step_size``, ``warmup_epochs``, ``max_iter``.
-    Stopping: ``patience``, ``min_delta``, ``early_stopping``, ``monitor``,
-    ``restore_best_weights``. Output: ``verbose``.
+    ``lr_factors`` (learning-rate factors by parameter group, None for the groups' own),
+    ``fan_in_power`` (the NTK parametrization's per-layer rate ``fan_in ** -power``, 0 for
+    none). Batches: ``batch_size``, ``shuffle``. Schedules: ``learning_rate``,
+    ``learning_rate_init``, ``power_t``, ``lr_decay``, ``lr_step_size``, ``warmup_epochs``,
+    ``lr_cycles``, ``max_iter``, ``dropout_schedule``, ``weight_decay_schedule``. Stopping:
+    ``patience``, ``min_delta``, ``tol`` (the gradient tolerance of L-BFGS),
+    ``early_stopping``, ``monitor``, ``restore_best_weights`` (True, False or ``"last"``).
+    Output: ``verbose``.
     """
 
     activation: str
@@ -80,13 +90,18 @@ class TrainingConfig:
     lr_step_size: int
     warmup_epochs: int
     max_iter: int
-    patience: int
+    patience: float
     min_delta: float
+    tol: float
     early_stopping: bool
     monitor: str
-    restore_best_weights: bool
+    restore_best_weights: bool | str
     verbose: bool
     lr_factors: dict | None = None
+    fan_in_power: float = 0.0
+    lr_cycles: int = 4
+    dropout_schedule: str = "constant"
+    weight_decay_schedule: str = "constant"
 
     def kernel_settings(self, layout, dtype):
         """Keyword arguments of the epoch kernel that stay fixed during one call.
@@ -101,12 +116,15 @@ class TrainingConfig:
         -------
         dict
         """
-        lr_scale, penalty_mask, decay_mask = layout.optimizer_vectors(dtype, self.lr_factors)
+        lr_scale, penalty_mask, decay_scale = layout.optimizer_vectors(
+            dtype, self.lr_factors, self.fan_in_power
+        )
         return dict(
             layout=layout.table,
+            inputs=layout.inputs,
             lr_scale=lr_scale,
             penalty_mask=penalty_mask,
-            decay_mask=decay_mask,
+            decay_scale=decay_scale,
             activation=ACTIVATION_CODES[self.activation],
             loss_kind=LOSS_CODES[self.loss],
             batch_size=self.batch_size,
@@ -122,7 +140,6 @@ class TrainingConfig:
             rho=self.rho,
             l2=self.l2,
             l1=self.l1,
-            weight_decay=self.weight_decay,
             clip_norm=self.clip_norm,
         )
 
@@ -229,10 +246,14 @@ class Monitor:
             self.validation_scores.append(score)
             self.best_validation_score = max(self.validation_scores)
 
-    def update(self, value, epoch, loss, min_delta, on_validation):
-        """Take one epoch's monitored value; return ``(new_best, improved_by_min_delta)``."""
+    def update(self, value, epoch, loss, min_delta, on_validation, ties=False):
+        """Take one epoch's monitored value; return ``(new_best, improved_by_min_delta)``.
+
+        With ``ties``, an epoch that equals the best so far also becomes the best epoch (the
+        last of equally good epochs is kept).
+        """
         best = self.best_value if on_validation else -self.best_loss
-        new_best = value > best
+        new_best = value > best or (ties and value == best)
         if new_best:
             self.best_epoch = epoch
             if on_validation:
@@ -293,19 +314,22 @@ class TrainingState:
             kernel.theta, kernel.bn_state = theta, bn_state
 
     def fitted_attributes(self):
-        """The public attributes that describe training, by name (copies of the records)."""
+        """The public attributes that describe training, by name.
+
+        The lists are the records themselves, not copies: a stream of ``partial_fit`` calls
+        then costs the same per call however long its history, and a pickle holds each record
+        once.
+        """
         monitor = self.monitor
         return {
             "n_iter_": self.n_iter,
             "t_": self.t,
             "loss_": self.loss,
-            "loss_curve_": list(self.loss_curve),
-            "history_": [dict(row) for row in self.history],
+            "loss_curve_": self.loss_curve,
+            "history_": self.history,
             "best_loss_": monitor.best_loss,
             "best_epoch_": monitor.best_epoch,
-            "validation_scores_": (
-                None if monitor.validation_scores is None else list(monitor.validation_scores)
-            ),
+            "validation_scores_": monitor.validation_scores,
             "best_validation_score_": monitor.best_validation_score,
         }
 
@@ -380,19 +404,46 @@ def _warn_end_of_fit(state, config, lr, stopped):
         )
 
 
-def _learning_rate(state, config, epoch, samples_seen):
-    lr = learning_rate_at(
-        config.learning_rate,
-        config.learning_rate_init,
-        epoch,
-        samples_seen=samples_seen,
-        max_epochs=config.max_iter,
-        power_t=config.power_t,
-        decay=config.lr_decay,
-        step_size=config.lr_step_size,
-        warmup_epochs=config.warmup_epochs,
+def _batch_schedule(state, config, epoch, samples_seen, n_batches):
+    """Learning rate, weight decay and dropout factor of each mini-batch of one epoch.
+
+    Returns
+    -------
+    schedule : ndarray of shape (n_batches, 3), float64
+        Rows as the epoch kernel reads them (columns ``LR``, ``WEIGHT_DECAY``,
+        ``DROPOUT_FACTOR``).
+    lr : float
+        The epoch's learning rate for the records (the mean over its steps for the per-step
+        schedules).
+    """
+    # Training progress of each step over the run of max_iter epochs.
+    t = (epoch * n_batches + np.arange(n_batches)) / (config.max_iter * n_batches)
+    schedule = np.empty((n_batches, 3), dtype=np.float64)
+    scale = state.monitor.plateau_scale
+    if config.learning_rate in STEP_SCHEDULES:
+        factor = schedule_factor(config.learning_rate, t, config.lr_cycles)
+        if epoch < config.warmup_epochs:
+            factor = factor * (epoch + 1) / config.warmup_epochs
+        schedule[:, LR] = config.learning_rate_init * factor * scale
+        lr = float(schedule[:, LR].mean())
+    else:
+        lr = scale * learning_rate_at(
+            config.learning_rate,
+            config.learning_rate_init,
+            epoch,
+            samples_seen=samples_seen,
+            max_epochs=config.max_iter,
+            power_t=config.power_t,
+            decay=config.lr_decay,
+            step_size=config.lr_step_size,
+            warmup_epochs=config.warmup_epochs,
+        )
+        schedule[:, LR] = lr
+    schedule[:, WEIGHT_DECAY] = config.weight_decay * schedule_factor(
+        config.weight_decay_schedule, t
     )
-    return lr * state.monitor.plateau_scale
+    schedule[:, DROPOUT_FACTOR] = schedule_factor(config.dropout_schedule, t)
+    return schedule, lr
 
 
 def _record_epoch(state, config, loss, lr, validation, started):
@@ -459,9 +510,12 @@ def train_epochs(state, layout, X, Y, sw, config, validation, incremental):
     fallback, fallback_loss = kernel.snapshot(), np.inf
     stopped = diverged = False
     lr = config.learning_rate_init
+    n_batches = -(-n_samples // config.batch_size)
     for _ in range(max_epochs):
         started = time.perf_counter()
-        lr = _learning_rate(state, config, first_epoch + state.n_iter, state.t - first_sample)
+        schedule, lr = _batch_schedule(
+            state, config, first_epoch + state.n_iter, state.t - first_sample, n_batches
+        )
         epoch_start = kernel.snapshot()
         loss = run_epoch(
             X,
@@ -474,7 +528,7 @@ def train_epochs(state, layout, X, Y, sw, config, validation, incremental):
             kernel.bn_state,
             step=kernel.step,
             rng=kernel.rng,
-            lr=lr,
+            schedule=schedule,
             **settings,
         )
         if not (
@@ -496,7 +550,14 @@ def train_epochs(state, layout, X, Y, sw, config, validation, incremental):
             value = -row["val_loss"] if config.monitor == "val_loss" else row["val_score"]
         else:
             value = -loss
-        new_best, _ = monitor.update(value, row["epoch"], loss, config.min_delta, on_validation)
+        new_best, _ = monitor.update(
+            value,
+            row["epoch"],
+            loss,
+            config.min_delta,
+            on_validation,
+            ties=config.restore_best_weights == "last",
+        )
         if new_best and on_validation and config.restore_best_weights:
             best_weights = (kernel.theta.copy(), kernel.bn_state.copy())
         if incremental or monitor.no_improvement <= config.patience:
@@ -533,10 +594,12 @@ def train_lbfgs(state, layout, X, Y, sw, config, validation, max_fun):
     The objective is the one mini-batch training minimizes with the whole training set as
     the single batch: the weighted mean loss plus the L2 penalty divided by the summed sample
     weight. scipy's L-BFGS-B runs for at most ``config.max_iter`` iterations and ``max_fun``
-    evaluations, and stops when the largest gradient entry falls below ``config.min_delta``
-    (the estimator's ``tol``), as in scikit-learn. Each iteration is one row of the records.
-    With batch normalization the training set's own statistics normalize every evaluation,
-    and they become the running statistics used at inference.
+    evaluations, and stops when the largest gradient entry falls below ``config.tol`` (or
+    the objective stops decreasing, scipy's other test), as in scikit-learn. Each iteration is
+    one row of the records. With batch normalization the training set's own statistics
+    normalize every evaluation, and they become the running statistics used at inference
+    (also for the validation scores recorded after each iteration). The parameter groups'
+    learning-rate factors do not apply: L-BFGS has no per-parameter step sizes.
 
     Parameters
     ----------
@@ -556,7 +619,7 @@ def train_lbfgs(state, layout, X, Y, sw, config, validation, max_fun):
     monitor = state.monitor
     monitor.start(on_validation=False, incremental=False)
     state.n_iter = 0
-    table = layout.table
+    table, inputs = layout.table, layout.inputs
     _, penalty_mask, _ = layout.optimizer_vectors(kernel.theta.dtype)
     activation = ACTIVATION_CODES[config.activation]
     loss_kind = LOSS_CODES[config.loss]
@@ -567,14 +630,23 @@ def train_lbfgs(state, layout, X, Y, sw, config, validation, max_fun):
     def objective(x):
         theta[:] = x
         value = loss_and_grad(
-            X, Y, sw, theta, grad, kernel.bn_state, table, penalty_mask, activation,
+            X, Y, sw, theta, grad, kernel.bn_state, table, inputs, penalty_mask, activation,
             loss_kind, dropout_rates, config.l2, config.l1, kernel.rng,
         )  # fmt: skip
         last["value"] = float(value)
         return float(value), grad.astype(np.float64)
 
+    def set_running_statistics():
+        # Momentum 0: the running statistics become the training set's statistics.
+        forward_backward(
+            X, Y, sw, theta, grad, kernel.bn_state, table, inputs, activation, loss_kind,
+            dropout_rates, 0.0, True, kernel.rng,
+        )  # fmt: skip
+
     def iteration_done(xk):
         theta[:] = xk
+        if validation is not None and layout.n_bn_state:
+            set_running_statistics()
         loss = last["value"]
         state.t += X.shape[0]
         # L-BFGS has no learning rate: its step comes from a line search.
@@ -588,7 +660,7 @@ def train_lbfgs(state, layout, X, Y, sw, config, validation, max_fun):
         method="L-BFGS-B",
         jac=True,
         callback=iteration_done,
-        options={"maxiter": config.max_iter, "maxfun": max_fun, "gtol": config.min_delta},
+        options={"maxiter": config.max_iter, "maxfun": max_fun, "gtol": config.tol},
     )
     theta[:] = result.x
     if not np.isfinite(theta).all():
@@ -597,11 +669,7 @@ def train_lbfgs(state, layout, X, Y, sw, config, validation, max_fun):
             "values and need to be preprocessed (for example with StandardScaler)."
         )
     if layout.n_bn_state:
-        # Momentum 0: the running statistics become the training set's statistics.
-        forward_backward(
-            X, Y, sw, theta, grad, kernel.bn_state, table, activation, loss_kind,
-            dropout_rates, 0.0, True, kernel.rng,
-        )  # fmt: skip
+        set_running_statistics()
     state.loss = float(result.fun)
     state.n_iter = min(int(result.nit), config.max_iter)
     if result.status != 0:

@@ -1,24 +1,39 @@
 """Warnings reported at the user's line, whatever the call chain inside the libraries."""
 
+import concurrent.futures
 import functools
+import multiprocessing
 import os
 import sys
+import threading
 import warnings
 
 import joblib
 import sklearn
 
 # Frames in these folders are library code: the warning goes to the first frame outside them,
-# the line that called fit, partial_fit, cross_val_score, Pipeline.fit, ...
+# the line that called fit, partial_fit, cross_val_score, Pipeline.fit, ... The standard
+# library's thread and process-pool plumbing counts too: a fit run by a worker has no user
+# line of its own in its thread.
 _LIBRARY_DIRS = tuple(
     os.path.dirname(os.path.realpath(module.__file__)) + os.sep
-    for module in (sys.modules[__package__], sklearn, joblib)
+    for module in (
+        sys.modules[__package__],
+        sklearn,
+        joblib,
+        concurrent.futures,
+        multiprocessing,
+    )
 )
+_LIBRARY_FILES = (os.path.realpath(threading.__file__),)
 
 
 @functools.lru_cache(maxsize=256)
 def _is_library_file(filename):
-    return os.path.realpath(filename).startswith(_LIBRARY_DIRS)
+    if filename.startswith("<"):  # <doctest ...>, <string>, <stdin>: code a user typed
+        return False
+    path = os.path.realpath(filename)
+    return path.startswith(_LIBRARY_DIRS) or path in _LIBRARY_FILES
 
 
 def warn_at_user_line(message, category):

@@ -8,21 +8,50 @@ several (``expm1`` for ELU, ``logaddexp`` for the sigmoid cross-entropy, the ste
 rule for batch normalization). Nothing is modified in place; functions return new arrays.
 
 Names replace the kernels' integer codes: activations ``"identity"``, ``"relu"``,
-``"leaky_relu"``, ``"elu"``, ``"tanh"``, ``"logistic"``; losses ``"squared_error"``,
+``"leaky_relu"``, ``"elu"``, ``"tanh"``, ``"logistic"``, ``"selu"``, ``"mish"``, ``"gelu"``,
+``"silu"``; losses ``"squared_error"``,
 ``"softmax_cross_entropy"``, ``"sigmoid_cross_entropy"``; solvers ``"sgd"``, ``"adagrad"``,
 ``"rmsprop"``, ``"adam"``.
 """
 
-import numpy as np
+import math
 
-# Column order of a row of the network layout table, as documented in skdeep._network.
-FAN_IN, FAN_OUT, W_OFF, B_OFF, GAMMA_OFF, BETA_OFF, MEAN_OFF, VAR_OFF = range(8)
+import numpy as np
+from scipy import special
+
+# Column order of a row of the layer table and of the input table, as documented in
+# skdeep._network.
+FAN_IN, FAN_OUT, W_OFF, B_OFF, GAMMA_OFF, BETA_OFF, MEAN_OFF, VAR_OFF, MIX_OFF = range(9)
+(
+    IN_FEATURES,
+    EMB_FREQS,
+    EMB_DIM,
+    FREQ_OFF,
+    PHASE_OFF,
+    EMB_W_OFF,
+    EMB_B_OFF,
+    SCALE_OFF,
+    IN_WIDTH,
+) = range(9)
 
 LEAKY_SLOPE = 0.01
 ELU_ALPHA = 1.0
+SELU_ALPHA = 1.6732632423543772
+SELU_SCALE = 1.0507009873554805
 BN_EPSILON = 1e-5
 
-ACTIVATIONS = ("identity", "relu", "leaky_relu", "elu", "tanh", "logistic")
+ACTIVATIONS = (
+    "identity",
+    "relu",
+    "leaky_relu",
+    "elu",
+    "tanh",
+    "logistic",
+    "selu",
+    "mish",
+    "gelu",
+    "silu",
+)
 LOSSES = ("squared_error", "softmax_cross_entropy", "sigmoid_cross_entropy")
 SOLVERS = ("sgd", "adagrad", "rmsprop", "adam")
 
@@ -156,7 +185,97 @@ def activation(z, name):
         e = np.exp(-np.abs(z))
         s = np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
         return s, e / (1.0 + e) ** 2
+    if name == "selu":
+        neg = SELU_SCALE * SELU_ALPHA * np.expm1(np.minimum(z, 0.0))
+        slope = SELU_SCALE * SELU_ALPHA * np.exp(np.minimum(z, 0.0))
+        return np.where(pos, SELU_SCALE * z, neg), np.where(pos, SELU_SCALE, slope)
+    if name == "mish":
+        softplus = np.logaddexp(0.0, z)
+        t = np.tanh(softplus)
+        with np.errstate(over="ignore"):  # cosh(700)**2 is inf: its term is then 0
+            # d/dz z tanh(softplus(z)) = tanh(softplus) + z sech(softplus)**2 sigmoid(z)
+            return z * t, t + z * sigmoid(z) / np.cosh(softplus) ** 2
+    if name == "gelu":
+        cdf = special.ndtr(z)  # the standard normal CDF
+        return z * cdf, cdf + z * np.exp(-0.5 * z * z) / math.sqrt(2.0 * math.pi)
+    if name == "silu":
+        s = sigmoid(z)
+        return z * s, s + z * s * (1.0 - s)
     raise ValueError(f"unknown activation {name!r}")
+
+
+def mixed_activation(z, a, name):
+    """The parametric activation ``z + a (f(z) - z)`` with per-unit ``a``.
+
+    Parameters
+    ----------
+    z : array_like of shape (n_rows, n_units)
+    a : array_like of shape (n_units,)
+    name : str
+
+    Returns
+    -------
+    out : ndarray of shape (n_rows, n_units), float64
+    d_dz : ndarray of shape (n_rows, n_units), float64
+        ``1 - a + a f'(z)``.
+    d_da : ndarray of shape (n_rows, n_units), float64
+        ``f(z) - z``.
+    """
+    z, a = _f64(z), _f64(a)
+    f, df = activation(z, name)
+    return (1.0 - a) * z + a * f, (1.0 - a) + a * df, f - z
+
+
+def embed(X, frequencies, phases, coefs, intercepts):
+    """Periodic numeric embeddings next to the raw values.
+
+    Parameters
+    ----------
+    X : array_like of shape (n_rows, n_features)
+    frequencies, phases : array_like of shape (n_features, k)
+    coefs : array_like of shape (n_features, k, d)
+    intercepts : array_like of shape (n_features, d)
+
+    Returns
+    -------
+    ndarray of shape (n_rows, n_features * (1 + d)), float64
+        Per feature ``j``: ``x_j`` then ``intercepts[j] + cos(2 pi x_j w_j + b_j) @ coefs[j]``.
+    """
+    X = _f64(X)
+    angles = 2.0 * np.pi * X[:, :, None] * _f64(frequencies) + _f64(phases)
+    values = np.einsum("njk,jkd->njd", np.cos(angles), _f64(coefs)) + _f64(intercepts)
+    return np.concatenate([X[:, :, None], values], axis=2).reshape(X.shape[0], -1)
+
+
+def embed_backward(d_out, X, frequencies, phases, coefs):
+    """Gradients of :func:`embed` with respect to its parameters.
+
+    Parameters
+    ----------
+    d_out : array_like of shape (n_rows, n_features * (1 + d))
+    X, frequencies, phases, coefs
+        As in :func:`embed`.
+
+    Returns
+    -------
+    g_freq, g_phase : ndarray of shape (n_features, k)
+    g_coefs : ndarray of shape (n_features, k, d)
+    g_intercepts : ndarray of shape (n_features, d)
+    """
+    X = _f64(X)
+    n, f = X.shape
+    d = _f64(coefs).shape[2]
+    g = _f64(d_out).reshape(n, f, 1 + d)[:, :, 1:]  # the raw-value columns have no parameters
+    angles = 2.0 * np.pi * X[:, :, None] * _f64(frequencies) + _f64(phases)
+    g_coefs = np.einsum("njk,njd->jkd", np.cos(angles), g)
+    d_cos = np.einsum("njd,jkd->njk", g, _f64(coefs))
+    d_angle = -np.sin(angles) * d_cos
+    return (
+        (d_angle * 2.0 * np.pi * X[:, :, None]).sum(axis=0),
+        d_angle.sum(axis=0),
+        g_coefs,
+        g.sum(axis=0),
+    )
 
 
 def sigmoid(z):
@@ -393,7 +512,7 @@ def optimizer_update(
     state2,
     lr_scale,
     penalty_mask,
-    decay_mask,
+    decay_scale,
     solver,
     lr,
     step,
@@ -412,8 +531,9 @@ def optimizer_update(
     Each coordinate has its own learning rate ``lr_i = lr * lr_scale``. On penalized
     coordinates (``penalty_mask`` nonzero) the gradient gets ``l2 * w``; then, with ``delta``
     the solver's step and ``eta`` its per-coordinate step size,
-    ``w <- soft_threshold(w * (1 - lr_i * weight_decay * d) + delta, eta * l1 * p)`` where
-    ``d`` (``p``) is 1 on decayed (penalized) coordinates and 0 elsewhere. Steps:
+    ``w <- soft_threshold(w * (1 - lr * weight_decay * d) + delta, eta * l1 * p)`` where
+    ``d`` is the coordinate's ``decay_scale`` and ``p`` is 1 on penalized coordinates and 0
+    elsewhere. Steps:
 
     - sgd: ``v <- momentum * v - lr_i * g``; ``delta = v``, or ``momentum * v - lr_i * g``
       with Nesterov; ``eta = lr_i``.
@@ -427,8 +547,8 @@ def optimizer_update(
     Parameters
     ----------
     theta, grad, state1, state2 : array_like of shape (n_params,)
-    lr_scale : array_like of shape (n_params,)
-    penalty_mask, decay_mask : array_like of shape (n_params,)
+    lr_scale, decay_scale : array_like of shape (n_params,)
+    penalty_mask : array_like of shape (n_params,)
     solver : str
         One of :data:`SOLVERS`.
     lr : float
@@ -448,7 +568,7 @@ def optimizer_update(
     s1, s2 = _f64(state1).copy(), _f64(state2).copy()
     lr_i = lr * _f64(lr_scale)
     penalized = (np.asarray(penalty_mask) != 0).astype(np.float64)
-    decayed = (np.asarray(decay_mask) != 0).astype(np.float64)
+    decayed = _f64(decay_scale)
     penalty_value, _ = penalty(w, penalty_mask, l2, l1)
     g = _f64(grad) + penalized * l2 * w
     if solver == "sgd":
@@ -467,7 +587,7 @@ def optimizer_update(
         delta = -eta * s1
     else:
         raise ValueError(f"unknown solver {solver!r}")
-    new_w = w * (1.0 - lr_i * weight_decay * decayed) + delta
+    new_w = w * (1.0 - lr * weight_decay * decayed) + delta
     thresh = eta * l1 * penalized
     new_w = np.sign(new_w) * np.maximum(np.abs(new_w) - thresh, 0.0)
     return new_w, s1, s2, float(penalty_value)
@@ -504,7 +624,7 @@ def unpack(vector, layout, col):
     ----------
     vector : array_like of shape (n,)
         ``theta``, a gradient or ``bn_state``.
-    layout : ndarray of shape (n_layers, 8), int64
+    layout : ndarray of shape (n_layers, 9), int64
     col : int
         Layout column of the segment offset; ``W_OFF`` gives (fan_in, fan_out) matrices.
 
@@ -535,6 +655,43 @@ def _scatter(vector, layout, col, values):
         vector[off : off + size] = np.ravel(v)
 
 
+def input_parameters(vector, inputs):
+    """The input-block segments of a flat vector, float64 copies (None where absent).
+
+    Returns
+    -------
+    dict
+        ``frequencies``, ``phases`` (n_features, k), ``coefs`` (n_features, k, d),
+        ``intercepts`` (n_features, d) and ``scale`` (in_width,).
+    """
+    vector = _f64(vector)
+    f, k, d = (int(inputs[i]) for i in (IN_FEATURES, EMB_FREQS, EMB_DIM))
+    shapes = {
+        "frequencies": (FREQ_OFF, (f, k)),
+        "phases": (PHASE_OFF, (f, k)),
+        "coefs": (EMB_W_OFF, (f, k, d)),
+        "intercepts": (EMB_B_OFF, (f, d)),
+        "scale": (SCALE_OFF, (int(inputs[IN_WIDTH]),)),
+    }
+    out = {}
+    for name, (field, shape) in shapes.items():
+        off = int(inputs[field])
+        size = int(np.prod(shape))
+        out[name] = None if off < 0 else vector[off : off + size].reshape(shape).copy()
+    return out
+
+
+def input_block(X, theta, inputs):
+    """The first dense layer's input: ``X`` embedded (when the network has embeddings) and
+    scaled (when it has a scaling layer). Returns ``(embedded, scaled)``, float64."""
+    p = input_parameters(theta, inputs)
+    embedded = _f64(X)
+    if p["frequencies"] is not None:
+        embedded = embed(embedded, p["frequencies"], p["phases"], p["coefs"], p["intercepts"])
+    scaled = embedded if p["scale"] is None else embedded * p["scale"]
+    return embedded, scaled
+
+
 def forward_backward(
     X,
     Y,
@@ -542,6 +699,7 @@ def forward_backward(
     theta,
     bn_state,
     layout,
+    inputs,
     activation_name,
     loss_kind,
     dropout_rates,
@@ -551,9 +709,11 @@ def forward_backward(
 ):
     """Training-mode forward and backward pass of one batch through the whole network.
 
-    Hidden layers are dense -> [batch norm] -> activation -> [dropout], the last layer is
-    dense and feeds the loss. Dropout masks come from one stream: the input mask first (when
-    ``dropout_rates[0] > 0``), then the mask of each hidden layer after its activation.
+    The input block (numeric embeddings, scaling layer) comes first; hidden layers are dense
+    -> [batch norm] -> activation (parametric when the layer has a mix) -> [dropout], the last
+    layer is dense and feeds the loss. Dropout masks come from one stream: the input mask
+    first (when ``dropout_rates[0] > 0``), then the mask of each hidden layer after its
+    activation.
 
     Parameters
     ----------
@@ -562,7 +722,8 @@ def forward_backward(
     sw : array_like of shape (n_rows,)
     theta : array_like of shape (n_params,)
     bn_state : array_like of shape (n_bn_state,)
-    layout : ndarray of shape (n_layers, 8), int64
+    layout : ndarray of shape (n_layers, 9), int64
+    inputs : ndarray of shape (9,), int64
     activation_name : str
     loss_kind : str
     dropout_rates : array_like of shape (n_layers,)
@@ -587,13 +748,16 @@ def forward_backward(
     bs = unpack(theta, layout, B_OFF)
     gammas = unpack(theta, layout, GAMMA_OFF)
     betas = unpack(theta, layout, BETA_OFF)
+    mixes = unpack(theta, layout, MIX_OFF)
     means = unpack(bn_state, layout, MEAN_OFF)
     variances = unpack(bn_state, layout, VAR_OFF)
     if dropout_rates[0] > 0:
         X = X * dropout_mask(X.shape, dropout_rates[0], rng)
-    acts = [X]  # inputs of each dense layer
+    embedded, first_input = input_block(X, theta, inputs)
+    acts = [first_input]  # inputs of each dense layer
     pre_bn = []  # dense outputs entering batch norm (None without it)
     local_derivs = []  # activation derivative times dropout mask, per hidden layer
+    mix_derivs = []  # d activation / d mix times dropout mask (None without a mix)
     for layer in range(n_layers - 1):
         Z = dense(acts[-1], Ws[layer], bs[layer])
         if gammas[layer] is not None:
@@ -605,29 +769,54 @@ def forward_backward(
                 means[layer], variances[layer] = new_mean, new_var
         else:
             pre_bn.append(None)
-        A, dA_dZ = activation(Z, activation_name)
+        if mixes[layer] is not None:
+            A, dA_dZ, dA_dmix = mixed_activation(Z, mixes[layer], activation_name)
+        else:
+            (A, dA_dZ), dA_dmix = activation(Z, activation_name), None
         if dropout_rates[layer + 1] > 0:
             mask = dropout_mask(A.shape, dropout_rates[layer + 1], rng)
             A, dA_dZ = A * mask, dA_dZ * mask
+            dA_dmix = None if dA_dmix is None else dA_dmix * mask
         acts.append(A)
         local_derivs.append(dA_dZ)
+        mix_derivs.append(dA_dmix)
     out = dense(acts[-1], Ws[-1], bs[-1])
     value, dZ = loss(out, Y, sw, _f64(sw).sum(), loss_kind)
 
-    gWs, gbs = [None] * n_layers, [None] * n_layers
+    gWs, gbs, gmixes = [None] * n_layers, [None] * n_layers, [None] * n_layers
     dgammas, dbetas = [None] * n_layers, [None] * n_layers
     for layer in range(n_layers - 1, -1, -1):
         gWs[layer], gbs[layer], dA = dense_backward(acts[layer], dZ, Ws[layer])
         if layer == 0:
             break
+        if mix_derivs[layer - 1] is not None:
+            gmixes[layer - 1] = (dA * mix_derivs[layer - 1]).sum(axis=0)
         dZ = dA * local_derivs[layer - 1]
         if pre_bn[layer - 1] is not None:
             dZ, dgammas[layer - 1], dbetas[layer - 1] = batch_norm_backward(
                 dZ, pre_bn[layer - 1], gammas[layer - 1]
             )
     grad = np.zeros(np.asarray(theta).shape[0])
-    for col, values in ((W_OFF, gWs), (B_OFF, gbs), (GAMMA_OFF, dgammas), (BETA_OFF, dbetas)):
+    for col, values in (
+        (W_OFF, gWs),
+        (B_OFF, gbs),
+        (GAMMA_OFF, dgammas),
+        (BETA_OFF, dbetas),
+        (MIX_OFF, gmixes),
+    ):
         _scatter(grad, layout, col, values)
+    # The input block: dA is the gradient with respect to the first dense layer's input.
+    p = input_parameters(theta, inputs)
+    d_embedded = dA
+    if p["scale"] is not None:
+        off = int(inputs[SCALE_OFF])
+        grad[off : off + p["scale"].size] = (dA * embedded).sum(axis=0)
+        d_embedded = dA * p["scale"]
+    if p["frequencies"] is not None:
+        grads = embed_backward(d_embedded, X, p["frequencies"], p["phases"], p["coefs"])
+        for field, g in zip((FREQ_OFF, PHASE_OFF, EMB_W_OFF, EMB_B_OFF), grads, strict=True):
+            off = int(inputs[field])
+            grad[off : off + g.size] = g.ravel()
     new_bn = _f64(bn_state).copy()
     _scatter(new_bn, layout, MEAN_OFF, means)
     _scatter(new_bn, layout, VAR_OFF, variances)
@@ -641,6 +830,7 @@ def loss_and_grad(
     theta,
     bn_state,
     layout,
+    inputs,
     penalty_mask,
     activation_name,
     loss_kind,
@@ -653,7 +843,7 @@ def loss_and_grad(
 
     Parameters
     ----------
-    X, Y, sw, theta, bn_state, layout, activation_name, loss_kind, dropout_rates, rng
+    X, Y, sw, theta, bn_state, layout, inputs, activation_name, loss_kind, dropout_rates, rng
         As in :func:`forward_backward`.
     penalty_mask : array_like of shape (n_params,)
     l2, l1 : float
@@ -671,6 +861,7 @@ def loss_and_grad(
         theta,
         bn_state,
         layout,
+        inputs,
         activation_name,
         loss_kind,
         dropout_rates,
@@ -683,7 +874,7 @@ def loss_and_grad(
     return value + pen, grad + pen_grad
 
 
-def predict_raw(X, theta, bn_state, layout, activation_name):
+def predict_raw(X, theta, bn_state, layout, inputs, activation_name):
     """Inference-mode raw outputs: no dropout, batch norm with the running statistics.
 
     Parameters
@@ -691,7 +882,8 @@ def predict_raw(X, theta, bn_state, layout, activation_name):
     X : array_like of shape (n_samples, n_features)
     theta : array_like of shape (n_params,)
     bn_state : array_like of shape (n_bn_state,)
-    layout : ndarray of shape (n_layers, 8), int64
+    layout : ndarray of shape (n_layers, 9), int64
+    inputs : ndarray of shape (9,), int64
     activation_name : str
 
     Returns
@@ -701,14 +893,18 @@ def predict_raw(X, theta, bn_state, layout, activation_name):
     Ws, bs = unpack(theta, layout, W_OFF), unpack(theta, layout, B_OFF)
     gammas, betas = unpack(theta, layout, GAMMA_OFF), unpack(theta, layout, BETA_OFF)
     means, variances = unpack(bn_state, layout, MEAN_OFF), unpack(bn_state, layout, VAR_OFF)
-    A = _f64(X)
+    mixes = unpack(theta, layout, MIX_OFF)
+    _, A = input_block(X, theta, inputs)
     for layer in range(len(layout) - 1):
         Z = dense(A, Ws[layer], bs[layer])
         if gammas[layer] is not None:
             Z = batch_norm_inference(
                 Z, gammas[layer], betas[layer], means[layer], variances[layer]
             )
-        A = activation(Z, activation_name)[0]
+        if mixes[layer] is not None:
+            A = mixed_activation(Z, mixes[layer], activation_name)[0]
+        else:
+            A = activation(Z, activation_name)[0]
     return dense(A, Ws[-1], bs[-1])
 
 
@@ -721,9 +917,10 @@ def run_epoch(
     state2,
     bn_state,
     layout,
+    inputs,
     lr_scale,
     penalty_mask,
-    decay_mask,
+    decay_scale,
     step,
     rng,
     activation_name,
@@ -733,7 +930,7 @@ def run_epoch(
     dropout_rates,
     bn_momentum,
     solver,
-    lr,
+    schedule,
     momentum=0.9,
     nesterov=False,
     beta_1=0.9,
@@ -742,7 +939,6 @@ def run_epoch(
     rho=0.9,
     l2=0.0,
     l1=0.0,
-    weight_decay=0.0,
     clip_norm=0.0,
 ):
     """One epoch of mini-batch training.
@@ -751,7 +947,9 @@ def run_epoch(
     then supplies the dropout masks; batches of ``batch_size`` consecutive permuted rows (the
     last one possibly smaller) each get a :func:`forward_backward` pass, their loss gradient
     clipped to global norm ``clip_norm`` (when positive), and an :func:`optimizer_update` with
-    ``l2`` and ``l1`` divided by the batch's summed sample weight.
+    ``l2`` and ``l1`` divided by the batch's summed sample weight. Batch ``b`` (counting the
+    skipped ones) uses the learning rate ``schedule[b, 0]``, the weight decay
+    ``schedule[b, 1]`` and the dropout rates times ``schedule[b, 2]``.
     A batch whose sample weights sum to zero is skipped entirely (no dropout draws, no update,
     no share of the epoch loss). A batch of ``rows`` samples updates the running statistics
     with momentum ``bn_momentum ** (rows / batch_size)``, so a short last batch counts for
@@ -763,8 +961,9 @@ def run_epoch(
         Training data, as in :func:`forward_backward`.
     theta, state1, state2 : array_like of shape (n_params,)
     bn_state : array_like of shape (n_bn_state,)
-    layout : ndarray of shape (n_layers, 8), int64
-    lr_scale, penalty_mask, decay_mask : array_like of shape (n_params,)
+    layout : ndarray of shape (n_layers, 9), int64
+    inputs : ndarray of shape (9,), int64
+    lr_scale, penalty_mask, decay_scale : array_like of shape (n_params,)
     step : int
         Number of updates before this epoch.
     rng : SplitMix64
@@ -775,7 +974,8 @@ def run_epoch(
     dropout_rates : array_like of shape (n_layers,)
     bn_momentum : float
     solver : str
-    lr, momentum, nesterov, beta_1, beta_2, epsilon, rho, l2, l1, weight_decay
+    schedule : array_like of shape (n_batches, 3)
+    momentum, nesterov, beta_1, beta_2, epsilon, rho, l2, l1
         As in :func:`optimizer_update`.
     clip_norm : float
 
@@ -796,8 +996,10 @@ def run_epoch(
     perm = shuffle(n, rng) if shuffle_rows else np.arange(n)
     total = 0.0
     counted = 0
+    schedule = _f64(schedule)
     for start in range(0, n, batch_size):
         rows = perm[start : start + batch_size]
+        lr, weight_decay, dropout_factor = schedule[start // batch_size]
         batch_weight = sw[rows].sum()
         if not batch_weight > 0:
             continue
@@ -808,9 +1010,10 @@ def run_epoch(
             theta,
             bn_state,
             layout,
+            inputs,
             activation_name,
             loss_kind,
-            dropout_rates,
+            _f64(dropout_rates) * dropout_factor,
             bn_momentum ** (len(rows) / batch_size),
             len(rows) > 1,
             rng,
@@ -825,7 +1028,7 @@ def run_epoch(
             state2,
             lr_scale,
             penalty_mask,
-            decay_mask,
+            decay_scale,
             solver,
             lr,
             step,

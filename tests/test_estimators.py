@@ -32,7 +32,7 @@ def test_accepts_every_sklearn_mlp_parameter():
 
 
 def test_poisson_loss_gives_a_clear_error(iris):
-    # (solver="lbfgs" is supported now: tests/test_lbfgs.py.)
+    # (solver="lbfgs" has its own tests: tests/test_lbfgs.py.)
     X, y = iris
     with pytest.raises(ValueError, match="poisson.*not supported"):
         RegularizedMLPRegressor(loss="poisson").fit(X, y)

@@ -18,8 +18,11 @@ from skdeep._network import NetworkLayout
 H = 1e-6
 TOL_SMOOTH = 1e-6
 TOL_KINK = 1e-4
-ACTIVATIONS = ("identity", "relu", "leaky_relu", "elu", "tanh", "logistic")
-KINKED = {"relu", "leaky_relu"}
+ACTIVATIONS = (
+    "identity", "relu", "leaky_relu", "elu", "tanh", "logistic", "selu", "mish", "gelu", "silu",
+)  # fmt: skip
+# ReLU, leaky ReLU and SELU have a kink at 0 (SELU's slope jumps from 1.76 to 1.05).
+KINKED = {"relu", "leaky_relu", "selu"}
 # name -> (loss code, number of outputs)
 LOSS_CASES = {
     "squared_error_multioutput": (_network.SQUARED_ERROR, 2),
@@ -47,6 +50,9 @@ class Problem:
         Key of ``PENALTIES``.
     seed : int
     n_rows, n_features : int
+    embeddings, scaling, parametric : bool
+        Periodic numeric embeddings (3 frequencies, 2 values per feature), a scaling layer,
+        parametric activations.
     """
 
     def __init__(
@@ -60,13 +66,25 @@ class Problem:
         seed=0,
         n_rows=7,
         n_features=5,
+        embeddings=False,
+        scaling=False,
+        parametric=False,
     ):
         self.loss_kind, n_outputs = LOSS_CASES[loss_case]
         self.activation = _network.ACTIVATION_CODES[activation]
-        net = NetworkLayout([n_features, *hidden, n_outputs], batch_norm)
-        self.layout = net.table
+        net = NetworkLayout(
+            [n_features, *hidden, n_outputs],
+            batch_norm,
+            n_frequencies=3 if embeddings else 0,
+            embedding_dim=2,
+            scaling_layer=scaling,
+            parametric_activation=parametric,
+        )
+        self.layout, self.inputs = net.table, net.inputs
         rs = np.random.RandomState(seed)
-        theta, self.bn_state = net.initialize("auto", activation, np.float64, rs)
+        theta, self.bn_state = net.initialize(
+            "auto", activation, np.float64, rs, frequency_scale=0.3
+        )
         self.mask = net.optimizer_vectors(np.float64)[1]
         weights = self.mask == 1
         # Biases and shifts start at 0 and scales at 1: move them so that their gradients (and
@@ -94,8 +112,9 @@ class Problem:
         """Kernel objective and gradient at ``theta``, with the fixed dropout mask."""
         grad = np.full_like(theta, np.nan)
         value = _epoch.loss_and_grad(
-            self.X, self.Y, self.sw, theta, grad, self.bn_state, self.layout, self.mask,
-            self.activation, self.loss_kind, self.rates, self.l2, self.l1, self.rng.copy(),
+            self.X, self.Y, self.sw, theta, grad, self.bn_state, self.layout, self.inputs,
+            self.mask, self.activation, self.loss_kind, self.rates, self.l2, self.l1,
+            self.rng.copy(),
         )  # fmt: skip
         return value, grad
 
@@ -239,3 +258,40 @@ def test_the_check_detects_a_wrong_gradient():
     wrong = g.copy()
     wrong[i] *= 1.0 + 1e-3
     assert relative_error(g_fd, wrong) > 10 * TOL_SMOOTH
+
+
+@pytest.mark.parametrize("batch_norm", [False, True], ids=["no_bn", "bn"])
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+def test_gradient_parametric_activation(activation, batch_norm):
+    problem = Problem(
+        activation, "softmax_3_classes", batch_norm=batch_norm, dropout=True, parametric=True,
+        seed=9,
+    )  # fmt: skip
+    check_gradient(problem, activation)
+
+
+@pytest.mark.parametrize(
+    "embeddings, scaling",
+    [(True, False), (False, True), (True, True)],
+    ids=["embeddings", "scaling", "both"],
+)
+@pytest.mark.parametrize("loss_case", LOSS_CASES)
+def test_gradient_input_block(loss_case, embeddings, scaling):
+    problem = Problem("tanh", loss_case, embeddings=embeddings, scaling=scaling, seed=10)
+    g_fd, g = check_gradient(problem, "tanh")
+    # The input block's own parameters (embedding frequencies, phases, maps and intercepts,
+    # input scales) have non-trivial gradients, checked by the differences above.
+    net = NetworkLayout(
+        [5, 4, 3, problem.Y.shape[1]], False, n_frequencies=3 if embeddings else 0,
+        embedding_dim=2, scaling_layer=scaling,
+    )  # fmt: skip
+    block = slice(net.table[-1, _network.B_OFF] + net.table[-1, _network.FAN_OUT], None)
+    assert np.linalg.norm(g[block]) > 1e-3
+
+
+def test_gradient_every_recipe_part_at_once():
+    problem = Problem(
+        "mish", "sigmoid_multilabel", batch_norm=True, dropout=True, penalty="elasticnet",
+        embeddings=True, scaling=True, parametric=True, seed=11,
+    )  # fmt: skip
+    check_gradient(problem, "mish")

@@ -53,26 +53,45 @@ def assert_close(actual, expected, dtype, err_msg=""):
     np.testing.assert_allclose(actual, expected, rtol=rtol, atol=rtol * scale, err_msg=err_msg)
 
 
-def make_network(n_features, hidden, n_outputs, batch_norm, dtype, seed, lr_factors=None):
-    """Layout table, parameters, running statistics and optimizer vectors of a random network.
+PARTS = {
+    "plain": (),
+    "input_block": ("embeddings", "scaling"),
+    "mix": ("mix",),
+    "all": ("embeddings", "scaling", "mix"),
+}
 
-    Biases, batch-norm scales and shifts are drawn at random (``initialize`` sets them to 0 and
-    1), and so are the running statistics, so that no part of a kernel works on trivial values.
-    ``groups`` is ``(lr_scale, penalty_mask, decay_mask)`` of the layout's parameter groups.
+
+def make_network(
+    n_features, hidden, n_outputs, batch_norm, dtype, seed, lr_factors=None, parts=()
+):
+    """Layout, parameters, running statistics and optimizer vectors of a random network.
+
+    ``parts`` adds numeric embeddings (2 frequencies mapped to 2 values per feature),
+    a scaling layer and parametric activations. Biases, batch-norm scales and shifts,
+    embedding parameters, input scales and activation mixes are drawn at random (``initialize``
+    sets several of them to 0 or 1), and so are the running statistics, so that no part of a
+    kernel works on trivial values. ``groups`` is ``(lr_scale, penalty_mask, decay_scale)`` of
+    the layout's parameter groups; ``net`` has the ``table`` and ``inputs`` the kernels read.
     """
-    net = NetworkLayout([n_features, *hidden, n_outputs], batch_norm)
+    net = NetworkLayout(
+        [n_features, *hidden, n_outputs],
+        batch_norm,
+        n_frequencies=2 if "embeddings" in parts else 0,
+        embedding_dim=2,
+        scaling_layer="scaling" in parts,
+        parametric_activation="mix" in parts,
+    )
     rs = np.random.RandomState(seed)
     theta, bn_state = net.initialize("glorot_uniform", "tanh", np.float64, rs)
     groups = net.optimizer_vectors(dtype, lr_factors)
     mask = groups[1]
     theta[mask == 0] += rs.normal(0.0, 0.3, int((mask == 0).sum()))
-    layout = net.table
-    for row in layout:
+    for row in net.table:
         if row[_network.MEAN_OFF] >= 0:
             fo = row[_network.FAN_OUT]
             bn_state[row[_network.MEAN_OFF] : row[_network.MEAN_OFF] + fo] = rs.normal(0, 0.5, fo)
             bn_state[row[_network.VAR_OFF] : row[_network.VAR_OFF] + fo] = rs.uniform(0.3, 2.0, fo)
-    return layout, theta.astype(dtype), bn_state.astype(dtype), groups
+    return net, theta.astype(dtype), bn_state.astype(dtype), groups
 
 
 def make_data(n, n_features, loss_kind, dtype, seed):
@@ -196,13 +215,38 @@ def test_activate(name, dtype):
     assert_close(Z, ref_a, dtype, f"{name} values")
     assert_close(deriv, ref_d, dtype, f"{name} derivative")
     Z_inf = Z0.copy()
-    _forward.activate_inference(Z_inf, ACT_CODE[name])
+    _forward.activate_inference(Z_inf, np.empty(0, dtype), ACT_CODE[name])
     assert_close(Z_inf, ref_a, dtype, f"{name} inference values")
 
 
-def test_sigmoid_alias():
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", naive.ACTIVATIONS)
+def test_activate_mixed(name, dtype):
+    Z0 = _activation_inputs(dtype)
+    mix = np.random.RandomState(1).uniform(-0.5, 1.5, Z0.shape[1]).astype(dtype)
+    Z = Z0.copy()
+    deriv, gap = np.full_like(Z, np.nan), np.full_like(Z, np.nan)
+    _forward.activate_mixed(Z, deriv, gap, mix, ACT_CODE[name])
+    ref_a, ref_dz, ref_dmix = naive.mixed_activation(Z0, mix, name)
+    assert_close(Z, ref_a, dtype, f"{name} values")
+    assert_close(deriv, ref_dz, dtype, f"{name} derivative in z")
+    assert_close(gap, ref_dmix, dtype, f"{name} derivative in the mix")
+    Z_inf = Z0.copy()
+    _forward.activate_inference(Z_inf, mix, ACT_CODE[name])
+    assert_close(Z_inf, ref_a, dtype, f"{name} inference values")
+    # A mix of 1 is the plain activation, a mix of 0 the identity.
+    ones = Z0.copy()
+    _forward.activate_inference(ones, np.ones(Z0.shape[1], dtype), ACT_CODE[name])
+    assert_close(ones, naive.activation(Z0, name)[0], dtype)
+    zeros = Z0.copy()
+    _forward.activate_inference(zeros, np.zeros(Z0.shape[1], dtype), ACT_CODE[name])
+    np.testing.assert_array_equal(zeros, Z0)
+
+
+def test_activation_codes():
     assert ACT_CODE["sigmoid"] == ACT_CODE["logistic"]
-    assert sorted(set(ACT_CODE.values())) == list(range(6))
+    assert sorted(set(ACT_CODE.values())) == list(range(10))
+    assert set(naive.ACTIVATIONS) == set(ACT_CODE) - {"sigmoid"}
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -261,14 +305,15 @@ def test_batch_norm_inference(dtype):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("rate", [0.0, 0.3, 0.75])
-@pytest.mark.parametrize("with_deriv", [True, False])
-def test_dropout(dtype, rate, with_deriv):
+@pytest.mark.parametrize("with_deriv, with_gap", [(True, True), (True, False), (False, False)])
+def test_dropout(dtype, rate, with_deriv, with_gap):
     rs = np.random.RandomState(4)
     A0 = rs.normal(size=(13, 7)).astype(dtype)
     D0 = rs.uniform(0.1, 1.0, (13, 7)).astype(dtype) if with_deriv else np.empty((0, 0), dtype)
-    A, D = A0.copy(), D0.copy()
+    G0 = rs.normal(size=(13, 7)).astype(dtype) if with_gap else np.empty((0, 0), dtype)
+    A, D, G = A0.copy(), D0.copy(), G0.copy()
     state = _rng.make_state(123)
-    _forward.dropout(A, D, rate, state)
+    _forward.dropout(A, D, G, rate, state)
     ref_rng = naive.SplitMix64(123)
     mask = naive.dropout_mask(A0.shape, rate, ref_rng)
     assert_close(A, A0 * mask, dtype, "activations")
@@ -276,6 +321,8 @@ def test_dropout(dtype, rate, with_deriv):
         assert_close(D, D0 * mask, dtype, "derivative")
     else:
         assert D.shape == (0, 0)
+    if with_gap:
+        assert_close(G, G0 * mask, dtype, "gap")
     np.testing.assert_array_equal(state, ref_rng.state_array())
     # Dropped units are exact zeros.
     assert np.all((A == 0) == (mask == 0))
@@ -285,13 +332,73 @@ def test_dropout(dtype, rate, with_deriv):
 
 def test_dropout_keep_fraction():
     A = np.ones((200, 50))
-    _forward.dropout(A, np.empty((0, 0)), 0.4, _rng.make_state(5))
+    _forward.dropout(A, np.empty((0, 0)), np.empty((0, 0)), 0.4, _rng.make_state(5))
     kept = A != 0
     n = A.size
     assert abs(kept.mean() - 0.6) < 4 * np.sqrt(0.6 * 0.4 / n)
     np.testing.assert_allclose(A[kept], 1 / 0.6, rtol=1e-15)
     # Inverted dropout keeps the expected activation unchanged.
     assert abs(A.mean() - 1.0) < 0.05
+
+
+def _embedding_problem(dtype, n=9, f=3, k=4, d=2, seed=14):
+    rs = np.random.RandomState(seed)
+    X = rs.normal(0.0, 1.5, (n, f)).astype(dtype)
+    freq = rs.normal(0.0, 0.5, (f, k)).astype(dtype)
+    phase = rs.uniform(-np.pi, np.pi, (f, k)).astype(dtype)
+    coefs = rs.normal(0.0, 0.5, (f, k, d)).astype(dtype)
+    intercepts = rs.normal(0.0, 0.5, (f, d)).astype(dtype)
+    return X, freq, phase, coefs, intercepts
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("keep", [True, False], ids=["training", "inference"])
+def test_embed(dtype, keep):
+    X, freq, phase, coefs, intercepts = _embedding_problem(dtype)
+    n, f = X.shape
+    k, d = coefs.shape[1:]
+    out = np.full((n, f * (1 + d)), np.nan, dtype)
+    shape = (n, f, k) if keep else (0, 0, 0)
+    cosines, sines = np.full(shape, np.nan, dtype), np.full(shape, np.nan, dtype)
+    _forward.embed(X, freq, phase, coefs, intercepts, out, cosines, sines)
+    assert_close(out, naive.embed(X, freq, phase, coefs, intercepts), dtype)
+    # The raw values pass through unchanged, first in each feature's block.
+    np.testing.assert_array_equal(out[:, :: 1 + d], X)
+    if keep:
+        angles = 2 * np.pi * X.astype(float)[:, :, None] * freq + phase
+        assert_close(cosines, np.cos(angles), dtype, "saved cosines")
+        assert_close(sines, np.sin(angles), dtype, "saved sines")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_embed_backward(dtype):
+    X, freq, phase, coefs, intercepts = _embedding_problem(dtype)
+    n, f = X.shape
+    k, d = coefs.shape[1:]
+    cosines, sines = np.empty((n, f, k), dtype), np.empty((n, f, k), dtype)
+    _forward.embed(X, freq, phase, coefs, intercepts, np.empty((n, f * (1 + d)), dtype),
+                   cosines, sines)  # fmt: skip
+    d_out = np.random.RandomState(15).normal(size=(n, f * (1 + d))).astype(dtype)
+    grads = [np.full(a.shape, np.nan, dtype) for a in (freq, phase, coefs, intercepts)]
+    _backward.embed_backward(d_out, X, freq, coefs, cosines, sines, *grads)
+    refs = naive.embed_backward(d_out, X, freq, phase, coefs)
+    for name, g, ref in zip(("frequencies", "phases", "coefs", "intercepts"), grads, refs,
+                            strict=True):  # fmt: skip
+        assert_close(g, ref, dtype, name)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_scale_columns_and_column_dot(dtype):
+    rs = np.random.RandomState(16)
+    A = rs.normal(size=(6, 4)).astype(dtype)
+    B = rs.normal(size=(6, 4)).astype(dtype)
+    factors = rs.normal(size=4).astype(dtype)
+    out = np.full_like(A, np.nan)
+    _forward.scale_columns(A, factors, out)
+    assert_close(out, A.astype(float) * factors, dtype)
+    dots = np.full(4, np.nan, dtype)
+    _backward.column_dot(A, B, dots)
+    assert_close(dots, (A.astype(float) * B).sum(axis=0), dtype)
 
 
 # --------------------------------------------------------------------------------------------
@@ -423,13 +530,14 @@ def _reference_update(theta, grad, s1, s2, groups, lr, step, p):
 def _random_groups(n, dtype, rs):
     """Per-parameter vectors as parameter groups make them, drawn independently per entry.
 
-    Learning-rate factors 0 (frozen), 0.5, 1 and 2; penalty and decay masks independent of
-    each other, so each coordinate's rule is checked apart from the others.
+    Learning-rate factors 0 (frozen), 0.5, 1 and 2; penalty and decay choices independent of
+    each other, so each coordinate's rule is checked apart from the others. As for groups,
+    the decay of a decayed coordinate follows its learning-rate factor.
     """
     lr_scale = rs.choice([0.0, 0.5, 1.0, 2.0], n).astype(dtype)
     penalty_mask = (rs.uniform(size=n) < 0.7).astype(np.uint8)
-    decay_mask = (rs.uniform(size=n) < 0.6).astype(np.uint8)
-    return lr_scale, penalty_mask, decay_mask
+    decay_scale = (lr_scale * (rs.uniform(size=n) < 0.6)).astype(dtype)
+    return lr_scale, penalty_mask, decay_scale
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -474,7 +582,7 @@ def test_l1_prox_gives_exact_zeros(variant, dtype):
     rs = np.random.RandomState(12)
     n = 200
     mask = (np.arange(n) % 4 != 0).astype(np.uint8)
-    groups = (np.ones(n, dtype), mask, mask)
+    groups = (np.ones(n, dtype), mask, mask.astype(dtype))
     theta = rs.normal(0.0, 0.3, n).astype(dtype)
     grad = rs.normal(0.0, 0.3, n).astype(dtype)
     s1, s2 = np.zeros(n, dtype), np.zeros(n, dtype)
@@ -517,22 +625,29 @@ def test_clip_by_global_norm(max_norm, dtype):
 
 
 def test_layout_columns_match_reference():
-    # naive.py reads the layout table by the documented column order.
+    # naive.py reads the tables by the documented column order.
     kernel_cols = (
         _network.FAN_IN, _network.FAN_OUT, _network.W_OFF, _network.B_OFF, _network.GAMMA_OFF,
-        _network.BETA_OFF, _network.MEAN_OFF, _network.VAR_OFF,
+        _network.BETA_OFF, _network.MEAN_OFF, _network.VAR_OFF, _network.MIX_OFF,
     )  # fmt: skip
-    assert kernel_cols == tuple(range(8)) and _network.N_COLUMNS == 8
-    assert (naive.FAN_IN, naive.VAR_OFF) == (0, 7)
+    assert kernel_cols == tuple(range(9)) and _network.N_COLUMNS == 9
+    assert (naive.FAN_IN, naive.VAR_OFF, naive.MIX_OFF) == (0, 7, 8)
+    input_fields = (
+        _network.IN_FEATURES, _network.EMB_FREQS, _network.EMB_DIM, _network.FREQ_OFF,
+        _network.PHASE_OFF, _network.EMB_W_OFF, _network.EMB_B_OFF, _network.SCALE_OFF,
+        _network.IN_WIDTH,
+    )  # fmt: skip
+    assert input_fields == tuple(range(9)) and _network.N_INPUT_FIELDS == 9
+    assert (naive.IN_FEATURES, naive.SCALE_OFF, naive.IN_WIDTH) == (0, 7, 8)
 
 
-def _kernel_forward_backward(X, Y, sw, theta, bn_state, layout, act, kind, rates, update, rng):
+def _kernel_forward_backward(X, Y, sw, theta, bn_state, net, act, kind, rates, update, rng):
     """Run ``forward_backward`` on copies; return loss, grad, bn_state, X after, rng state."""
     Xb, bn, state = X.copy(), bn_state.copy(), rng.copy()
     grad = np.full_like(theta, np.nan)  # every entry must be overwritten
     loss = _epoch.forward_backward(
-        Xb, Y, sw, theta, grad, bn, layout, ACT_CODE[act], LOSS_CODE[kind], rates, 0.7, update,
-        state,
+        Xb, Y, sw, theta, grad, bn, net.table, net.inputs, ACT_CODE[act], LOSS_CODE[kind],
+        rates, 0.7, update, state,
     )  # fmt: skip
     return loss, grad, bn, Xb, state
 
@@ -540,19 +655,22 @@ def _kernel_forward_backward(X, Y, sw, theta, bn_state, layout, act, kind, rates
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("dropout", [False, True], ids=["no_dropout", "dropout"])
 @pytest.mark.parametrize("batch_norm", [False, True], ids=["no_bn", "bn"])
+@pytest.mark.parametrize("parts", ["plain", "all"])
 @pytest.mark.parametrize("arch, act, kind", network_cases())
-def test_forward_backward(arch, act, kind, batch_norm, dropout, dtype):
+def test_forward_backward(arch, act, kind, parts, batch_norm, dropout, dtype):
     hidden = ARCHS[arch]
-    layout, theta, bn_state, _ = make_network(4, hidden, N_OUTPUTS[kind], batch_norm, dtype, 0)
+    net, theta, bn_state, _ = make_network(
+        4, hidden, N_OUTPUTS[kind], batch_norm, dtype, 0, parts=PARTS[parts]
+    )
     X, Y, sw = make_data(13, 4, kind, dtype, 1)
-    rates = dropout_rates(len(layout), dropout)
+    rates = dropout_rates(net.n_layers, dropout)
     rng = _rng.make_state(99)
     loss, grad, bn, Xb, state = _kernel_forward_backward(
-        X, Y, sw, theta, bn_state, layout, act, kind, rates, True, rng
+        X, Y, sw, theta, bn_state, net, act, kind, rates, True, rng
     )
     ref_rng = naive.SplitMix64(rng)
     ref_loss, ref_grad, ref_bn, ref_X = naive.forward_backward(
-        X, Y, sw, theta, bn_state, layout, act, kind, rates, 0.7, True, ref_rng
+        X, Y, sw, theta, bn_state, net.table, net.inputs, act, kind, rates, 0.7, True, ref_rng
     )
     assert grad.dtype == dtype
     assert_close(loss, ref_loss, dtype, "loss")
@@ -569,12 +687,12 @@ def test_forward_backward(arch, act, kind, batch_norm, dropout, dtype):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_forward_backward_keeps_running_stats_without_update(dtype):
-    layout, theta, bn_state, _ = make_network(4, (5, 3), 2, True, dtype, 2)
+    net, theta, bn_state, _ = make_network(4, (5, 3), 2, True, dtype, 2)
     X, Y, sw = make_data(9, 4, "squared_error", dtype, 3)
-    rates = dropout_rates(len(layout), True)
+    rates = dropout_rates(net.n_layers, True)
     rng = _rng.make_state(1)
     _, _, bn, _, _ = _kernel_forward_backward(
-        X, Y, sw, theta, bn_state, layout, "relu", "squared_error", rates, False, rng
+        X, Y, sw, theta, bn_state, net, "relu", "squared_error", rates, False, rng
     )
     np.testing.assert_array_equal(bn, bn_state)
 
@@ -582,22 +700,25 @@ def test_forward_backward_keeps_running_stats_without_update(dtype):
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("penalty", ["none", "l2", "l1", "elasticnet"])
 @pytest.mark.parametrize("batch_norm", [False, True], ids=["no_bn", "bn"])
-def test_loss_and_grad(penalty, batch_norm, dtype):
+@pytest.mark.parametrize("parts", ["plain", "all"])
+def test_loss_and_grad(penalty, batch_norm, parts, dtype):
     kind = "softmax_cross_entropy"
-    layout, theta, bn_state, groups = make_network(5, (4, 3), 3, batch_norm, dtype, 4)
+    net, theta, bn_state, groups = make_network(
+        5, (4, 3), 3, batch_norm, dtype, 4, parts=PARTS[parts]
+    )
     mask = groups[1]
     X, Y, sw = make_data(10, 5, kind, dtype, 5)
-    rates = dropout_rates(len(layout), True)
+    rates = dropout_rates(net.n_layers, True)
     l2, l1 = PENALTIES[penalty]["l2"], PENALTIES[penalty]["l1"]
     rng = _rng.make_state(8)
     X0, bn0 = X.copy(), bn_state.copy()
     grad = np.full_like(theta, np.nan)
     value = _epoch.loss_and_grad(
-        X, Y, sw, theta, grad, bn_state, layout, mask, ACT_CODE["elu"], LOSS_CODE[kind], rates,
-        l2, l1, rng,
+        X, Y, sw, theta, grad, bn_state, net.table, net.inputs, mask, ACT_CODE["elu"],
+        LOSS_CODE[kind], rates, l2, l1, rng,
     )  # fmt: skip
     ref_value, ref_grad = naive.loss_and_grad(
-        X, Y, sw, theta, bn_state, layout, mask, "elu", kind, rates, l2, l1,
+        X, Y, sw, theta, bn_state, net.table, net.inputs, mask, "elu", kind, rates, l2, l1,
         naive.SplitMix64(8),
     )  # fmt: skip
     assert_close(value, ref_value, dtype, "objective")
@@ -609,18 +730,24 @@ def test_loss_and_grad(penalty, batch_norm, dtype):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("batch_norm", [False, True], ids=["no_bn", "bn"])
+@pytest.mark.parametrize("parts", list(PARTS))
 @pytest.mark.parametrize("arch, act", network_cases(with_loss=False))
-def test_predict_raw(arch, act, batch_norm, dtype):
+def test_predict_raw(arch, act, parts, batch_norm, dtype):
     # More rows than one block, and not a multiple of it, with few features to stay fast.
     n = 2 * _epoch.PREDICT_BLOCK + 37
-    layout, theta, bn_state, _ = make_network(3, ARCHS[arch], 2, batch_norm, dtype, 6)
+    net, theta, bn_state, _ = make_network(
+        3, ARCHS[arch], 2, batch_norm, dtype, 6, parts=PARTS[parts]
+    )
     X = np.random.RandomState(7).normal(size=(n, 3)).astype(dtype)
-    out = _epoch.predict_raw(X, theta, bn_state, layout, ACT_CODE[act])
+    tables = (net.table, net.inputs)
+    out = _epoch.predict_raw(X, theta, bn_state, *tables, ACT_CODE[act])
     assert out.dtype == dtype and out.shape == (n, 2)
-    assert_close(out, naive.predict_raw(X, theta, bn_state, layout, act), dtype)
+    assert_close(out, naive.predict_raw(X, theta, bn_state, *tables, act), dtype)
     # Each row depends on that row alone, whatever block it falls in.
     rows = slice(_epoch.PREDICT_BLOCK - 3, _epoch.PREDICT_BLOCK + 3)
-    sub = _epoch.predict_raw(np.ascontiguousarray(X[rows]), theta, bn_state, layout, ACT_CODE[act])
+    sub = _epoch.predict_raw(
+        np.ascontiguousarray(X[rows]), theta, bn_state, *tables, ACT_CODE[act]
+    )
     assert_close(sub, out[rows], dtype)
 
 
@@ -641,13 +768,13 @@ class KernelRun:
         self.step = np.zeros(1, dtype=np.int64)
         self.rng = _rng.make_state(seed)
 
-    def epoch(self, X, Y, sw, layout, groups, act, kind, batch_size, shuffle, rates, lr, p):
+    def epoch(self, X, Y, sw, net, groups, act, kind, batch_size, shuffle, rates, schedule, p):
         return _epoch.run_epoch(
-            X, Y, sw, self.theta, self.grad, self.state1, self.state2, self.bn_state, layout,
-            *groups, self.step, self.rng, ACT_CODE[act], LOSS_CODE[kind], batch_size, shuffle,
-            rates, 0.8, SOLVER_CODE[p["solver"]], lr, p["momentum"], p["nesterov"],
-            p["beta_1"], p["beta_2"], p["epsilon"], p["rho"], p["l2"], p["l1"],
-            p["weight_decay"], p.get("clip_norm", 0.0),
+            X, Y, sw, self.theta, self.grad, self.state1, self.state2, self.bn_state, net.table,
+            net.inputs, *groups, self.step, self.rng, ACT_CODE[act], LOSS_CODE[kind],
+            batch_size, shuffle, rates, 0.8, SOLVER_CODE[p["solver"]], schedule, p["momentum"],
+            p["nesterov"], p["beta_1"], p["beta_2"], p["epsilon"], p["rho"], p["l2"], p["l1"],
+            p.get("clip_norm", 0.0),
         )  # fmt: skip
 
 
@@ -662,14 +789,30 @@ class ReferenceRun:
         self.step = 0
         self.rng = naive.SplitMix64(seed)
 
-    def epoch(self, X, Y, sw, layout, groups, act, kind, batch_size, shuffle, rates, lr, p):
+    def epoch(self, X, Y, sw, net, groups, act, kind, batch_size, shuffle, rates, schedule, p):
         loss, self.theta, self.state1, self.state2, self.bn_state, self.step = naive.run_epoch(
-            X, Y, sw, self.theta, self.state1, self.state2, self.bn_state, layout, *groups,
-            self.step, self.rng, act, kind, batch_size, shuffle, rates, 0.8, p["solver"], lr,
-            p["momentum"], p["nesterov"], p["beta_1"], p["beta_2"], p["epsilon"], p["rho"],
-            p["l2"], p["l1"], p["weight_decay"], p.get("clip_norm", 0.0),
+            X, Y, sw, self.theta, self.state1, self.state2, self.bn_state, net.table,
+            net.inputs, *groups, self.step, self.rng, act, kind, batch_size, shuffle, rates, 0.8,
+            p["solver"], schedule, p["momentum"], p["nesterov"], p["beta_1"], p["beta_2"],
+            p["epsilon"], p["rho"], p["l2"], p["l1"], p.get("clip_norm", 0.0),
         )  # fmt: skip
         return loss
+
+
+def _schedule(n_batches, p, epoch, varying):
+    """Per-batch learning rate, weight decay and dropout factor of one epoch.
+
+    Constant (the learning rate 0.05, ``p["weight_decay"]``, factor 1), or, when ``varying``,
+    different in every batch and epoch (as the tabular-recipe schedules are).
+    """
+    schedule = np.empty((n_batches, 3))
+    schedule[:] = [0.05, p["weight_decay"], 1.0]
+    if varying:
+        progress = (epoch * n_batches + np.arange(n_batches)) / (4.0 * n_batches)
+        schedule[:, 0] *= 1.5 - progress
+        schedule[:, 1] *= 2.0 * (1.0 - progress)
+        schedule[:, 2] = 1.0 - progress
+    return schedule
 
 
 def _compare_epochs(
@@ -682,18 +825,20 @@ def _compare_epochs(
     sample weight 0. Returns the kernel run and the number of updates per epoch.
     """
     hidden, act, kind = ARCHS[setting["arch"]], setting["act"], setting["kind"]
-    layout, theta, bn_state, groups = make_network(
-        4, hidden, N_OUTPUTS[kind], setting["batch_norm"], dtype, seed, setting.get("lr_factors")
-    )
+    net, theta, bn_state, groups = make_network(
+        4, hidden, N_OUTPUTS[kind], setting["batch_norm"], dtype, seed,
+        setting.get("lr_factors"), PARTS[setting.get("parts", "plain")],
+    )  # fmt: skip
     X, Y, sw = make_data(n, 4, kind, dtype, seed + 1)
     if zero_rows is not None:
         sw[zero_rows] = 0.0
-    rates = dropout_rates(len(layout), setting["dropout"])
+    rates = dropout_rates(net.n_layers, setting["dropout"])
     p = setting["p"]
     kernel, ref = KernelRun(theta, bn_state, 77), ReferenceRun(theta, bn_state, 77)
-    lr = 0.05
+    n_batches = -(-n // batch_size)
     for epoch in range(n_epochs):
-        args = (X, Y, sw, layout, groups, act, kind, batch_size, shuffle, rates, lr, p)
+        schedule = _schedule(n_batches, p, epoch, setting.get("varying_schedule", False))
+        args = (X, Y, sw, net, groups, act, kind, batch_size, shuffle, rates, schedule, p)
         loss = kernel.epoch(*args)
         ref_loss = ref.epoch(*args)
         msg = f"epoch {epoch}"
@@ -742,9 +887,27 @@ def test_run_epoch_group_learning_rate_factors(variant, dtype):
     p["epsilon"] = _epsilon_for(True)
     setting = dict(
         arch="2_hidden", act="tanh", kind="squared_error", batch_norm=True, dropout=True, p=p,
-        lr_factors={"weights": 0.5, "biases": 2.0, "batch_norm": 3.0},
+        lr_factors={
+            "weights": 0.5, "biases": 2.0, "batch_norm": 3.0, "embeddings": 0.3,
+            "scaling": 4.0, "activation": 0.7,
+        },
+        parts="all",
     )  # fmt: skip
     _compare_epochs(setting, dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("variant", ["sgd_nesterov", "adam"])
+@pytest.mark.parametrize("parts", ["input_block", "mix"])
+def test_run_epoch_recipe_parts_and_varying_schedules(variant, parts, dtype):
+    # Numeric embeddings, the scaling layer and parametric activations through whole epochs,
+    # with a learning rate, weight decay and dropout factor that change every batch.
+    p = {**HYPER, **SOLVER_VARIANTS[variant], **PENALTIES["elasticnet"], "weight_decay": 0.1}
+    setting = dict(
+        arch="2_hidden", act="silu", kind="softmax_cross_entropy", batch_norm=False,
+        dropout=True, p=p, parts=parts, varying_schedule=True,
+    )  # fmt: skip
+    _compare_epochs(setting, dtype, n_epochs=3)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -798,10 +961,11 @@ def test_run_epoch_skips_zero_weight_batches(dtype):
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_run_epoch_is_deterministic(dtype):
     p = {**HYPER, "solver": "adam", "l2": 0.1, "l1": 0.01, "weight_decay": 0.05}
-    layout, theta, bn_state, groups = make_network(4, (5, 4), 3, True, dtype, 3)
+    net, theta, bn_state, groups = make_network(4, (5, 4), 3, True, dtype, 3, parts=PARTS["all"])
     X, Y, sw = make_data(23, 4, "softmax_cross_entropy", dtype, 4)
-    rates = dropout_rates(len(layout), True)
-    args = (X, Y, sw, layout, groups, "leaky_relu", "softmax_cross_entropy", 8, True, rates, 0.05)
+    rates = dropout_rates(net.n_layers, True)
+    schedule = _schedule(3, p, 0, True)
+    args = (X, Y, sw, net, groups, "leaky_relu", "softmax_cross_entropy", 8, True, rates, schedule)
     runs = [KernelRun(theta, bn_state, 5), KernelRun(theta, bn_state, 5)]
     losses = [run.epoch(*args, p) for run in runs]
     assert losses[0] == losses[1]

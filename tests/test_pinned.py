@@ -2,28 +2,32 @@
 
 ``tests/data/pinned.npz`` holds the fitted weights and predictions of a few fully specified
 models (every parameter that shapes training is written out, so a change of defaults does not
-move them), recorded by ``python -m tests.test_pinned --write`` before the engine was
-reorganized. A refactoring of the engine must reproduce them bit for bit.
+move them), with their training records (epochs run, best epoch, validation scores). They were
+recorded with skdeep 0.1.0 as of commit 19f5625 (``write()`` below, run with that checkout
+first on ``sys.path``), and every later version of the engine must reproduce them bit for bit.
 
-Bit identity holds only on the same kind of CPU: numba compiles for the host CPU and OpenBLAS
-picks a kernel per CPU, and both change the rounding. The file records that fingerprint; on
-another CPU the check falls back to a tight tolerance (the trajectories start identically and
-drift only by rounding).
+Bit identity holds only for the same CPU and the same versions of the compiler and BLAS:
+numba compiles for the host CPU, OpenBLAS picks a kernel per CPU, and any of them can change
+the rounding. The file records that fingerprint; elsewhere the check falls back to a tolerance
+(the trajectories start identically and drift only by rounding) and says so with a warning.
 
-Two recorded outputs of the binary classifier may move by rounding on any CPU, because the
-reorganization left one logistic function in the kernels: its probabilities, computed before
-by a second implementation (``0.5 * (1 + tanh(z / 2))``), and its loss curve, whose
-sigmoid cross-entropy loop compiles to a different summation order around that shared
-function. Both agree within 4 machine epsilons (relative for the loss); the weights behind
-them, and so the whole trajectory, are still compared bit for bit.
+Two recorded outputs of the binary classifier may move by rounding everywhere: its
+probabilities, which 0.1.0 computed with a second implementation of the logistic function
+(``0.5 * (1 + tanh(z / 2))``) and skdeep now computes with the kernels' one, and its loss
+curve, whose sigmoid cross-entropy loop compiles to a different summation order around that
+shared function. Both agree within 4 machine epsilons (relative for the loss); the weights
+behind them, and so the whole trajectory, are still compared bit for bit.
 """
 
 import sys
 import warnings
 
+import llvmlite
 import llvmlite.binding as llvm
+import numba
 import numpy as np
 import pytest
+import scipy
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_digits
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_info
@@ -97,11 +101,13 @@ def _data(name):
 
 
 def fingerprint():
-    """The CPU as numba and OpenBLAS see it: where bit identity can be expected."""
+    """The CPU as numba and OpenBLAS see it, and the library versions that set the rounding."""
     blas = sorted(
-        f"{info.get('internal_api')}:{info.get('architecture')}" for info in threadpool_info()
+        f"{info.get('internal_api')}:{info.get('version')}:{info.get('architecture')}"
+        for info in threadpool_info()
     )
-    return f"{llvm.get_host_cpu_name()}|{'|'.join(blas)}"
+    versions = [f"{m.__name__}={m.__version__}" for m in (numba, llvmlite, np, scipy)]
+    return "|".join([llvm.get_host_cpu_name(), *blas, *versions])
 
 
 def outputs(name):
@@ -117,6 +123,11 @@ def outputs(name):
         result["proba"] = est.predict_proba(X_new)
     result["predict"] = est.predict(X_new)
     result["loss_curve"] = np.array(est.loss_curve_)
+    result["n_iter"] = np.array(est.n_iter_)
+    result["best_epoch"] = np.array(-1 if est.best_epoch_ is None else est.best_epoch_)
+    if est.validation_scores_ is not None:
+        result["validation_scores"] = np.array(est.validation_scores_)
+        result["val_loss"] = np.array([row["val_loss"] for row in est.history_])
     return result
 
 
@@ -131,7 +142,17 @@ def write():
 def test_pinned_models_train_and_predict_as_recorded(name):
     recorded = np.load(PINNED)
     same_cpu = str(recorded["fingerprint"]) == fingerprint()
-    for key, value in outputs(name).items():
+    if not same_cpu:
+        warnings.warn(
+            "The pinned outputs were recorded on another CPU or with other library versions "
+            f"({recorded['fingerprint']}; here: {fingerprint()}): compared up to rounding "
+            "drift, not bit for bit.",
+            UserWarning,
+            stacklevel=1,
+        )
+    got = outputs(name)
+    assert sorted(got) == sorted(k.split("/", 1)[1] for k in recorded if k.startswith(name))
+    for key, value in got.items():
         expected = recorded[f"{name}/{key}"]
         assert value.dtype == expected.dtype and value.shape == expected.shape, key
         if same_cpu and (name, key) in ROUNDING_ONLY:
@@ -142,8 +163,11 @@ def test_pinned_models_train_and_predict_as_recorded(name):
         elif same_cpu:
             np.testing.assert_array_equal(value, expected, err_msg=f"{name}/{key}")
         elif value.dtype.kind == "f":
-            np.testing.assert_allclose(value, expected, rtol=1e-4, atol=1e-6, err_msg=key)
-        else:  # labels on another CPU: nearly all equal
+            # 15-40 epochs amplify rounding differences (Adam divides by small second moments).
+            np.testing.assert_allclose(value, expected, rtol=1e-3, atol=1e-4, err_msg=key)
+        elif key in ("n_iter", "best_epoch"):  # a stopping decision may move by an epoch
+            assert abs(int(value) - int(expected)) <= 1, key
+        else:  # labels: nearly all equal
             assert np.mean(value == expected) >= 0.98, key
 
 

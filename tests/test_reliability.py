@@ -32,6 +32,8 @@ from sklearn.utils._param_validation import InvalidParameterError
 import skdeep
 from skdeep import RegularizedMLPClassifier, RegularizedMLPRegressor
 
+from .paths import DATA_DIR
+
 CLF, REG = RegularizedMLPClassifier, RegularizedMLPRegressor
 ESTIMATORS = [CLF, REG]
 FAST = dict(hidden_layer_sizes=(8,), max_iter=3, random_state=0)
@@ -1053,7 +1055,7 @@ from skdeep._network import RELU, NetworkLayout
 net = NetworkLayout([2, 3, 1], False)
 theta = np.linspace(-1.0, 1.0, net.n_params)
 X = np.array([[1.0, -2.0], [-0.5, 0.25], [2.0, 1.0]])
-out = _epoch.predict_raw(X, theta, np.zeros(0), net.table, RELU)
+out = _epoch.predict_raw(X, theta, np.zeros(0), net.table, net.inputs, RELU)
 s = _epoch.predict_raw.stats
 print("RESULT:" + json.dumps({
     "skdeep": skdeep.__file__,
@@ -1087,7 +1089,7 @@ def test_an_edited_helper_kernel_is_recompiled_not_served_from_the_cache(tmp_pat
     forward = package / "_kernels" / "_forward.py"
     source = forward.read_text()
     relu = (
-        "            if code == RELU:\n"
+        "            if code == RELU and not mixed:\n"
         "                if z < 0:\n"
         "                    Z[i, j] = 0.0\n"
     )
@@ -1109,3 +1111,30 @@ def test_an_edited_helper_kernel_is_recompiled_not_served_from_the_cache(tmp_pat
     expected = A @ views["coefs_"][1] + views["intercepts_"][1]
     np.testing.assert_allclose(edited["out"], expected.ravel(), rtol=1e-12)
     assert edited["out"] != first["out"]
+
+
+def test_a_model_pickled_by_skdeep_0_1_0_predicts_and_keeps_training():
+    # Pickled by skdeep 0.1.0 (commit 19f5625), whose estimators kept the kernel arrays and
+    # the early-stopping counters as private attributes of their own.
+    with open(DATA_DIR / "skdeep-0.1.0-models.pkl", "rb") as f:
+        saved = pickle.load(f)
+    X, clf, reg = saved["X"], saved["clf"], saved["reg"]
+    # 0.1.0 computed the logistic function by another formula: equal to rounding.
+    np.testing.assert_allclose(clf.predict_proba(X), saved["proba"], rtol=0, atol=1e-15)
+    np.testing.assert_array_equal(reg.predict(X), saved["pred"])
+    n_epochs = len(clf.loss_curve_)
+    clf.partial_fit(X, saved["y_clf"])  # continues with the pickled optimizer state
+    assert len(clf.loss_curve_) == n_epochs + 1 and np.isfinite(clf.loss_curve_).all()
+    assert not np.array_equal(clf.predict_proba(X), saved["proba"])
+    n_before = len(reg.loss_curve_)
+    coefs_before = reg.coefs_[0].copy()
+    reg.set_params(warm_start=True, early_stopping=False, max_iter=10).fit(X, saved["y_reg"])
+    assert reg.n_iter_ == 10 and len(reg.loss_curve_) == len(reg.history_) == n_before + 10
+    assert reg.loss_curve_[-1] < reg.loss_curve_[n_before]  # it went on learning
+    assert not np.array_equal(reg.coefs_[0], coefs_before)
+
+
+def test_class_weights_that_zero_every_sample_are_a_clear_error(xy):
+    X, y = xy(CLF)
+    with pytest.raises(ValueError, match="sample_weight sums to zero"):
+        CLF(class_weight={0: 0.0, 1: 0.0}).fit(X, y)

@@ -97,3 +97,36 @@ def test_loss_rising_warning_at_the_fit_call(record):
     line = _next_line()
     reg.fit(X, X[:, 0] ** 3)
     _assert_at(record, ConvergenceWarning, line, "Training loss rose")
+
+
+def test_warnings_from_code_given_as_a_string_stay_there(record):
+    X, y = _data()
+    exec(  # noqa: S102 - a stand-in for a doctest or an interactive session
+        "from skdeep import RegularizedMLPClassifier\n"
+        "RegularizedMLPClassifier((8,), max_iter=2, random_state=0).fit(X, y)\n",
+        {"X": X, "y": y},
+    )
+    (warning,) = [w for w in record if issubclass(w.category, ConvergenceWarning)]
+    assert (warning.filename, warning.lineno) == ("<string>", 2)
+
+
+def test_lbfgs_convergence_warning_at_the_fit_call(record):
+    X, y = _data()
+    clf = RegularizedMLPClassifier((8,), solver="lbfgs", max_iter=2, random_state=0)
+    line = _next_line()
+    clf.fit(X, y)
+    _assert_at(record, ConvergenceWarning, line, "lbfgs failed to converge")
+
+
+def test_a_fit_in_a_worker_thread_warns_without_a_library_line(record):
+    import threading
+
+    X, y = _data()
+    worker = threading.Thread(
+        target=RegularizedMLPClassifier((8,), max_iter=2, random_state=0).fit, args=(X, y)
+    )
+    worker.start()
+    worker.join()
+    (warning,) = [w for w in record if issubclass(w.category, ConvergenceWarning)]
+    # Nothing in the thread is the user's: the outermost frame, the thread's start, gets it.
+    assert warning.filename == threading.__file__

@@ -1,12 +1,16 @@
-"""Backward-pass building blocks: dense layers and batch normalization.
+"""Backward-pass building blocks: dense layers, batch normalization, numeric embeddings.
 
 Activation and dropout gradients need no function of their own: the forward pass stores
 ``activation'(z) * dropout_mask`` per unit, so the backward pass multiplies by it.
 """
 
+import math
+
 import numpy as np
 
 from ._config import kernel
+
+_TWO_PI = 2.0 * math.pi
 
 
 @kernel
@@ -63,3 +67,67 @@ def batch_norm_backward(dS, xhat, inv_std, gamma, dgamma, dbeta):
             dS[i, j] = (gamma[j] * inv_std[j] / n) * (
                 n * dS[i, j] - dbeta[j] - xhat[i, j] * dgamma[j]
             )
+
+
+@kernel
+def column_dot(A, B, out):
+    """``out[j] = sum_i A[i, j] * B[i, j]``: the gradient of per-column factors.
+
+    Parameters
+    ----------
+    A, B : ndarray of shape (n_rows, n_cols), float32 or float64
+    out : ndarray of shape (n_cols,), same dtype
+        Overwritten.
+    """
+    n, m = A.shape
+    for j in range(m):
+        out[j] = 0.0
+    for i in range(n):
+        for j in range(m):
+            out[j] += A[i, j] * B[i, j]
+
+
+@kernel
+def embed_backward(d_out, X, frequencies, coefs, cosines, sines, g_freq, g_phase, g_coefs, g_int):
+    """Gradients of the periodic numeric embeddings (:func:`._forward.embed`).
+
+    Parameters
+    ----------
+    d_out : ndarray of shape (n_rows, n_features * (1 + d)), float32 or float64
+        Gradient with respect to the embedded rows (the raw-value columns are not used: the
+        inputs are data, not parameters).
+    X : ndarray of shape (n_rows, n_features), same dtype
+    frequencies : ndarray of shape (n_features, k), same dtype
+    coefs : ndarray of shape (n_features, k, d), same dtype
+    cosines, sines : ndarray of shape (n_rows, n_features, k), same dtype
+        Saved by the forward pass.
+    g_freq, g_phase : ndarray of shape (n_features, k), same dtype
+        Overwritten with the gradients of the frequencies and phases.
+    g_coefs : ndarray of shape (n_features, k, d), same dtype
+        Overwritten with the gradient of the per-feature maps.
+    g_int : ndarray of shape (n_features, d), same dtype
+        Overwritten with the gradient of their intercepts.
+    """
+    n, f = X.shape
+    k = frequencies.shape[1]
+    d = g_int.shape[1]
+    g_freq[:] = 0.0
+    g_phase[:] = 0.0
+    g_coefs[:] = 0.0
+    g_int[:] = 0.0
+    for i in range(n):
+        for j in range(f):
+            base = j * (1 + d) + 1
+            for m in range(d):
+                g_int[j, m] += d_out[i, base + m]
+            for q in range(k):
+                c = cosines[i, j, q]
+                d_cos = 0.0
+                for m in range(d):
+                    g = d_out[i, base + m]
+                    g_coefs[j, q, m] += c * g
+                    d_cos += coefs[j, q, m] * g
+                # d cos(t) / dt = -sin(t); t = 2 pi w x + b
+                d_t = -sines[i, j, q] * d_cos
+                g_phase[j, q] += d_t
+                g_freq[j, q] += d_t * _TWO_PI * X[i, j]

@@ -14,10 +14,10 @@ still numba's own choice.
 """
 
 import hashlib
+import warnings
 from pathlib import Path
 
 from numba import njit
-from numba.core import caching
 
 # ``nnan`` and ``ninf`` are deliberately absent: divergence detection relies on NaN checks.
 FASTMATH = frozenset({"nsz", "arcp", "contract", "reassoc"})
@@ -39,7 +39,13 @@ _SOURCES = (*sorted(_KERNELS_DIR.glob("*.py")), _KERNELS_DIR.parent / "_network.
 
 
 def sources_hash():
-    """SHA-256 over the kernel sources and the network description (hex string)."""
+    """SHA-256 over the kernel sources and the network description (hex string).
+
+    Raises
+    ------
+    OSError
+        When a source file cannot be read (an installation without sources).
+    """
     digest = hashlib.sha256()
     for path in _SOURCES:
         digest.update(path.name.encode())
@@ -47,45 +53,73 @@ def sources_hash():
     return digest.hexdigest()
 
 
-_STAMP = ("skdeep-kernel-sources", sources_hash())
-# numba 0.68 renamed its cache classes (CacheImpl, InTreeCacheLocator, ...); older releases
-# prefix them with an underscore.
-_CacheImpl = getattr(caching, "CacheImpl", None) or caching._CacheImpl
+def _stamped_cache_class():
+    """numba's per-function cache with the kernel-sources hash as freshness stamp, or None.
 
+    None when the sources cannot be read or numba's cache classes are not where this
+    expects them (they are internal to numba): the kernels are then compiled without an
+    on-disk cache, slower to start but never stale.
+    """
+    try:
+        stamp = ("skdeep-kernel-sources", sources_hash())
+        from numba.core import caching
 
-class _KernelSourcesLocator(caching._CacheLocator):
-    """numba's own cache location, with the kernel-sources hash as the freshness stamp."""
-
-    def __init__(self, inner):
-        self._inner = inner
-
-    def ensure_cache_path(self):
-        self._inner.ensure_cache_path()
-
-    def get_cache_path(self):
-        return self._inner.get_cache_path()
-
-    def get_source_stamp(self):
-        return _STAMP
-
-    def get_disambiguator(self):
-        return self._inner.get_disambiguator()
-
-    @classmethod
-    def from_function(cls, py_func, py_file):
-        for locator_class in _CacheImpl._locator_classes:
-            inner = locator_class.from_function(py_func, py_file)
-            if inner is not None:
-                return cls(inner)
+        # numba 0.68 renamed CacheImpl (formerly _CacheImpl) and its locators.
+        cache_impl = getattr(caching, "CacheImpl", None) or caching._CacheImpl
+        base_locator = caching._CacheLocator
+        compile_result_impl = caching.CompileResultCacheImpl
+        function_cache = caching.FunctionCache
+    except (OSError, ImportError, AttributeError) as exc:
+        warnings.warn(
+            f"skdeep compiles its kernels without an on-disk cache ({exc!r}); the first fit "
+            "of every process will take longer.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
         return None
 
+    class KernelSourcesLocator(base_locator):
+        """numba's own cache location, with the kernel-sources hash as the freshness stamp."""
 
-class _KernelCacheImpl(caching.CompileResultCacheImpl):
-    _locator_classes = [_KernelSourcesLocator]
+        def __init__(self, inner):
+            self._inner = inner
+
+        def __getattr__(self, name):
+            # numba reads other attributes of its locators (``_py_file`` in its warnings).
+            return getattr(self._inner, name)
+
+        def ensure_cache_path(self):
+            self._inner.ensure_cache_path()
+
+        def get_cache_path(self):
+            return self._inner.get_cache_path()
+
+        def get_source_stamp(self):
+            return stamp
+
+        def get_disambiguator(self):
+            return self._inner.get_disambiguator()
+
+        @classmethod
+        def from_function(cls, py_func, py_file):
+            for locator_class in cache_impl._locator_classes:
+                inner = locator_class.from_function(py_func, py_file)
+                if inner is not None:
+                    return cls(inner)
+            return None
+
+    class KernelCacheImpl(compile_result_impl):
+        _locator_classes = [KernelSourcesLocator]
+
+    class KernelCache(function_cache):
+        _impl_class = KernelCacheImpl
+
+    return KernelCache
 
 
-class _KernelCache(caching.FunctionCache):
-    _impl_class = _KernelCacheImpl
+# Note: NUMBA_CACHE_LOCATOR_CLASSES (numba >= 0.68), when set, replaces every locator, this one
+# included, and with it the stamp.
+_KERNEL_CACHE = _stamped_cache_class()
 
 
 def kernel(func):
@@ -99,7 +133,8 @@ def kernel(func):
     -------
     numba dispatcher (``func`` itself when ``NUMBA_DISABLE_JIT=1``)
     """
-    dispatcher = njit(**JIT_OPTIONS)(func)
-    if hasattr(dispatcher, "_cache"):  # not with NUMBA_DISABLE_JIT=1
-        dispatcher._cache = _KernelCache(dispatcher.py_func)
+    options = dict(JIT_OPTIONS, cache=_KERNEL_CACHE is not None)
+    dispatcher = njit(**options)(func)
+    if _KERNEL_CACHE is not None and hasattr(dispatcher, "_cache"):
+        dispatcher._cache = _KERNEL_CACHE(dispatcher.py_func)
     return dispatcher

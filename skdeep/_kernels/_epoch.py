@@ -1,22 +1,45 @@
 """Whole-network kernels: one training epoch, one batch's loss and gradient, and inference.
 
-The network is described by the layout table of :mod:`skdeep._network` (int64, shape
-(n_layers, N_COLUMNS)): per dense layer its fan-in and fan-out and the offsets of its segments
-in the flat parameter vector ``theta`` and in the running statistics ``bn_state``.
+The network is described by the two tables of :mod:`skdeep._network`: the input table
+``inputs`` (numeric embeddings and scaling layer in front of the first dense layer) and the
+layer table ``layout`` (per dense layer its fan-in and fan-out and the offsets of its segments
+in the flat parameter vector ``theta`` and in the running statistics ``bn_state``).
 """
 
 import numpy as np
 
-from .._network import B_OFF, BETA_OFF, FAN_IN, FAN_OUT, GAMMA_OFF, MEAN_OFF, VAR_OFF, W_OFF
-from ._backward import batch_norm_backward, dense_backward
+from .._network import (
+    B_OFF,
+    BETA_OFF,
+    EMB_B_OFF,
+    EMB_DIM,
+    EMB_FREQS,
+    EMB_W_OFF,
+    FAN_IN,
+    FAN_OUT,
+    FREQ_OFF,
+    GAMMA_OFF,
+    IN_FEATURES,
+    IN_WIDTH,
+    MEAN_OFF,
+    MIX_OFF,
+    PHASE_OFF,
+    SCALE_OFF,
+    VAR_OFF,
+    W_OFF,
+)
+from ._backward import batch_norm_backward, column_dot, dense_backward, embed_backward
 from ._config import kernel
 from ._forward import (
     activate,
     activate_inference,
+    activate_mixed,
     add_bias,
     batch_norm_inference,
     batch_norm_train,
     dropout,
+    embed,
+    scale_columns,
 )
 from ._losses import loss_and_delta, penalty_and_grad
 from ._optimizers import clip_by_global_norm, update
@@ -24,6 +47,8 @@ from ._rng import shuffle_inplace
 
 # Rows per block when predicting, so memory stays bounded for any number of rows.
 PREDICT_BLOCK = 4096
+# Columns of a row of the per-batch schedule of run_epoch.
+LR, WEIGHT_DECAY, DROPOUT_FACTOR = range(3)
 
 
 @kernel
@@ -41,6 +66,40 @@ def _segment(theta, layout, layer, col):
 
 
 @kernel
+def _embedding_parameters(theta, inputs):
+    """Views of the frequencies, phases, maps and intercepts of the numeric embeddings."""
+    f = inputs[IN_FEATURES]
+    k = inputs[EMB_FREQS]
+    d = inputs[EMB_DIM]
+    freq = theta[inputs[FREQ_OFF] : inputs[FREQ_OFF] + f * k].reshape((f, k))
+    phase = theta[inputs[PHASE_OFF] : inputs[PHASE_OFF] + f * k].reshape((f, k))
+    coefs = theta[inputs[EMB_W_OFF] : inputs[EMB_W_OFF] + f * k * d].reshape((f, k, d))
+    intercepts = theta[inputs[EMB_B_OFF] : inputs[EMB_B_OFF] + f * d].reshape((f, d))
+    return freq, phase, coefs, intercepts
+
+
+@kernel
+def _input_block(X, theta, inputs, cosines, sines):
+    """The first dense layer's input: ``X`` embedded and scaled as the input table says.
+
+    ``cosines`` and ``sines`` (shape (n_rows, n_features, k), or empty at inference) receive
+    what the embedding's backward pass needs. Returns ``(embedded, scaled)``; either is ``X``
+    itself when that step is absent.
+    """
+    embedded = X
+    if inputs[EMB_FREQS] > 0:
+        freq, phase, coefs, intercepts = _embedding_parameters(theta, inputs)
+        embedded = np.empty((X.shape[0], inputs[IN_WIDTH]), X.dtype)
+        embed(X, freq, phase, coefs, intercepts, embedded, cosines, sines)
+    scaled = embedded
+    if inputs[SCALE_OFF] >= 0:
+        factors = theta[inputs[SCALE_OFF] : inputs[SCALE_OFF] + inputs[IN_WIDTH]]
+        scaled = np.empty_like(embedded)
+        scale_columns(embedded, factors, scaled)
+    return embedded, scaled
+
+
+@kernel
 def forward_backward(
     Xb,
     Yb,
@@ -49,6 +108,7 @@ def forward_backward(
     grad,
     bn_state,
     layout,
+    inputs,
     activation,
     loss_kind,
     dropout_rates,
@@ -73,10 +133,11 @@ def forward_backward(
     bn_state : ndarray of shape (n_bn_state,), same dtype
         Running means and variances of batch-normalized layers.
     layout : ndarray of shape (n_layers, N_COLUMNS), int64
+    inputs : ndarray of shape (N_INPUT_FIELDS,), int64
     activation : int
         Hidden activation code.
     loss_kind : int
-        Loss code of ``_losses``.
+        Loss code of :mod:`skdeep._network`.
     dropout_rates : ndarray of shape (n_layers,), float64
         Entry 0 is the input dropout rate, entry ``l`` the rate after hidden layer ``l``.
     bn_momentum : float
@@ -96,12 +157,16 @@ def forward_backward(
     empty2 = np.empty((0, 0), dtype)
     empty1 = np.empty(0, dtype)
     if dropout_rates[0] > 0.0:
-        dropout(Xb, empty2, dropout_rates[0], rng)
-    acts = [Xb]
+        dropout(Xb, empty2, empty2, dropout_rates[0], rng)
+    k = inputs[EMB_FREQS]
+    cosines = np.empty((nb, inputs[IN_FEATURES], k), dtype)
+    sines = np.empty((nb, inputs[IN_FEATURES], k), dtype)
+    embedded, A = _input_block(Xb, theta, inputs, cosines, sines)
+    acts = [A]
     derivs = [empty2]
+    gaps = [empty2]
     xhats = [empty2]
     inv_stds = [empty1]
-    A = Xb
     for layer in range(n_layers):
         Z = np.dot(A, _weights(theta, layout, layer))
         add_bias(Z, _segment(theta, layout, layer, B_OFF))
@@ -127,11 +192,17 @@ def forward_backward(
             xhat = empty2
             inv_std = empty1
         deriv = np.empty((nb, fo), dtype)
-        activate(Z, deriv, activation)
+        if layout[layer, MIX_OFF] >= 0:
+            gap = np.empty((nb, fo), dtype)
+            activate_mixed(Z, deriv, gap, _segment(theta, layout, layer, MIX_OFF), activation)
+        else:
+            gap = empty2
+            activate(Z, deriv, activation)
         if dropout_rates[layer + 1] > 0.0:
-            dropout(Z, deriv, dropout_rates[layer + 1], rng)
+            dropout(Z, deriv, gap, dropout_rates[layer + 1], rng)
         acts.append(Z)
         derivs.append(deriv)
+        gaps.append(gap)
         xhats.append(xhat)
         inv_stds.append(inv_std)
         A = Z
@@ -149,6 +220,9 @@ def forward_backward(
         if layer == 0:
             break
         dA = np.dot(dZ, W.T)
+        if layout[layer - 1, MIX_OFF] >= 0:
+            # d loss / d a_j = sum_i dA_ij * (f(z_ij) - z_ij) (dropout mask included).
+            column_dot(dA, gaps[layer], _segment(grad, layout, layer - 1, MIX_OFF))
         dA *= derivs[layer]
         if layout[layer - 1, GAMMA_OFF] >= 0:
             batch_norm_backward(
@@ -160,6 +234,18 @@ def forward_backward(
                 _segment(grad, layout, layer - 1, BETA_OFF),
             )
         dZ = dA
+    if k > 0 or inputs[SCALE_OFF] >= 0:
+        # The input block has parameters: its gradient needs the first layer's input gradient.
+        d_in = np.dot(dZ, _weights(theta, layout, 0).T)
+        if inputs[SCALE_OFF] >= 0:
+            off = inputs[SCALE_OFF]
+            width = inputs[IN_WIDTH]
+            column_dot(d_in, embedded, grad[off : off + width])
+            d_in *= theta[off : off + width]
+        if k > 0:
+            freq, _, coefs, _ = _embedding_parameters(theta, inputs)
+            g_freq, g_phase, g_coefs, g_int = _embedding_parameters(grad, inputs)
+            embed_backward(d_in, Xb, freq, coefs, cosines, sines, g_freq, g_phase, g_coefs, g_int)
     return loss
 
 
@@ -172,6 +258,7 @@ def loss_and_grad(
     grad,
     bn_state,
     layout,
+    inputs,
     penalty_mask,
     activation,
     loss_kind,
@@ -183,11 +270,12 @@ def loss_and_grad(
     """Full objective of one batch and its gradient, penalty included.
 
     The objective of the full-batch solver (``solver="lbfgs"``, the whole training set as one
-    batch) and of the gradient checks. Same parameters as :func:`forward_backward` (``X`` is
-    not modified; running statistics are not updated), plus ``penalty_mask`` (uint8, shape
-    (n_params,)) and the penalty coefficients ``l2`` and ``l1``, divided by the summed sample
-    weight as in training. Dropout masks come from ``rng``, so passing copies of one state
-    gives the same masks on every call.
+    batch) and of the gradient checks. Same parameters as :func:`forward_backward`, plus
+    ``penalty_mask`` (uint8, shape (n_params,)) and the penalty coefficients ``l2`` and
+    ``l1``, divided by the summed sample weight as in training. ``X`` is not modified but must
+    be writable (with input dropout it is copied, and the copy and ``X`` share one compiled
+    type); running statistics are not updated. Dropout masks come from ``rng``, so passing
+    copies of one state gives the same masks on every call.
 
     Returns
     -------
@@ -205,6 +293,7 @@ def loss_and_grad(
         grad,
         bn_state,
         layout,
+        inputs,
         activation,
         loss_kind,
         dropout_rates,
@@ -226,9 +315,10 @@ def run_epoch(
     state2,
     bn_state,
     layout,
+    inputs,
     lr_scale,
     penalty_mask,
-    decay_mask,
+    decay_scale,
     step,
     rng,
     activation,
@@ -238,7 +328,7 @@ def run_epoch(
     dropout_rates,
     bn_momentum,
     solver,
-    lr,
+    schedule,
     momentum,
     nesterov,
     beta_1,
@@ -247,7 +337,6 @@ def run_epoch(
     rho,
     l2,
     l1,
-    weight_decay,
     clip_norm,
 ):
     """One epoch of mini-batch training: shuffle, then forward, backward and update per batch.
@@ -262,10 +351,13 @@ def run_epoch(
         Parameters (updated in place), gradient buffer, optimizer state.
     bn_state : ndarray of shape (n_bn_state,), same dtype
     layout : ndarray of shape (n_layers, N_COLUMNS), int64
+    inputs : ndarray of shape (N_INPUT_FIELDS,), int64
     lr_scale : ndarray of shape (n_params,), same dtype
         Learning-rate factor of each parameter (from its parameter group).
-    penalty_mask, decay_mask : ndarray of shape (n_params,), uint8
-        1 where penalties (weight decay) apply.
+    penalty_mask : ndarray of shape (n_params,), uint8
+        1 where penalties apply.
+    decay_scale : ndarray of shape (n_params,), same dtype
+        Factor of each parameter's decoupled weight decay (0 where it does not apply).
     step : ndarray of shape (1,), int64
         Number of optimizer updates so far, advanced in place.
     rng : ndarray of shape (1,), uint64
@@ -275,17 +367,20 @@ def run_epoch(
     batch_size : int
     shuffle : bool
     dropout_rates : ndarray of shape (n_layers,), float64
+        Base rates; batch ``b`` uses them times ``schedule[b, DROPOUT_FACTOR]``.
     bn_momentum : float
         Momentum of the running statistics for a full batch; a batch of ``nb`` rows uses
         ``bn_momentum ** (nb / batch_size)`` and a single-row batch does not update them.
     solver : int
         Solver code of :mod:`skdeep._network`.
-    lr, momentum : float
+    schedule : ndarray of shape (n_batches, 3), float64
+        Per batch: the learning rate (column ``LR``), the decoupled weight decay
+        (``WEIGHT_DECAY``) and the factor of the dropout rates (``DROPOUT_FACTOR``).
+    momentum : float
     nesterov : bool
     beta_1, beta_2, epsilon, rho : float
     l2, l1 : float
         Penalty strengths; each batch divides them by its summed sample weight.
-    weight_decay : float
     clip_norm : float
         When positive, each batch's loss gradient is rescaled to at most this global L2 norm
         (penalty gradients are not clipped).
@@ -304,6 +399,7 @@ def run_epoch(
         shuffle_inplace(perm, rng)
     total = 0.0
     counted = 0
+    rates = np.empty_like(dropout_rates)
     for start in range(0, n, batch_size):
         stop = min(start + batch_size, n)
         nb = stop - start
@@ -318,6 +414,9 @@ def run_epoch(
         sw_sum = swb.sum()
         if not sw_sum > 0.0:
             continue
+        batch = start // batch_size
+        for layer in range(dropout_rates.shape[0]):
+            rates[layer] = dropout_rates[layer] * schedule[batch, DROPOUT_FACTOR]
         # A short last batch moves the running statistics by its share of a full batch, and a
         # single sample (variance 0) not at all.
         loss = forward_backward(
@@ -328,9 +427,10 @@ def run_epoch(
             grad,
             bn_state,
             layout,
+            inputs,
             activation,
             loss_kind,
-            dropout_rates,
+            rates,
             bn_momentum ** (nb / batch_size),
             nb > 1,
             rng,
@@ -345,9 +445,9 @@ def run_epoch(
             state2,
             lr_scale,
             penalty_mask,
-            decay_mask,
+            decay_scale,
             solver,
-            lr,
+            schedule[batch, LR],
             step[0],
             momentum,
             nesterov,
@@ -357,7 +457,7 @@ def run_epoch(
             rho,
             l2 / sw_sum,
             l1 / sw_sum,
-            weight_decay,
+            schedule[batch, WEIGHT_DECAY],
         )
         total += (loss + penalty) * nb
         counted += nb
@@ -365,7 +465,7 @@ def run_epoch(
 
 
 @kernel
-def predict_raw(X, theta, bn_state, layout, activation):
+def predict_raw(X, theta, bn_state, layout, inputs, activation):
     """Inference-mode outputs of the last dense layer (before softmax / sigmoid).
 
     Dropout is off and batch normalization uses the running statistics, so each row's output
@@ -377,6 +477,7 @@ def predict_raw(X, theta, bn_state, layout, activation):
     theta : ndarray of shape (n_params,), same dtype
     bn_state : ndarray of shape (n_bn_state,), same dtype
     layout : ndarray of shape (n_layers, N_COLUMNS), int64
+    inputs : ndarray of shape (N_INPUT_FIELDS,), int64
     activation : int
 
     Returns
@@ -386,9 +487,11 @@ def predict_raw(X, theta, bn_state, layout, activation):
     n = X.shape[0]
     n_layers = layout.shape[0]
     out = np.empty((n, layout[n_layers - 1, FAN_OUT]), X.dtype)
+    no_store = np.empty((0, 0, 0), X.dtype)
+    no_mix = np.empty(0, X.dtype)
     for start in range(0, n, PREDICT_BLOCK):
         stop = min(start + PREDICT_BLOCK, n)
-        A = X[start:stop]
+        _, A = _input_block(X[start:stop], theta, inputs, no_store, no_store)
         for layer in range(n_layers):
             Z = np.dot(A, _weights(theta, layout, layer))
             add_bias(Z, _segment(theta, layout, layer, B_OFF))
@@ -401,7 +504,10 @@ def predict_raw(X, theta, bn_state, layout, activation):
                         _segment(bn_state, layout, layer, MEAN_OFF),
                         _segment(bn_state, layout, layer, VAR_OFF),
                     )
-                activate_inference(Z, activation)
+                if layout[layer, MIX_OFF] >= 0:
+                    activate_inference(Z, _segment(theta, layout, layer, MIX_OFF), activation)
+                else:
+                    activate_inference(Z, no_mix, activation)
             A = Z
         out[start:stop] = A
     return out

@@ -5,19 +5,73 @@ array's dtype (float32 or float64). Activations are identified by the integer co
 :mod:`skdeep._network`, so that a single compiled kernel serves every activation.
 """
 
+import math
+
 import numpy as np
 
-from .._network import ELU, LEAKY_RELU, LOGISTIC, RELU, TANH
+from .._network import ELU, GELU, LEAKY_RELU, LOGISTIC, MISH, RELU, SELU, SILU, TANH
 from ._config import kernel
 from ._rng import GAMMA, mix
 
 LEAKY_SLOPE = 0.01
 ELU_ALPHA = 1.0
+# SELU's constants (Klambauer et al., 2017), which make it self-normalizing.
+SELU_ALPHA = 1.6732632423543772
+SELU_SCALE = 1.0507009873554805
+_INV_SQRT2 = 1.0 / math.sqrt(2.0)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 BN_EPSILON = 1e-5
+_TWO_PI = 2.0 * math.pi
 _LOW16 = np.uint64(0xFFFF)
 _S16 = np.uint64(16)
 _S32 = np.uint64(32)
 _S48 = np.uint64(48)
+
+
+@kernel
+def activation_and_slope(z, code):
+    """Value and derivative of activation ``code`` at the scalar ``z``.
+
+    Returns
+    -------
+    value, slope : float
+    """
+    if code == RELU:
+        if z > 0:
+            return z, 1.0
+        return 0.0, 0.0
+    if code == LEAKY_RELU:
+        if z > 0:
+            return z, 1.0
+        return LEAKY_SLOPE * z, LEAKY_SLOPE
+    if code == ELU:
+        if z > 0:
+            return z, 1.0
+        e = ELU_ALPHA * np.exp(z)
+        return e - ELU_ALPHA, e
+    if code == TANH:
+        t = np.tanh(z)
+        return t, 1.0 - t * t
+    if code == LOGISTIC:
+        s = sigmoid(z)
+        return s, s * (1.0 - s)
+    if code == SELU:
+        if z > 0:
+            return SELU_SCALE * z, SELU_SCALE
+        e = SELU_SCALE * SELU_ALPHA * np.exp(z)
+        return e - SELU_SCALE * SELU_ALPHA, e
+    if code == MISH:
+        # softplus without overflow; tanh(softplus) is 1 to double precision beyond 20.
+        sp = z if z > 20.0 else np.log1p(np.exp(z))
+        t = np.tanh(sp)
+        return z * t, t + z * (1.0 - t * t) * sigmoid(z)
+    if code == GELU:
+        cdf = 0.5 * (1.0 + math.erf(z * _INV_SQRT2))
+        return z * cdf, cdf + z * _INV_SQRT_2PI * np.exp(-0.5 * z * z)
+    if code == SILU:
+        s = sigmoid(z)
+        return z * s, s * (1.0 + z * (1.0 - s))
+    return z, 1.0
 
 
 @kernel
@@ -31,63 +85,68 @@ def activate(Z, deriv, code):
     deriv : ndarray of shape (n_rows, n_units), same dtype as ``Z``
         Receives d activation / d pre-activation, evaluated at the entry values.
     code : int
-        One of the activation codes of this module.
+        An activation code of :mod:`skdeep._network`.
+    """
+    n, m = Z.shape
+    for i in range(n):
+        for j in range(m):
+            value, slope = activation_and_slope(Z[i, j], code)
+            Z[i, j] = value
+            deriv[i, j] = slope
+
+
+@kernel
+def activate_mixed(Z, deriv, gap, mix, code):
+    """The parametric activation ``z + a * (f(z) - z)`` of ``Z`` in place, per-unit ``a``.
+
+    Parameters
+    ----------
+    Z : ndarray of shape (n_rows, n_units), float32 or float64
+        Pre-activations on entry, activations on exit.
+    deriv : ndarray of shape (n_rows, n_units), same dtype
+        Receives ``1 - a + a * f'(z)``, the derivative with respect to ``z``.
+    gap : ndarray of shape (n_rows, n_units), same dtype
+        Receives ``f(z) - z``, the derivative with respect to ``a``.
+    mix : ndarray of shape (n_units,), same dtype
+        The per-unit ``a``.
+    code : int
+        Activation code of ``f``.
     """
     n, m = Z.shape
     for i in range(n):
         for j in range(m):
             z = Z[i, j]
-            if code == RELU:
-                if z > 0:
-                    deriv[i, j] = 1.0
-                else:
-                    Z[i, j] = 0.0
-                    deriv[i, j] = 0.0
-            elif code == LEAKY_RELU:
-                if z > 0:
-                    deriv[i, j] = 1.0
-                else:
-                    Z[i, j] = LEAKY_SLOPE * z
-                    deriv[i, j] = LEAKY_SLOPE
-            elif code == ELU:
-                if z > 0:
-                    deriv[i, j] = 1.0
-                else:
-                    e = ELU_ALPHA * np.exp(z)
-                    Z[i, j] = e - ELU_ALPHA
-                    deriv[i, j] = e
-            elif code == TANH:
-                t = np.tanh(z)
-                Z[i, j] = t
-                deriv[i, j] = 1.0 - t * t
-            elif code == LOGISTIC:
-                s = sigmoid(z)
-                Z[i, j] = s
-                deriv[i, j] = s * (1.0 - s)
-            else:
-                deriv[i, j] = 1.0
+            value, slope = activation_and_slope(z, code)
+            a = mix[j]
+            Z[i, j] = z + a * (value - z)
+            deriv[i, j] = 1.0 - a + a * slope
+            gap[i, j] = value - z
 
 
 @kernel
-def activate_inference(Z, code):
-    """Apply activation ``code`` to ``Z`` (shape (n_rows, n_units)) in place, no derivative."""
+def activate_inference(Z, mix, code):
+    """Apply activation ``code`` to ``Z`` (shape (n_rows, n_units)) in place, no derivative.
+
+    ``mix`` (shape (n_units,)) holds the per-unit ``a`` of a parametric activation, or is
+    empty (shape (0,)) for the plain one.
+    """
     n, m = Z.shape
+    mixed = mix.shape[0] > 0
     for i in range(n):
         for j in range(m):
             z = Z[i, j]
-            if code == RELU:
+            if code == RELU and not mixed:
                 if z < 0:
                     Z[i, j] = 0.0
-            elif code == LEAKY_RELU:
+            elif code == LEAKY_RELU and not mixed:
                 if z < 0:
                     Z[i, j] = LEAKY_SLOPE * z
-            elif code == ELU:
+            elif code == ELU and not mixed:
                 if z < 0:
                     Z[i, j] = ELU_ALPHA * (np.exp(z) - 1.0)
-            elif code == TANH:
-                Z[i, j] = np.tanh(z)
-            elif code == LOGISTIC:
-                Z[i, j] = sigmoid(z)
+            else:
+                value, _ = activation_and_slope(z, code)
+                Z[i, j] = z + mix[j] * (value - z) if mixed else value
 
 
 @kernel
@@ -169,8 +228,8 @@ def batch_norm_inference(Z, gamma, beta, running_mean, running_var):
 
 
 @kernel
-def dropout(A, deriv, rate, state):
-    """Inverted dropout on ``A`` in place; the mask is folded into ``deriv``.
+def dropout(A, deriv, gap, rate, state):
+    """Inverted dropout on ``A`` in place; the mask is folded into ``deriv`` and ``gap``.
 
     Each unit is kept with probability ``1 - rate`` and scaled by ``1 / (1 - rate)``, so that
     inference uses every unit with no rescaling. One 64-bit draw serves four units: unit ``k``
@@ -184,6 +243,9 @@ def dropout(A, deriv, rate, state):
         Activations, masked in place.
     deriv : ndarray of shape (n_rows, n_units) or shape (0, 0)
         Activation derivative, multiplied by the same mask (skipped when empty).
+    gap : ndarray of shape (n_rows, n_units) or shape (0, 0)
+        ``f(z) - z`` of a parametric activation, multiplied by the same mask (skipped when
+        empty).
     rate : float
         Drop probability in [0, 1).
     state : ndarray of shape (1,), uint64
@@ -197,6 +259,8 @@ def dropout(A, deriv, rate, state):
     flat_a = A.reshape(size)
     # Input dropout has no derivative to mask: a scratch buffer keeps a single loop body.
     flat_d = deriv.reshape(deriv.size) if deriv.size > 0 else np.zeros(size, A.dtype)
+    with_gap = gap.size > 0
+    flat_g = gap.reshape(gap.size)
     start = state[0]
     n_draws = (size + 3) // 4
     # SplitMix64 is counter-based: draw g is mix(start + (g + 1) * GAMMA). Computing each draw
@@ -217,6 +281,11 @@ def dropout(A, deriv, rate, state):
         flat_d[k + 1] *= f1
         flat_d[k + 2] *= f2
         flat_d[k + 3] *= f3
+        if with_gap:
+            flat_g[k] *= f0
+            flat_g[k + 1] *= f1
+            flat_g[k + 2] *= f2
+            flat_g[k + 3] *= f3
     if size % 4:
         word = mix(start + np.uint64(n_draws) * GAMMA)
         for k in range(size - size % 4, size):
@@ -224,4 +293,61 @@ def dropout(A, deriv, rate, state):
             word >>= _S16
             flat_a[k] *= f
             flat_d[k] *= f
+            if with_gap:
+                flat_g[k] *= f
     state[0] = start + np.uint64(n_draws) * GAMMA
+
+
+@kernel
+def embed(X, frequencies, phases, coefs, intercepts, out, cosines, sines):
+    """Periodic numeric embeddings of every feature, next to its raw value.
+
+    For feature ``j`` of row ``i``, with ``t_q = 2 pi w_jq x_ij + b_jq`` for each of its
+    ``k`` frequencies, the ``d`` values ``c_jm + sum_q cos(t_q) W_jqm`` follow the raw value
+    ``x_ij`` in ``out``: row ``i`` of ``out`` is ``[x_i0, e_i00 .. e_i0d, x_i1, e_i10, ...]``.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_rows, n_features), float32 or float64
+    frequencies, phases : ndarray of shape (n_features, k), same dtype
+        ``w`` and ``b``.
+    coefs : ndarray of shape (n_features, k, d), same dtype
+        ``W``: each feature's map from its ``k`` cosines to its ``d`` values.
+    intercepts : ndarray of shape (n_features, d), same dtype
+        ``c``.
+    out : ndarray of shape (n_rows, n_features * (1 + d)), same dtype
+        Receives the embedded rows.
+    cosines, sines : ndarray of shape (n_rows, n_features, k), same dtype, or shape (0, 0, 0)
+        Receive ``cos(t)`` and ``sin(t)`` for the backward pass (skipped when empty).
+    """
+    n, f = X.shape
+    k = frequencies.shape[1]
+    d = intercepts.shape[1]
+    keep = cosines.size > 0
+    c = np.empty(k, dtype=X.dtype)
+    for i in range(n):
+        for j in range(f):
+            x = X[i, j]
+            base = j * (1 + d)
+            out[i, base] = x
+            for q in range(k):
+                t = _TWO_PI * frequencies[j, q] * x + phases[j, q]
+                c[q] = np.cos(t)
+                if keep:
+                    cosines[i, j, q] = c[q]
+                    sines[i, j, q] = np.sin(t)
+            for m in range(d):
+                acc = intercepts[j, m]
+                for q in range(k):
+                    acc += c[q] * coefs[j, q, m]
+                out[i, base + 1 + m] = acc
+
+
+@kernel
+def scale_columns(A, factors, out):
+    """``out = A * factors`` (the scaling layer): ``A`` and ``out`` of shape (n_rows, n_cols),
+    ``factors`` of shape (n_cols,)."""
+    n, m = A.shape
+    for i in range(n):
+        for j in range(m):
+            out[i, j] = A[i, j] * factors[j]

@@ -106,9 +106,9 @@ def penalty_and_grad(theta, grad, penalty_mask, l2, l1):
 
     The penalty is ``l1 * sum |w| + 0.5 * l2 * sum w**2`` over coordinates where
     ``penalty_mask`` is 1 (dense-layer weights; never biases or batch-norm parameters). The L1
-    part contributes ``l1 * sign(w)``, its subgradient (0 at 0). Training applies L1 through a
-    proximal step in the optimizer instead; this function serves gradient checks and loss
-    reporting.
+    part contributes ``l1 * sign(w)``, its subgradient (0 at 0). Mini-batch training applies
+    L1 through a proximal step in the optimizer instead; this function completes the
+    full-batch objective of ``solver="lbfgs"`` (which takes no L1) and of the gradient checks.
 
     Parameters
     ----------

@@ -4,8 +4,9 @@ One loop per solver walks every coordinate once: it adds the L2 penalty gradient
 solver's update, decoupled weight decay and the L1 proximal (soft-threshold) step. Three
 per-parameter vectors, built once per fit from the parameter groups of the network layout
 (:meth:`skdeep._network.NetworkLayout.optimizer_vectors`), carry everything that differs
-between kinds of parameters: ``lr_scale`` multiplies the learning rate, ``penalty_mask`` and
-``decay_mask`` select the coordinates that penalties and weight decay touch.
+between kinds of parameters: ``lr_scale`` multiplies the learning rate, ``penalty_mask``
+selects the coordinates that penalties touch, and ``decay_scale`` sets the strength of the
+decoupled weight decay per coordinate (0 where it does not apply).
 """
 
 import numpy as np
@@ -43,7 +44,7 @@ def update(
     state2,
     lr_scale,
     penalty_mask,
-    decay_mask,
+    decay_scale,
     solver,
     lr,
     step,
@@ -70,8 +71,11 @@ def update(
         first and second moments (Adam).
     lr_scale : ndarray of shape (n_params,), same dtype as ``theta``
         Factor of each coordinate's learning rate (its parameter group's; 0 freezes it).
-    penalty_mask, decay_mask : ndarray of shape (n_params,), uint8
-        1 for coordinates that penalties (weight decay) apply to.
+    penalty_mask : ndarray of shape (n_params,), uint8
+        1 for coordinates that penalties apply to.
+    decay_scale : ndarray of shape (n_params,), same dtype as ``theta``
+        Factor of each coordinate's decoupled weight decay (its group's learning-rate factor
+        where decay applies, 0 elsewhere).
     solver : int
         A solver code of :mod:`skdeep._network`: ``SGD``, ``ADAGRAD``, ``RMSPROP`` or ``ADAM``.
     lr : float
@@ -84,8 +88,8 @@ def update(
     l2, l1 : float
         Penalty coefficients already divided by the batch weight.
     weight_decay : float
-        Decoupled decay: weights are multiplied by ``1 - lr * lr_scale * weight_decay`` before
-        the gradient step (PyTorch's AdamW convention, with the group's rate).
+        Decoupled decay: parameters are multiplied by ``1 - lr * decay_scale * weight_decay``
+        before the gradient step (PyTorch's AdamW convention, with the group's rate).
 
     Returns
     -------
@@ -106,13 +110,12 @@ def update(
         for i in range(theta.shape[0]):
             f = lr_scale[i]
             pm = dt(penalty_mask[i])
-            dm = dt(decay_mask[i])
             lr_i = lr_ * f
             g = grad[i] + l2_ * pm * theta[i]
             v = mom * state1[i] - lr_i * g
             state1[i] = v
             delta = mom * v - lr_i * g if nesterov else v
-            theta[i] = _apply(theta[i], delta, one - lr_wd * f * dm, lr_i * l1_ * pm)
+            theta[i] = _apply(theta[i], delta, one - lr_wd * decay_scale[i], lr_i * l1_ * pm)
     elif solver == ADAGRAD or solver == RMSPROP:
         keep = dt(1.0) if solver == ADAGRAD else dt(rho)
         new = dt(1.0) if solver == ADAGRAD else dt(1.0 - rho)
@@ -124,7 +127,7 @@ def update(
             state1[i] = acc
             step_size = lr_ * f / (np.sqrt(acc) + eps)
             theta[i] = _apply(
-                theta[i], -step_size * g, one - lr_wd * f * dt(decay_mask[i]), step_size * l1_ * pm
+                theta[i], -step_size * g, one - lr_wd * decay_scale[i], step_size * l1_ * pm
             )
     else:
         b1 = dt(beta_1)
@@ -143,7 +146,7 @@ def update(
             state2[i] = v
             step_size = lr_t * f / (np.sqrt(v) + eps)
             theta[i] = _apply(
-                theta[i], -step_size * m, one - lr_wd * f * dt(decay_mask[i]), step_size * l1_ * pm
+                theta[i], -step_size * m, one - lr_wd * decay_scale[i], step_size * l1_ * pm
             )
     return penalty
 
