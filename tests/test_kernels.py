@@ -66,7 +66,8 @@ def make_network(
 ):
     """Layout, parameters, running statistics and optimizer vectors of a random network.
 
-    ``parts`` adds numeric embeddings (2 frequencies mapped to 2 values per feature),
+    ``parts`` adds numeric embeddings (2 frequencies mapped to 2 values per feature, for all
+    features but the first),
     a scaling layer and parametric activations. Biases, batch-norm scales and shifts,
     embedding parameters, input scales and activation mixes are drawn at random (``initialize``
     sets several of them to 0 or 1), and so are the running statistics, so that no part of a
@@ -78,6 +79,8 @@ def make_network(
         batch_norm,
         n_frequencies=2 if "embeddings" in parts else 0,
         embedding_dim=2,
+        # Every feature but the first, in another order than the columns'.
+        embedded_features=list(range(n_features - 1, 0, -1)),
         scaling_layer="scaling" in parts,
         parametric_activation="mix" in parts,
     )
@@ -341,47 +344,50 @@ def test_dropout_keep_fraction():
     assert abs(A.mean() - 1.0) < 0.05
 
 
-def _embedding_problem(dtype, n=9, f=3, k=4, d=2, seed=14):
+def _embedding_problem(dtype, n=9, f=4, k=4, d=2, seed=14):
+    """Rows of 4 features of which columns 3 and 1 (in that order) are embedded."""
     rs = np.random.RandomState(seed)
     X = rs.normal(0.0, 1.5, (n, f)).astype(dtype)
-    freq = rs.normal(0.0, 0.5, (f, k)).astype(dtype)
-    phase = rs.uniform(-np.pi, np.pi, (f, k)).astype(dtype)
-    coefs = rs.normal(0.0, 0.5, (f, k, d)).astype(dtype)
-    intercepts = rs.normal(0.0, 0.5, (f, d)).astype(dtype)
-    return X, freq, phase, coefs, intercepts
+    columns = np.array([3, 1], dtype=np.int64)
+    e = len(columns)
+    freq = rs.normal(0.0, 0.5, (e, k)).astype(dtype)
+    phase = rs.uniform(-np.pi, np.pi, (e, k)).astype(dtype)
+    coefs = rs.normal(0.0, 0.5, (e, k, d)).astype(dtype)
+    intercepts = rs.normal(0.0, 0.5, (e, d)).astype(dtype)
+    return X, columns, freq, phase, coefs, intercepts
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("keep", [True, False], ids=["training", "inference"])
 def test_embed(dtype, keep):
-    X, freq, phase, coefs, intercepts = _embedding_problem(dtype)
+    X, columns, freq, phase, coefs, intercepts = _embedding_problem(dtype)
     n, f = X.shape
-    k, d = coefs.shape[1:]
-    out = np.full((n, f * (1 + d)), np.nan, dtype)
-    shape = (n, f, k) if keep else (0, 0, 0)
+    e, k, d = coefs.shape
+    out = np.full((n, f + e * d), np.nan, dtype)
+    shape = (n, e, k) if keep else (0, 0, 0)
     cosines, sines = np.full(shape, np.nan, dtype), np.full(shape, np.nan, dtype)
-    _forward.embed(X, freq, phase, coefs, intercepts, out, cosines, sines)
-    assert_close(out, naive.embed(X, freq, phase, coefs, intercepts), dtype)
-    # The raw values pass through unchanged, first in each feature's block.
-    np.testing.assert_array_equal(out[:, :: 1 + d], X)
+    _forward.embed(X, columns, freq, phase, coefs, intercepts, out, cosines, sines)
+    assert_close(out, naive.embed(X, columns, freq, phase, coefs, intercepts), dtype)
+    # The raw values pass through unchanged, first.
+    np.testing.assert_array_equal(out[:, :f], X)
     if keep:
-        angles = 2 * np.pi * X.astype(float)[:, :, None] * freq + phase
+        angles = 2 * np.pi * X.astype(float)[:, columns, None] * freq + phase
         assert_close(cosines, np.cos(angles), dtype, "saved cosines")
         assert_close(sines, np.sin(angles), dtype, "saved sines")
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_embed_backward(dtype):
-    X, freq, phase, coefs, intercepts = _embedding_problem(dtype)
+    X, columns, freq, phase, coefs, intercepts = _embedding_problem(dtype)
     n, f = X.shape
-    k, d = coefs.shape[1:]
-    cosines, sines = np.empty((n, f, k), dtype), np.empty((n, f, k), dtype)
-    _forward.embed(X, freq, phase, coefs, intercepts, np.empty((n, f * (1 + d)), dtype),
-                   cosines, sines)  # fmt: skip
-    d_out = np.random.RandomState(15).normal(size=(n, f * (1 + d))).astype(dtype)
+    e, k, d = coefs.shape
+    cosines, sines = np.empty((n, e, k), dtype), np.empty((n, e, k), dtype)
+    _forward.embed(X, columns, freq, phase, coefs, intercepts,
+                   np.empty((n, f + e * d), dtype), cosines, sines)  # fmt: skip
+    d_out = np.random.RandomState(15).normal(size=(n, f + e * d)).astype(dtype)
     grads = [np.full(a.shape, np.nan, dtype) for a in (freq, phase, coefs, intercepts)]
-    _backward.embed_backward(d_out, X, freq, coefs, cosines, sines, *grads)
-    refs = naive.embed_backward(d_out, X, freq, phase, coefs)
+    _backward.embed_backward(d_out, X, columns, freq, coefs, cosines, sines, *grads)
+    refs = naive.embed_backward(d_out, X, columns, freq, phase, coefs)
     for name, g, ref in zip(("frequencies", "phases", "coefs", "intercepts"), grads, refs,
                             strict=True):  # fmt: skip
         assert_close(g, ref, dtype, name)
@@ -633,12 +639,14 @@ def test_layout_columns_match_reference():
     assert kernel_cols == tuple(range(9)) and _network.N_COLUMNS == 9
     assert (naive.FAN_IN, naive.VAR_OFF, naive.MIX_OFF) == (0, 7, 8)
     input_fields = (
-        _network.IN_FEATURES, _network.EMB_FREQS, _network.EMB_DIM, _network.FREQ_OFF,
-        _network.PHASE_OFF, _network.EMB_W_OFF, _network.EMB_B_OFF, _network.SCALE_OFF,
-        _network.IN_WIDTH,
+        _network.IN_FEATURES, _network.EMB_FEATURES, _network.EMB_FREQS, _network.EMB_DIM,
+        _network.FREQ_OFF, _network.PHASE_OFF, _network.EMB_W_OFF, _network.EMB_B_OFF,
+        _network.SCALE_OFF, _network.IN_WIDTH,
     )  # fmt: skip
-    assert input_fields == tuple(range(9)) and _network.N_INPUT_FIELDS == 9
-    assert (naive.IN_FEATURES, naive.SCALE_OFF, naive.IN_WIDTH) == (0, 7, 8)
+    assert input_fields == tuple(range(10)) and _network.N_INPUT_FIELDS == 10
+    assert (naive.IN_FEATURES, naive.SCALE_OFF, naive.IN_WIDTH, naive.N_INPUT_FIELDS) == (
+        0, 8, 9, 10,
+    )  # fmt: skip
 
 
 def _kernel_forward_backward(X, Y, sw, theta, bn_state, net, act, kind, rates, update, rng):

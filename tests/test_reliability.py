@@ -1089,12 +1089,14 @@ def test_an_edited_helper_kernel_is_recompiled_not_served_from_the_cache(tmp_pat
     forward = package / "_kernels" / "_forward.py"
     source = forward.read_text()
     relu = (
-        "            if code == RELU and not mixed:\n"
-        "                if z < 0:\n"
+        "    if code == RELU:\n"
+        "        for i in range(n):\n"
+        "            for j in range(m):\n"
+        "                if Z[i, j] < 0:\n"
         "                    Z[i, j] = 0.0\n"
     )
     assert source.count(relu) == 1, "the ReLU of activate_inference moved; update this test"
-    forward.write_text(source.replace(relu, relu.replace("= 0.0", "= 0.5 * z")))
+    forward.write_text(source.replace(relu, relu.replace("= 0.0", "= 0.5 * Z[i, j]")))
     edited = _run_python(_PREDICT_WITH_A_FIXED_NETWORK, env=env, cwd=tmp_path)
     assert (edited["hits"], edited["misses"]) == (0, 1)
 

@@ -88,46 +88,50 @@ def column_dot(A, B, out):
 
 
 @kernel
-def embed_backward(d_out, X, frequencies, coefs, cosines, sines, g_freq, g_phase, g_coefs, g_int):
+def embed_backward(
+    d_out, X, columns, frequencies, coefs, cosines, sines, g_freq, g_phase, g_coefs, g_int
+):
     """Gradients of the periodic numeric embeddings (:func:`._forward.embed`).
 
     Parameters
     ----------
-    d_out : ndarray of shape (n_rows, n_features * (1 + d)), float32 or float64
+    d_out : ndarray of shape (n_rows, n_features + n_embedded * d), float32 or float64
         Gradient with respect to the embedded rows (the raw-value columns are not used: the
         inputs are data, not parameters).
     X : ndarray of shape (n_rows, n_features), same dtype
-    frequencies : ndarray of shape (n_features, k), same dtype
-    coefs : ndarray of shape (n_features, k, d), same dtype
-    cosines, sines : ndarray of shape (n_rows, n_features, k), same dtype
+    columns : ndarray of shape (n_embedded,), int64
+    frequencies : ndarray of shape (n_embedded, k), same dtype
+    coefs : ndarray of shape (n_embedded, k, d), same dtype
+    cosines, sines : ndarray of shape (n_rows, n_embedded, k), same dtype
         Saved by the forward pass.
-    g_freq, g_phase : ndarray of shape (n_features, k), same dtype
+    g_freq, g_phase : ndarray of shape (n_embedded, k), same dtype
         Overwritten with the gradients of the frequencies and phases.
-    g_coefs : ndarray of shape (n_features, k, d), same dtype
+    g_coefs : ndarray of shape (n_embedded, k, d), same dtype
         Overwritten with the gradient of the per-feature maps.
-    g_int : ndarray of shape (n_features, d), same dtype
+    g_int : ndarray of shape (n_embedded, d), same dtype
         Overwritten with the gradient of their intercepts.
     """
     n, f = X.shape
-    k = frequencies.shape[1]
+    n_embedded, k = frequencies.shape
     d = g_int.shape[1]
     g_freq[:] = 0.0
     g_phase[:] = 0.0
     g_coefs[:] = 0.0
     g_int[:] = 0.0
     for i in range(n):
-        for j in range(f):
-            base = j * (1 + d) + 1
+        for e in range(n_embedded):
+            base = f + e * d
+            x = X[i, columns[e]]
             for m in range(d):
-                g_int[j, m] += d_out[i, base + m]
+                g_int[e, m] += d_out[i, base + m]
             for q in range(k):
-                c = cosines[i, j, q]
+                c = cosines[i, e, q]
                 d_cos = 0.0
                 for m in range(d):
                     g = d_out[i, base + m]
-                    g_coefs[j, q, m] += c * g
-                    d_cos += coefs[j, q, m] * g
+                    g_coefs[e, q, m] += c * g
+                    d_cos += coefs[e, q, m] * g
                 # d cos(t) / dt = -sin(t); t = 2 pi w x + b
-                d_t = -sines[i, j, q] * d_cos
-                g_phase[j, q] += d_t
-                g_freq[j, q] += d_t * _TWO_PI * X[i, j]
+                d_t = -sines[i, e, q] * d_cos
+                g_phase[e, q] += d_t
+                g_freq[e, q] += d_t * _TWO_PI * x

@@ -13,16 +13,17 @@ from .._network import (
     BETA_OFF,
     EMB_B_OFF,
     EMB_DIM,
+    EMB_FEATURES,
     EMB_FREQS,
     EMB_W_OFF,
     FAN_IN,
     FAN_OUT,
     FREQ_OFF,
     GAMMA_OFF,
-    IN_FEATURES,
     IN_WIDTH,
     MEAN_OFF,
     MIX_OFF,
+    N_INPUT_FIELDS,
     PHASE_OFF,
     SCALE_OFF,
     VAR_OFF,
@@ -68,7 +69,7 @@ def _segment(theta, layout, layer, col):
 @kernel
 def _embedding_parameters(theta, inputs):
     """Views of the frequencies, phases, maps and intercepts of the numeric embeddings."""
-    f = inputs[IN_FEATURES]
+    f = inputs[EMB_FEATURES]
     k = inputs[EMB_FREQS]
     d = inputs[EMB_DIM]
     freq = theta[inputs[FREQ_OFF] : inputs[FREQ_OFF] + f * k].reshape((f, k))
@@ -82,7 +83,7 @@ def _embedding_parameters(theta, inputs):
 def _input_block(X, theta, inputs, cosines, sines):
     """The first dense layer's input: ``X`` embedded and scaled as the input table says.
 
-    ``cosines`` and ``sines`` (shape (n_rows, n_features, k), or empty at inference) receive
+    ``cosines`` and ``sines`` (shape (n_rows, n_embedded, k), or empty at inference) receive
     what the embedding's backward pass needs. Returns ``(embedded, scaled)``; either is ``X``
     itself when that step is absent.
     """
@@ -90,7 +91,8 @@ def _input_block(X, theta, inputs, cosines, sines):
     if inputs[EMB_FREQS] > 0:
         freq, phase, coefs, intercepts = _embedding_parameters(theta, inputs)
         embedded = np.empty((X.shape[0], inputs[IN_WIDTH]), X.dtype)
-        embed(X, freq, phase, coefs, intercepts, embedded, cosines, sines)
+        columns = inputs[N_INPUT_FIELDS:]
+        embed(X, columns, freq, phase, coefs, intercepts, embedded, cosines, sines)
     scaled = embedded
     if inputs[SCALE_OFF] >= 0:
         factors = theta[inputs[SCALE_OFF] : inputs[SCALE_OFF] + inputs[IN_WIDTH]]
@@ -159,8 +161,8 @@ def forward_backward(
     if dropout_rates[0] > 0.0:
         dropout(Xb, empty2, empty2, dropout_rates[0], rng)
     k = inputs[EMB_FREQS]
-    cosines = np.empty((nb, inputs[IN_FEATURES], k), dtype)
-    sines = np.empty((nb, inputs[IN_FEATURES], k), dtype)
+    cosines = np.empty((nb, inputs[EMB_FEATURES], k), dtype)
+    sines = np.empty((nb, inputs[EMB_FEATURES], k), dtype)
     embedded, A = _input_block(Xb, theta, inputs, cosines, sines)
     acts = [A]
     derivs = [empty2]
@@ -245,7 +247,10 @@ def forward_backward(
         if k > 0:
             freq, _, coefs, _ = _embedding_parameters(theta, inputs)
             g_freq, g_phase, g_coefs, g_int = _embedding_parameters(grad, inputs)
-            embed_backward(d_in, Xb, freq, coefs, cosines, sines, g_freq, g_phase, g_coefs, g_int)
+            columns = inputs[N_INPUT_FIELDS:]
+            embed_backward(
+                d_in, Xb, columns, freq, coefs, cosines, sines, g_freq, g_phase, g_coefs, g_int
+            )
     return loss
 
 

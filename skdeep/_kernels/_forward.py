@@ -29,54 +29,11 @@ _S48 = np.uint64(48)
 
 
 @kernel
-def activation_and_slope(z, code):
-    """Value and derivative of activation ``code`` at the scalar ``z``.
-
-    Returns
-    -------
-    value, slope : float
-    """
-    if code == RELU:
-        if z > 0:
-            return z, 1.0
-        return 0.0, 0.0
-    if code == LEAKY_RELU:
-        if z > 0:
-            return z, 1.0
-        return LEAKY_SLOPE * z, LEAKY_SLOPE
-    if code == ELU:
-        if z > 0:
-            return z, 1.0
-        e = ELU_ALPHA * np.exp(z)
-        return e - ELU_ALPHA, e
-    if code == TANH:
-        t = np.tanh(z)
-        return t, 1.0 - t * t
-    if code == LOGISTIC:
-        s = sigmoid(z)
-        return s, s * (1.0 - s)
-    if code == SELU:
-        if z > 0:
-            return SELU_SCALE * z, SELU_SCALE
-        e = SELU_SCALE * SELU_ALPHA * np.exp(z)
-        return e - SELU_SCALE * SELU_ALPHA, e
-    if code == MISH:
-        # softplus without overflow; tanh(softplus) is 1 to double precision beyond 20.
-        sp = z if z > 20.0 else np.log1p(np.exp(z))
-        t = np.tanh(sp)
-        return z * t, t + z * (1.0 - t * t) * sigmoid(z)
-    if code == GELU:
-        cdf = 0.5 * (1.0 + math.erf(z * _INV_SQRT2))
-        return z * cdf, cdf + z * _INV_SQRT_2PI * np.exp(-0.5 * z * z)
-    if code == SILU:
-        s = sigmoid(z)
-        return z * s, s * (1.0 + z * (1.0 - s))
-    return z, 1.0
-
-
-@kernel
 def activate(Z, deriv, code):
     """Apply activation ``code`` to ``Z`` in place and store its derivative in ``deriv``.
+
+    One loop per activation, so that each inner loop is short and free of the choice of
+    activation (the cheap ones vectorize).
 
     Parameters
     ----------
@@ -88,11 +45,96 @@ def activate(Z, deriv, code):
         An activation code of :mod:`skdeep._network`.
     """
     n, m = Z.shape
-    for i in range(n):
-        for j in range(m):
-            value, slope = activation_and_slope(Z[i, j], code)
-            Z[i, j] = value
-            deriv[i, j] = slope
+    if code == RELU:
+        for i in range(n):
+            for j in range(m):
+                if Z[i, j] > 0:
+                    deriv[i, j] = 1.0
+                else:
+                    Z[i, j] = 0.0
+                    deriv[i, j] = 0.0
+    elif code == LEAKY_RELU:
+        for i in range(n):
+            for j in range(m):
+                z = Z[i, j]
+                if z > 0:
+                    deriv[i, j] = 1.0
+                else:
+                    Z[i, j] = LEAKY_SLOPE * z
+                    deriv[i, j] = LEAKY_SLOPE
+    elif code == ELU:
+        for i in range(n):
+            for j in range(m):
+                z = Z[i, j]
+                if z > 0:
+                    deriv[i, j] = 1.0
+                else:
+                    e = ELU_ALPHA * np.exp(z)
+                    Z[i, j] = e - ELU_ALPHA
+                    deriv[i, j] = e
+    elif code == TANH:
+        for i in range(n):
+            for j in range(m):
+                t = np.tanh(Z[i, j])
+                Z[i, j] = t
+                deriv[i, j] = 1.0 - t * t
+    elif code == LOGISTIC:
+        for i in range(n):
+            for j in range(m):
+                s = sigmoid(Z[i, j])
+                Z[i, j] = s
+                deriv[i, j] = s * (1.0 - s)
+    elif code == SELU:
+        for i in range(n):
+            for j in range(m):
+                z = Z[i, j]
+                if z > 0:
+                    Z[i, j] = SELU_SCALE * z
+                    deriv[i, j] = SELU_SCALE
+                else:
+                    e = SELU_SCALE * SELU_ALPHA * np.exp(z)
+                    Z[i, j] = e - SELU_SCALE * SELU_ALPHA
+                    deriv[i, j] = e
+    elif code == MISH:
+        for i in range(n):
+            for j in range(m):
+                value, slope = _mish(Z[i, j])
+                Z[i, j] = value
+                deriv[i, j] = slope
+    elif code == GELU:
+        for i in range(n):
+            for j in range(m):
+                z = Z[i, j]
+                cdf = 0.5 * (1.0 + math.erf(z * _INV_SQRT2))
+                Z[i, j] = z * cdf
+                deriv[i, j] = cdf + z * _INV_SQRT_2PI * np.exp(-0.5 * z * z)
+    elif code == SILU:
+        for i in range(n):
+            for j in range(m):
+                z = Z[i, j]
+                s = sigmoid(z)
+                Z[i, j] = z * s
+                deriv[i, j] = s * (1.0 + z * (1.0 - s))
+    else:
+        for i in range(n):
+            for j in range(m):
+                deriv[i, j] = 1.0
+
+
+@kernel
+def _mish(z):
+    """``z tanh(softplus(z))`` and its derivative from one exponential.
+
+    With ``u = exp(z)`` and ``v = u (u + 2)``, ``tanh(log(1 + u)) = v / (v + 2)`` and its
+    derivative is ``4 u (u + 1) / (v + 2)**2``. Beyond ``z = 20`` the tanh is 1 to double
+    precision (and ``u**2`` could overflow float32).
+    """
+    if z > 20.0:
+        return z, 1.0
+    u = np.exp(z)
+    v = u * (u + 2.0)
+    t = v / (v + 2.0)
+    return z * t, t + z * 4.0 * u * (u + 1.0) / ((v + 2.0) * (v + 2.0))
 
 
 @kernel
@@ -113,14 +155,16 @@ def activate_mixed(Z, deriv, gap, mix, code):
         Activation code of ``f``.
     """
     n, m = Z.shape
+    gap[:] = Z
+    activate(gap, deriv, code)  # gap holds f(z), deriv f'(z)
     for i in range(n):
         for j in range(m):
             z = Z[i, j]
-            value, slope = activation_and_slope(z, code)
             a = mix[j]
-            Z[i, j] = z + a * (value - z)
-            deriv[i, j] = 1.0 - a + a * slope
-            gap[i, j] = value - z
+            f = gap[i, j]
+            Z[i, j] = z + a * (f - z)
+            deriv[i, j] = 1.0 - a + a * deriv[i, j]
+            gap[i, j] = f - z
 
 
 @kernel
@@ -131,22 +175,40 @@ def activate_inference(Z, mix, code):
     empty (shape (0,)) for the plain one.
     """
     n, m = Z.shape
-    mixed = mix.shape[0] > 0
-    for i in range(n):
-        for j in range(m):
-            z = Z[i, j]
-            if code == RELU and not mixed:
-                if z < 0:
+    if mix.shape[0] > 0 or code > LOGISTIC:
+        # The newer activations (and mixes) share the training kernel's arithmetic.
+        f = Z.copy()
+        activate(f, np.empty_like(Z), code)
+        if mix.shape[0] == 0:
+            Z[:] = f
+            return
+        for i in range(n):
+            for j in range(m):
+                Z[i, j] = Z[i, j] + mix[j] * (f[i, j] - Z[i, j])
+        return
+    if code == RELU:
+        for i in range(n):
+            for j in range(m):
+                if Z[i, j] < 0:
                     Z[i, j] = 0.0
-            elif code == LEAKY_RELU and not mixed:
-                if z < 0:
-                    Z[i, j] = LEAKY_SLOPE * z
-            elif code == ELU and not mixed:
-                if z < 0:
-                    Z[i, j] = ELU_ALPHA * (np.exp(z) - 1.0)
-            else:
-                value, _ = activation_and_slope(z, code)
-                Z[i, j] = z + mix[j] * (value - z) if mixed else value
+    elif code == LEAKY_RELU:
+        for i in range(n):
+            for j in range(m):
+                if Z[i, j] < 0:
+                    Z[i, j] = LEAKY_SLOPE * Z[i, j]
+    elif code == ELU:
+        for i in range(n):
+            for j in range(m):
+                if Z[i, j] < 0:
+                    Z[i, j] = ELU_ALPHA * (np.exp(Z[i, j]) - 1.0)
+    elif code == TANH:
+        for i in range(n):
+            for j in range(m):
+                Z[i, j] = np.tanh(Z[i, j])
+    elif code == LOGISTIC:
+        for i in range(n):
+            for j in range(m):
+                Z[i, j] = sigmoid(Z[i, j])
 
 
 @kernel
@@ -299,48 +361,51 @@ def dropout(A, deriv, gap, rate, state):
 
 
 @kernel
-def embed(X, frequencies, phases, coefs, intercepts, out, cosines, sines):
-    """Periodic numeric embeddings of every feature, next to its raw value.
+def embed(X, columns, frequencies, phases, coefs, intercepts, out, cosines, sines):
+    """Periodic numeric embeddings of some features, after all the raw values.
 
-    For feature ``j`` of row ``i``, with ``t_q = 2 pi w_jq x_ij + b_jq`` for each of its
-    ``k`` frequencies, the ``d`` values ``c_jm + sum_q cos(t_q) W_jqm`` follow the raw value
-    ``x_ij`` in ``out``: row ``i`` of ``out`` is ``[x_i0, e_i00 .. e_i0d, x_i1, e_i10, ...]``.
+    Row ``i`` of ``out`` is ``X[i]`` followed, for each embedded feature ``e`` (column
+    ``j = columns[e]``), by its ``d`` values ``c_em + sum_q cos(t_q) W_eqm`` with
+    ``t_q = 2 pi w_eq x_ij + b_eq`` for each of its ``k`` frequencies.
 
     Parameters
     ----------
     X : ndarray of shape (n_rows, n_features), float32 or float64
-    frequencies, phases : ndarray of shape (n_features, k), same dtype
+    columns : ndarray of shape (n_embedded,), int64
+        Column of ``X`` of each embedded feature.
+    frequencies, phases : ndarray of shape (n_embedded, k), same dtype
         ``w`` and ``b``.
-    coefs : ndarray of shape (n_features, k, d), same dtype
-        ``W``: each feature's map from its ``k`` cosines to its ``d`` values.
-    intercepts : ndarray of shape (n_features, d), same dtype
+    coefs : ndarray of shape (n_embedded, k, d), same dtype
+        ``W``: each embedded feature's map from its ``k`` cosines to its ``d`` values.
+    intercepts : ndarray of shape (n_embedded, d), same dtype
         ``c``.
-    out : ndarray of shape (n_rows, n_features * (1 + d)), same dtype
+    out : ndarray of shape (n_rows, n_features + n_embedded * d), same dtype
         Receives the embedded rows.
-    cosines, sines : ndarray of shape (n_rows, n_features, k), same dtype, or shape (0, 0, 0)
+    cosines, sines : ndarray of shape (n_rows, n_embedded, k), same dtype, or (0, 0, 0)
         Receive ``cos(t)`` and ``sin(t)`` for the backward pass (skipped when empty).
     """
     n, f = X.shape
-    k = frequencies.shape[1]
+    n_embedded, k = frequencies.shape
     d = intercepts.shape[1]
     keep = cosines.size > 0
     c = np.empty(k, dtype=X.dtype)
     for i in range(n):
         for j in range(f):
-            x = X[i, j]
-            base = j * (1 + d)
-            out[i, base] = x
+            out[i, j] = X[i, j]
+        for e in range(n_embedded):
+            x = X[i, columns[e]]
             for q in range(k):
-                t = _TWO_PI * frequencies[j, q] * x + phases[j, q]
+                t = _TWO_PI * frequencies[e, q] * x + phases[e, q]
                 c[q] = np.cos(t)
                 if keep:
-                    cosines[i, j, q] = c[q]
-                    sines[i, j, q] = np.sin(t)
+                    cosines[i, e, q] = c[q]
+                    sines[i, e, q] = np.sin(t)
+            base = f + e * d
             for m in range(d):
-                acc = intercepts[j, m]
+                acc = intercepts[e, m]
                 for q in range(k):
-                    acc += c[q] * coefs[j, q, m]
-                out[i, base + 1 + m] = acc
+                    acc += c[q] * coefs[e, q, m]
+                out[i, base + m] = acc
 
 
 @kernel

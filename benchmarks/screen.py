@@ -1,0 +1,306 @@
+"""The defaults screen: candidate configurations of skdeep and the peers on the suite's tables.
+
+Every model is scored with one protocol: the table's rows go through the shared
+``ColumnTransformer`` (:func:`benchmarks.tables.preprocessor`), then the model, in 3-fold
+shuffled cross-validation (stratified for classification), for each seed ``s`` (the folds are
+shuffled with ``s`` and the model gets ``random_state=s``); accuracy for classification, R² for
+regression. Results are cached in a JSON file, one entry per (model, table, seed), so a screen
+can be stopped, resumed and extended.
+
+Models: ``sklearn_mlp`` (scikit-learn's MLP, defaults), ``hgb`` (HistGradientBoosting,
+defaults), ``realmlp`` (pytabkit's RealMLP-TD, defaults, on the CPU), and ``skdeep:NAME`` for
+each candidate ``NAME`` of :data:`CANDIDATES` (a function of the task returning skdeep's
+parameters; ``skdeep:defaults`` is the estimators' current defaults).
+
+From the repository root::
+
+    python -m benchmarks.screen --models skdeep:defaults,hgb --seeds 0,1,2
+    python -m benchmarks.screen --report --models skdeep:defaults,hgb,sklearn_mlp
+"""
+
+import argparse
+import json
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.tables import BY_LABEL, TABLES, load_table, preprocessor
+
+CACHE = Path(__file__).resolve().parent / "screen.json"
+
+
+def _recipe(task, **overrides):
+    """The full tabular recipe in skdeep's parameters (RealMLP-TD's values), then overrides."""
+    clf = task == "classification"
+    params = dict(
+        hidden_layer_sizes=(256, 256, 256),
+        activation="selu" if clf else "mish",
+        parametric_activation=True,
+        input_scaling="robust",
+        numeric_embeddings="periodic",
+        embedding_frequencies=16,
+        embedding_dim=3,
+        embedding_frequency_scale=0.1,
+        scaling_layer=True,
+        parametrization="ntk",
+        weight_init="data_aware",
+        bias_lr_factor=0.1,
+        scaling_lr_factor=6.0,
+        embedding_lr_factor=0.1,
+        activation_lr_factor=0.1,
+        solver="adamw",
+        learning_rate_init=0.04 if clf else 0.2,
+        learning_rate="log_cosine",
+        lr_cycles=4,
+        beta_2=0.95,
+        weight_decay=0.02,
+        weight_decay_schedule="flat_cosine",
+        dropout=0.15,
+        dropout_schedule="flat_cosine",
+        batch_size=256,
+        max_iter=256,
+        early_stopping=True,
+        validation_fraction=0.2,
+        n_iter_no_change=np.inf,
+        restore_best_weights="last",
+        alpha=0.0,
+    )
+    if clf:
+        params["label_smoothing"] = 0.1
+    params.update(overrides)
+    if not clf:
+        params.pop("label_smoothing", None)
+    return params
+
+
+# What each ablation removes from a recipe: the parameters that turn the component off.
+ABLATIONS = {
+    "input_scaling": dict(input_scaling=None),
+    "embeddings": dict(numeric_embeddings=None),
+    "scaling_layer": dict(scaling_layer=False),
+    "parametric_activation": dict(parametric_activation=False),
+    "smooth_activation": dict(activation="relu"),
+    "label_smoothing": dict(label_smoothing=0.0),
+    "lr_schedule": dict(learning_rate="cosine"),
+    "dropout_schedule": dict(dropout_schedule="constant"),
+    "weight_decay_schedule": dict(weight_decay_schedule="constant"),
+    "lr_factors": dict(
+        bias_lr_factor=1.0,
+        scaling_lr_factor=1.0,
+        embedding_lr_factor=1.0,
+        activation_lr_factor=1.0,
+    ),
+    "data_aware_init": dict(weight_init="auto"),
+    # The standard parametrization at the NTK's effective rate of a 256-wide layer.
+    "ntk": lambda task, p: dict(
+        parametrization="standard", learning_rate_init=p["learning_rate_init"] / 16
+    ),
+    "dropout": dict(dropout=0.0),
+    "weight_decay": dict(weight_decay=0.0),
+    "best_epoch": dict(early_stopping=False),
+    "float32": dict(training_dtype="auto"),
+}
+
+
+def _ablated(base, part):
+    """``base`` (a candidate) without ``part`` (a key of :data:`ABLATIONS`)."""
+
+    def params(task):
+        p = base(task)
+        change = ABLATIONS[part]
+        p.update(change(task, p) if callable(change) else change)
+        if task == "regression":
+            p.pop("label_smoothing", None)
+        return p
+
+    return params
+
+
+CANDIDATES = {
+    "defaults": lambda task: {},
+    "recipe_256": lambda task: _recipe(task),
+    "recipe_64": lambda task: _recipe(task, max_iter=64),
+    "recipe_64_f32": lambda task: _recipe(task, max_iter=64, training_dtype="float32"),
+    "recipe_32_f32": lambda task: _recipe(task, max_iter=32, training_dtype="float32"),
+    "recipe_48_f32": lambda task: _recipe(task, max_iter=48, training_dtype="float32"),
+    "recipe_64_f32_2x256": lambda task: _recipe(
+        task, max_iter=64, training_dtype="float32", hidden_layer_sizes=(256, 256)
+    ),
+    "recipe_64_f32_3x128": lambda task: _recipe(
+        task, max_iter=64, training_dtype="float32", hidden_layer_sizes=(128, 128, 128)
+    ),
+}
+for _part in ABLATIONS:
+    CANDIDATES[f"recipe_64_f32-{_part}"] = _ablated(CANDIDATES["recipe_64_f32"], _part)
+
+
+def make_model(name, task, seed):
+    """The estimator called ``name`` for ``task``, seeded with ``seed``."""
+    clf = task == "classification"
+    if name == "sklearn_mlp":
+        from sklearn.neural_network import MLPClassifier, MLPRegressor
+
+        return (MLPClassifier if clf else MLPRegressor)(random_state=seed)
+    if name == "hgb":
+        from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+
+        cls = HistGradientBoostingClassifier if clf else HistGradientBoostingRegressor
+        return cls(random_state=seed)
+    if name == "realmlp":
+        from pytabkit import RealMLP_TD_Classifier, RealMLP_TD_Regressor
+
+        cls = RealMLP_TD_Classifier if clf else RealMLP_TD_Regressor
+        return cls(random_state=seed, device="cpu", verbosity=0)
+    if name.startswith("skdeep:"):
+        from skdeep import RegularizedMLPClassifier, RegularizedMLPRegressor
+
+        params = CANDIDATES[name.split(":", 1)[1]](task)
+        cls = RegularizedMLPClassifier if clf else RegularizedMLPRegressor
+        return cls(**{**params, "random_state": seed})
+    raise ValueError(f"unknown model {name!r}")
+
+
+def evaluate(name, table, seed, max_rows=10_000, cv=3):
+    """Cross-validated score and fit time of one model on one table for one seed."""
+    from sklearn.model_selection import KFold, StratifiedKFold, cross_validate
+    from sklearn.pipeline import make_pipeline
+
+    X, y, _ = load_table(table, max_rows)
+    splitter = StratifiedKFold if table.task == "classification" else KFold
+    scoring = "accuracy" if table.task == "classification" else "r2"
+    pipe = make_pipeline(preprocessor(), make_model(name, table.task, seed))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out = cross_validate(
+            pipe,
+            X,
+            y,
+            cv=splitter(cv, shuffle=True, random_state=seed),
+            scoring=scoring,
+            return_estimator=True,
+            error_score="raise",
+        )
+    epochs = [getattr(e[-1], "n_iter_", None) for e in out["estimator"]]
+    return {
+        "score": float(np.mean(out["test_score"])),
+        "fold_scores": [float(s) for s in out["test_score"]],
+        "fit_s": float(np.sum(out["fit_time"])),
+        "epochs": [int(e) if e is not None else None for e in epochs],
+    }
+
+
+def load_cache(path=CACHE):
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def warm_up(models):
+    """Fit each skdeep candidate once on a tiny problem, in float32 and float64, so that the
+    kernels' compilation (or cache loading) is not timed with the first table."""
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(60, 3))
+    targets = {"classification": (X[:, 0] > 0).astype(int), "regression": X[:, 0]}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for name in models:
+            if not name.startswith("skdeep:"):
+                continue
+            for task, y in targets.items():
+                for dtype in (np.float32, np.float64):
+                    est = make_model(name, task, 0).set_params(max_iter=2, batch_size=16)
+                    est.fit(X.astype(dtype), y)
+
+
+def run(models, tables, seeds, path=CACHE, redo=False):
+    """Evaluate every (model, table, seed) not yet in the cache; return the cache."""
+    cache = load_cache(path)
+    warm_up(models)
+    for table in tables:
+        for name in models:
+            for seed in seeds:
+                key = f"{name}|{table.label}|{seed}"
+                if key in cache and not redo:
+                    continue
+                started = time.perf_counter()
+                cache[key] = evaluate(name, table, seed)
+                print(
+                    f"{time.strftime('%H:%M:%S')} {key}: {cache[key]['score']:.4f} "
+                    f"fit {cache[key]['fit_s']:.1f}s (wall {time.perf_counter() - started:.1f}s)",
+                    flush=True,
+                )
+                path.write_text(json.dumps(cache, indent=0, sort_keys=True))
+    return cache
+
+
+def summary(cache, models, tables, seeds):
+    """Per table and model: mean score over the seeds and mean fit time, or None if missing."""
+    out = {}
+    for table in tables:
+        for name in models:
+            entries = [cache.get(f"{name}|{table.label}|{s}") for s in seeds]
+            if any(e is None for e in entries):
+                out[table.label, name] = None
+                continue
+            scores = [e["score"] for e in entries]
+            out[table.label, name] = {
+                "score": float(np.mean(scores)),
+                "std": float(np.std(scores)),
+                "fit_s": float(np.mean([e["fit_s"] for e in entries])),
+            }
+    return out
+
+
+def report(cache, models, tables, seeds):
+    """A plain-text table: scores per table and model, task means, total fit times."""
+    res = summary(cache, models, tables, seeds)
+    width = max(len(m) for m in models) + 2
+    lines = ["table".ljust(18) + "".join(m.rjust(width) for m in models)]
+    for table in tables:
+        cells = []
+        for name in models:
+            r = res[table.label, name]
+            cells.append(("-" if r is None else f"{r['score']:.4f}").rjust(width))
+        lines.append(table.label.ljust(18) + "".join(cells))
+    for task in ("classification", "regression"):
+        chosen = [t for t in tables if t.task == task]
+        cells = []
+        for name in models:
+            vals = [res[t.label, name] for t in chosen]
+            ok = all(v is not None for v in vals) and vals
+            cells.append(
+                (f"{np.mean([v['score'] for v in vals]):.4f}" if ok else "-").rjust(width)
+            )
+        lines.append(f"mean {task[:5]}".ljust(18) + "".join(cells))
+    cells = []
+    for name in models:
+        vals = [res[t.label, name] for t in tables]
+        ok = all(v is not None for v in vals)
+        cells.append((f"{sum(v['fit_s'] for v in vals):.0f}s" if ok else "-").rjust(width))
+    lines.append("total fit".ljust(18) + "".join(cells))
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.screen")
+    parser.add_argument("--models", required=True, help="comma-separated model names")
+    parser.add_argument("--tables", default=None, help="comma-separated table labels")
+    parser.add_argument("--seeds", default="0,1,2")
+    parser.add_argument("--report", action="store_true", help="only print the cached results")
+    parser.add_argument("--redo", action="store_true", help="evaluate again what is cached")
+    parser.add_argument("--cache", type=Path, default=CACHE)
+    args = parser.parse_args(argv)
+    models = args.models.split(",")
+    tables = [BY_LABEL[t] for t in args.tables.split(",")] if args.tables else list(TABLES)
+    seeds = [int(s) for s in args.seeds.split(",")]
+    cache = (
+        load_cache(args.cache)
+        if args.report
+        else run(models, tables, seeds, args.cache, args.redo)
+    )
+    print(report(cache, models, tables, seeds))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
