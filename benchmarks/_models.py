@@ -90,9 +90,12 @@ def make_classifier(
     if contender.library == "skdeep":
         from skdeep import RegularizedMLPClassifier
 
-        return RegularizedMLPClassifier(
+        # scikit-learn's configuration (not the tabular-recipe defaults), with He weights for
+        # ReLU: the same network and work as the peers'.
+        return RegularizedMLPClassifier.like_sklearn(
             hidden_layer_sizes=hidden,
             activation="relu",
+            weight_init="auto",
             solver="adamw" if contender.regularized else "adam",
             batch_normalization=contender.regularized,
             dropout=REG_DROPOUT if contender.regularized else 0.0,

@@ -16,6 +16,7 @@ From the repository root::
 
     python -m benchmarks.screen --models skdeep:defaults,hgb --seeds 0,1,2
     python -m benchmarks.screen --report --models skdeep:defaults,hgb,sklearn_mlp
+    python -m benchmarks.screen --ablations
 """
 
 import argparse
@@ -75,8 +76,19 @@ def _recipe(task, **overrides):
     return params
 
 
+def _defaults(task):
+    from skdeep import RegularizedMLPClassifier, RegularizedMLPRegressor
+
+    cls = RegularizedMLPClassifier if task == "classification" else RegularizedMLPRegressor
+    params = cls().get_params()
+    params.pop("random_state")
+    return params
+
+
 # What each ablation removes from a recipe: the parameters that turn the component off.
+# "none" removes nothing: the base itself, measured in the same run as its ablations.
 ABLATIONS = {
+    "none": {},
     "input_scaling": dict(input_scaling=None),
     "embeddings": dict(numeric_embeddings=None),
     "scaling_layer": dict(scaling_layer=False),
@@ -93,9 +105,10 @@ ABLATIONS = {
         activation_lr_factor=1.0,
     ),
     "data_aware_init": dict(weight_init="auto"),
-    # The standard parametrization at the NTK's effective rate of a 256-wide layer.
+    # The standard parametrization at the NTK's effective rate of a hidden layer.
     "ntk": lambda task, p: dict(
-        parametrization="standard", learning_rate_init=p["learning_rate_init"] / 16
+        parametrization="standard",
+        learning_rate_init=p["learning_rate_init"] / np.sqrt(p["hidden_layer_sizes"][0]),
     ),
     "dropout": dict(dropout=0.0),
     "weight_decay": dict(weight_decay=0.0),
@@ -119,7 +132,8 @@ def _ablated(base, part):
 
 
 CANDIDATES = {
-    "defaults": lambda task: {},
+    # The estimators' defaults, spelled out so that ablations can change them.
+    "defaults": lambda task: _defaults(task),
     "recipe_256": lambda task: _recipe(task),
     "recipe_64": lambda task: _recipe(task, max_iter=64),
     "recipe_64_f32": lambda task: _recipe(task, max_iter=64, training_dtype="float32"),
@@ -133,7 +147,7 @@ CANDIDATES = {
     ),
 }
 for _part in ABLATIONS:
-    CANDIDATES[f"recipe_64_f32-{_part}"] = _ablated(CANDIDATES["recipe_64_f32"], _part)
+    CANDIDATES[f"defaults-{_part}"] = _ablated(CANDIDATES["defaults"], _part)
 
 
 def make_model(name, task, seed):
@@ -281,15 +295,65 @@ def report(cache, models, tables, seeds):
     return "\n".join(lines)
 
 
+def ablations(cache, tables, seed=0, base="skdeep:defaults"):
+    """Per ablation of :data:`ABLATIONS`: the change of each task's mean score (and the count
+    of tables that got worse or better by more than 0.002) when that part is removed from
+    ``base`` (as measured in the ablations' run: ``base-none``), all at one seed. Rows sorted
+    by the overall mean change, most harmful first."""
+    rows = []
+    reference = f"{base}-none"
+    for part in ABLATIONS:
+        if part == "none":
+            continue
+        name = f"{base.split(':')[-1]}-{part}"
+        diffs = {"classification": [], "regression": []}
+        worst = (0.0, "")
+        for table in tables:
+            a = cache.get(f"skdeep:{name}|{table.label}|{seed}")
+            b = cache.get(f"{reference}|{table.label}|{seed}")
+            if a is None or b is None:
+                break
+            d = a["score"] - b["score"]
+            diffs[table.task].append(d)
+            worst = min(worst, (d, table.label))
+        else:
+            every = diffs["classification"] + diffs["regression"]
+            rows.append(
+                {
+                    "part": part,
+                    "accuracy": float(np.mean(diffs["classification"])),
+                    "r2": float(np.mean(diffs["regression"])),
+                    "mean": float(np.mean(every)),
+                    "worse": sum(d < -0.002 for d in every),
+                    "better": sum(d > 0.002 for d in every),
+                    "worst": worst,
+                }
+            )
+    return sorted(rows, key=lambda r: r["mean"])
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks.screen")
-    parser.add_argument("--models", required=True, help="comma-separated model names")
+    parser.add_argument("--models", help="comma-separated model names")
     parser.add_argument("--tables", default=None, help="comma-separated table labels")
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--report", action="store_true", help="only print the cached results")
     parser.add_argument("--redo", action="store_true", help="evaluate again what is cached")
     parser.add_argument("--cache", type=Path, default=CACHE)
+    parser.add_argument(
+        "--ablations", action="store_true", help="print the ablation table of the defaults"
+    )
     args = parser.parse_args(argv)
+    if args.ablations:
+        for r in ablations(load_cache(args.cache), list(TABLES)):
+            print(
+                f"{r['part']:24s} acc {r['accuracy']:+.4f}  R2 {r['r2']:+.4f}  "
+                f"mean {r['mean']:+.4f}  worse {r['worse']:2d} better {r['better']:2d}  "
+                f"worst {r['worst'][0]:+.4f} ({r['worst'][1]})"
+            )
+        return 0
+    if not args.models:
+        parser.error("--models is required (unless --ablations)")
     models = args.models.split(",")
     tables = [BY_LABEL[t] for t in args.tables.split(",")] if args.tables else list(TABLES)
     seeds = [int(s) for s in args.seeds.split(",")]

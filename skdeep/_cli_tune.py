@@ -552,7 +552,10 @@ def _models(args, task, y, numeric, categorical):
             "scikit-learn MLP defaults": MLPRegressor(random_state=args.random_state),
         }
     stopping = _early_stopping_params(y, task, args.cv)
-    net = network(max_iter=args.max_iter, random_state=args.random_state, **stopping)
+    # The search space is built around scikit-learn's configuration (He weights for ReLU).
+    net = network.like_sklearn(
+        weight_init="auto", max_iter=args.max_iter, random_state=args.random_state, **stopping
+    )
     pipeline = Pipeline([("preprocess", build_preprocessing(numeric, categorical)), ("mlp", net)])
     # Every baseline gets its own copy of the same preprocessing.
     baselines = {

@@ -352,13 +352,18 @@ def validation_function(X_val, Y_val, sw_val, layout, config, score):
     Returns
     -------
     callable
-        ``validation(theta, bn_state) -> (val_loss, val_score)``.
+        ``validation(theta, bn_state) -> (val_loss, val_score)``; ``(inf, -inf)`` when the
+        network's outputs overflow.
     """
     loss_kind = LOSS_CODES[config.loss]
     sw_sum = float(sw_val.sum())
 
     def validation(theta, bn_state):
         raw = raw_output(X_val, layout, theta, bn_state, config.activation)
+        if not np.isfinite(raw).all():
+            # Finite weights whose outputs overflow (a fit on its way to diverging): the
+            # worst possible value, never a best epoch.
+            return np.inf, -np.inf
         value = score(raw, Y_val, sw_val)
         # loss_and_delta overwrites its first argument with the gradient: raw is scratch.
         loss = loss_and_delta(raw, Y_val, sw_val, sw_sum, loss_kind)
@@ -375,10 +380,17 @@ def _format_progress(row):
     return ", ".join(parts)
 
 
-def _warn_divergence(epoch, loss, lr):
+def _rate(lr, config):
+    """The learning rate of a warning: the scheduled one, and the setting behind it."""
+    if lr == config.learning_rate_init:
+        return f"({lr:g})"
+    return f"({lr:g} then, from learning_rate_init={config.learning_rate_init:g})"
+
+
+def _warn_divergence(epoch, loss, lr, config):
     warn_at_user_line(
         f"Training diverged in epoch {epoch}: the loss became {loss}. The learning rate "
-        f"({lr:g}) is probably too high for this data; lower learning_rate_init, set "
+        f"{_rate(lr, config)} is probably too high for this data; lower learning_rate_init, set "
         "clip_norm, or standardize the features (StandardScaler). The weights (and optimizer "
         "state) with the lowest training loss so far were kept.",
         ConvergenceWarning,
@@ -391,12 +403,15 @@ def _warn_end_of_fit(state, config, lr, stopped):
     if len(curve) >= 2 and curve[-1] > curve[0]:
         warn_at_user_line(
             f"Training loss rose from {curve[0]:.4g} after the first epoch to {curve[-1]:.4g} "
-            f"after epoch {state.n_iter}: the learning rate ({lr:g}) is probably too high for "
+            f"after epoch {state.n_iter}: the learning rate {_rate(lr, config)} is probably too "
+            "high for "
             "this data; lower learning_rate_init, set clip_norm, or standardize the features "
             "(StandardScaler).",
             ConvergenceWarning,
         )
-    elif not stopped:
+    elif not stopped and np.isfinite(config.patience):
+        # With stopping switched off (an infinite patience) the fit runs its max_iter epochs
+        # (a whole learning-rate schedule) by design: nothing was cut short.
         warn_at_user_line(
             f"Stochastic optimizer: maximum iterations ({config.max_iter}) reached and the "
             "optimization hasn't converged yet.",
@@ -537,7 +552,7 @@ def train_epochs(state, layout, X, Y, sw, config, validation, incremental):
             and np.isfinite(kernel.bn_state).all()
         ):
             kernel.restore(fallback)
-            _warn_divergence(len(state.loss_curve) + 1, loss, lr)
+            _warn_divergence(len(state.loss_curve) + 1, loss, lr, config)
             diverged = True
             break
         loss = float(loss)
@@ -583,7 +598,11 @@ def train_epochs(state, layout, X, Y, sw, config, validation, incremental):
         state.loss = fallback_loss
     else:
         state.loss = state.loss_curve[-1] if state.loss_curve else None
-    if best_weights is not None:
+    if diverged:
+        # The fallback, not the best validation epoch (which can be one step from overflow),
+        # is what the divergence warning says was kept.
+        monitor.best_epoch = None
+    elif best_weights is not None:
         kernel.theta[:] = best_weights[0]
         kernel.bn_state[:] = best_weights[1]
 

@@ -97,7 +97,7 @@ def test_demo_curves_are_the_training_of_fit():
         replayed, train_curve, test_curve, _ = _replay(
             params, X_train, y_train, X_test, y_test, 4, np.arange(10)
         )
-        fitted = RegularizedMLPClassifier(**params).fit(X_train, y_train)
+        fitted = RegularizedMLPClassifier.like_sklearn(**params).fit(X_train, y_train)
     for a, b in zip(replayed.coefs_, fitted.coefs_, strict=True):
         np.testing.assert_array_equal(a, b)
     assert train_curve[-1] == fitted.score(X_train, y_train)
@@ -123,7 +123,9 @@ def test_demo_makes_its_point():
     with threadpool_limits(1, user_api="blas"):
         for name in ("no regularization", "weight decay 0.1", "dropout 0.2"):
             params = {**BASE_PARAMS, **dict(TECHNIQUES)[name], "max_iter": 200}
-            clf = RegularizedMLPClassifier(random_state=0, **params).fit(X_train, y_train)
+            clf = RegularizedMLPClassifier.like_sklearn(random_state=0, **params).fit(
+                X_train, y_train
+            )
             gaps[name] = clf.score(X_train, y_train) - clf.score(X_test, y_test)
     assert gaps["no regularization"] > 0.08
     assert gaps["weight decay 0.1"] < gaps["no regularization"] - 0.02

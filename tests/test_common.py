@@ -1,4 +1,5 @@
-"""scikit-learn's estimator checks on both estimators, with no expected failures."""
+"""scikit-learn's estimator checks on both estimators: with their defaults, scikit-learn's
+configuration (``like_sklearn``) and dropout with batch normalization."""
 
 import pytest
 from sklearn.utils.estimator_checks import (
@@ -10,8 +11,10 @@ from sklearn.utils.estimator_checks import (
 from skdeep import RegularizedMLPClassifier, RegularizedMLPRegressor
 
 ESTIMATORS = [
-    RegularizedMLPClassifier(max_iter=100),
-    RegularizedMLPRegressor(max_iter=100),
+    RegularizedMLPClassifier(),
+    RegularizedMLPRegressor(),
+    RegularizedMLPClassifier.like_sklearn(max_iter=100),
+    RegularizedMLPRegressor.like_sklearn(max_iter=100),
     RegularizedMLPClassifier(
         max_iter=100, dropout=0.1, batch_normalization=True, penalty="elasticnet", solver="adamw"
     ),
@@ -19,9 +22,10 @@ ESTIMATORS = [
 
 
 def _expected_failed_checks(estimator):
-    # The two default estimators have no expected failures. With dropout and batch norm, an
-    # integer weight cannot equal repeated rows: each copy of a row draws its own dropout
-    # mask, and batch statistics count rows, not weights (documented in the user guide).
+    # scikit-learn's configuration has no expected failures. With dropout (on by default) and
+    # batch norm, an integer weight cannot equal repeated rows: each copy of a row draws its
+    # own dropout mask, and batch statistics count rows, not weights (documented in the user
+    # guide).
     if estimator.batch_normalization or estimator.dropout:
         return {
             "check_sample_weight_equivalence_on_dense_data": (

@@ -1,9 +1,15 @@
-"""Behaviour of the public estimators: targets, dtypes, determinism, techniques."""
+"""Behaviour of the public estimators: targets, dtypes, determinism, techniques.
+
+The tests build on scikit-learn's configuration (``like_sklearn``), so that each technique is
+tested alone; the defaults (the tabular recipe) have their own tests in ``test_recipe.py``."""
+
+import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
 from sklearn.datasets import make_multilabel_classification
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 
@@ -24,18 +30,25 @@ ALL_FEATURES = dict(
 )
 
 
-def test_accepts_every_sklearn_mlp_parameter():
-    clf = RegularizedMLPClassifier(**MLPClassifier().get_params())
-    reg = RegularizedMLPRegressor(**MLPRegressor().get_params())
-    assert clf.get_params()["learning_rate_init"] == 0.001
-    assert reg.get_params()["loss"] == "squared_error"
+def test_accepts_every_sklearn_mlp_parameter(iris):
+    X, y = iris
+    # Through the constructor (on top of the recipe's other parts) and through like_sklearn.
+    for make in (RegularizedMLPClassifier, RegularizedMLPClassifier.like_sklearn):
+        clf = make(**MLPClassifier(max_iter=30).get_params())
+        assert clf.get_params()["learning_rate_init"] == 0.001
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            assert clf.fit(X, y).score(X, y) > 0.6
+    for make in (RegularizedMLPRegressor, RegularizedMLPRegressor.like_sklearn):
+        reg = make(**MLPRegressor().get_params())
+        assert reg.get_params()["loss"] == "squared_error"
 
 
 def test_poisson_loss_gives_a_clear_error(iris):
     # (solver="lbfgs" has its own tests: tests/test_lbfgs.py.)
     X, y = iris
     with pytest.raises(ValueError, match="poisson.*not supported"):
-        RegularizedMLPRegressor(loss="poisson").fit(X, y)
+        RegularizedMLPRegressor.like_sklearn(loss="poisson").fit(X, y)
 
 
 @pytest.mark.parametrize("labels", [["a", "b", "c"], [3, 7, 11], [True, False]])
@@ -45,7 +58,7 @@ def test_classifier_label_types(iris, labels):
         y = y > 0
     else:
         y = np.asarray(labels)[y]
-    clf = RegularizedMLPClassifier(max_iter=200, random_state=0).fit(X, y)
+    clf = RegularizedMLPClassifier.like_sklearn(max_iter=200, random_state=0).fit(X, y)
     assert set(clf.classes_) == set(np.unique(y))
     assert clf.score(X, y) > 0.9
     proba = clf.predict_proba(X)
@@ -57,7 +70,7 @@ def test_classifier_label_types(iris, labels):
 
 def test_multilabel_classifier():
     X, Y = make_multilabel_classification(n_samples=300, n_classes=4, random_state=0)
-    clf = RegularizedMLPClassifier(max_iter=300, random_state=0).fit(X, Y)
+    clf = RegularizedMLPClassifier.like_sklearn(max_iter=300, random_state=0).fit(X, Y)
     assert clf.predict(X).shape == Y.shape
     assert clf.predict_proba(X).shape == Y.shape
     assert clf.out_activation_ == "logistic"
@@ -67,13 +80,17 @@ def test_multilabel_classifier():
 def test_regressor_multioutput_and_raw_scale_target(diabetes):
     X, y = diabetes
     Y = np.column_stack([y * 1000.0 + 5e5, -y])
-    reg = RegularizedMLPRegressor(max_iter=300, random_state=0).fit(X, Y)
+    reg = RegularizedMLPRegressor.like_sklearn(max_iter=300, random_state=0).fit(X, Y)
     assert reg.predict(X).shape == Y.shape
     assert reg.score(X, Y) > 0.4
     np.testing.assert_allclose(reg.target_mean_, Y.mean(axis=0))
     # A price-like scale: scikit-learn's MLPRegressor defaults score below 0 here, ours must not.
     price = y * 1000.0 + 5e5
-    ours = RegularizedMLPRegressor(max_iter=300, random_state=0).fit(X, price).score(X, price)
+    ours = (
+        RegularizedMLPRegressor.like_sklearn(max_iter=300, random_state=0)
+        .fit(X, price)
+        .score(X, price)
+    )
     theirs = MLPRegressor(max_iter=300, random_state=0).fit(X, price).score(X, price)
     assert theirs < 0 < 0.4 < ours
 
@@ -81,11 +98,13 @@ def test_regressor_multioutput_and_raw_scale_target(diabetes):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_dtype_is_kept(iris, dtype):
     X, y = iris
-    clf = RegularizedMLPClassifier(**ALL_FEATURES).fit(X.astype(dtype), y)
+    clf = RegularizedMLPClassifier.like_sklearn(**ALL_FEATURES).fit(X.astype(dtype), y)
     assert all(c.dtype == dtype for c in clf.coefs_ + clf.intercepts_)
     assert all(g.dtype == dtype for g in clf.batch_norm_gamma_ + clf.batch_norm_running_var_)
     assert clf.predict_proba(X.astype(dtype)).dtype == dtype
-    reg = RegularizedMLPRegressor(max_iter=5, random_state=0).fit(X.astype(dtype), X[:, 0])
+    reg = RegularizedMLPRegressor.like_sklearn(max_iter=5, random_state=0).fit(
+        X.astype(dtype), X[:, 0]
+    )
     assert reg.predict(X.astype(dtype)).dtype == dtype
 
 
@@ -93,9 +112,9 @@ def test_dtype_is_kept(iris, dtype):
 def test_same_seed_gives_bit_identical_weights(iris, dtype):
     X, y = iris
     X = X.astype(dtype)
-    a = RegularizedMLPClassifier(**ALL_FEATURES).fit(X, y)
-    b = RegularizedMLPClassifier(**ALL_FEATURES).fit(X, y)
-    c = RegularizedMLPClassifier(**{**ALL_FEATURES, "random_state": 1}).fit(X, y)
+    a = RegularizedMLPClassifier.like_sklearn(**ALL_FEATURES).fit(X, y)
+    b = RegularizedMLPClassifier.like_sklearn(**ALL_FEATURES).fit(X, y)
+    c = RegularizedMLPClassifier.like_sklearn(**{**ALL_FEATURES, "random_state": 1}).fit(X, y)
     for wa, wb in zip(
         a.coefs_ + a.batch_norm_running_mean_,
         b.coefs_ + b.batch_norm_running_mean_,
@@ -109,7 +128,7 @@ def test_same_seed_gives_bit_identical_weights(iris, dtype):
 def test_dataframe_feature_names(iris):
     X, y = iris
     df = pd.DataFrame(X, columns=["a", "b", "c", "d"])
-    clf = RegularizedMLPClassifier(max_iter=5, random_state=0).fit(df, y)
+    clf = RegularizedMLPClassifier.like_sklearn(max_iter=5, random_state=0).fit(df, y)
     np.testing.assert_array_equal(clf.feature_names_in_, ["a", "b", "c", "d"])
     with pytest.raises(ValueError, match="feature names"):
         clf.predict(df[["b", "a", "c", "d"]])
@@ -117,10 +136,14 @@ def test_dataframe_feature_names(iris):
 
 def test_l1_penalty_gives_exact_zeros_on_weights_only(digits):
     X, y = digits
-    clf = RegularizedMLPClassifier(penalty="l1", alpha=1.0, max_iter=50, random_state=0).fit(X, y)
+    clf = RegularizedMLPClassifier.like_sklearn(
+        penalty="l1", alpha=1.0, max_iter=50, random_state=0
+    ).fit(X, y)
     assert (clf.coefs_[0] == 0).mean() > 0.5
     assert all((b != 0).any() for b in clf.intercepts_)
-    dense = RegularizedMLPClassifier(penalty=None, max_iter=50, random_state=0).fit(X, y)
+    dense = RegularizedMLPClassifier.like_sklearn(penalty=None, max_iter=50, random_state=0).fit(
+        X, y
+    )
     assert (dense.coefs_[0] == 0).mean() < 0.01
 
 
@@ -128,7 +151,9 @@ def test_stronger_penalty_shrinks_weights(iris):
     X, y = iris
     norms = []
     for alpha in [0.0, 1.0, 10.0]:
-        clf = RegularizedMLPClassifier(alpha=alpha, max_iter=100, random_state=0).fit(X, y)
+        clf = RegularizedMLPClassifier.like_sklearn(alpha=alpha, max_iter=100, random_state=0).fit(
+            X, y
+        )
         norms.append(sum(float((c**2).sum()) for c in clf.coefs_))
     assert norms[0] > norms[1] > norms[2]
 
@@ -139,21 +164,29 @@ def test_sgd_l2_penalty_equals_decoupled_decay_but_adam_differs(digits):
     batch = 100
     common = dict(batch_size=batch, max_iter=5, random_state=0, learning_rate_init=0.05)
     sgd = dict(solver="sgd", momentum=0.0, **common)
-    coupled = RegularizedMLPClassifier(penalty="l2", alpha=2.0, **sgd).fit(X, y)
-    decoupled = RegularizedMLPClassifier(penalty=None, weight_decay=2.0 / batch, **sgd).fit(X, y)
+    coupled = RegularizedMLPClassifier.like_sklearn(penalty="l2", alpha=2.0, **sgd).fit(X, y)
+    decoupled = RegularizedMLPClassifier.like_sklearn(
+        penalty=None, weight_decay=2.0 / batch, **sgd
+    ).fit(X, y)
     for a, b in zip(coupled.coefs_, decoupled.coefs_, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
     adam = dict(solver="adam", **common)
-    coupled = RegularizedMLPClassifier(penalty="l2", alpha=2.0, **adam).fit(X, y)
-    decoupled = RegularizedMLPClassifier(penalty=None, weight_decay=2.0 / batch, **adam).fit(X, y)
+    coupled = RegularizedMLPClassifier.like_sklearn(penalty="l2", alpha=2.0, **adam).fit(X, y)
+    decoupled = RegularizedMLPClassifier.like_sklearn(
+        penalty=None, weight_decay=2.0 / batch, **adam
+    ).fit(X, y)
     assert np.abs(coupled.coefs_[0] - decoupled.coefs_[0]).max() > 1e-3
 
 
 def test_adamw_default_weight_decay(iris):
     X, y = iris
-    adam = RegularizedMLPClassifier(solver="adam", penalty=None, max_iter=30, random_state=0)
-    adamw = RegularizedMLPClassifier(solver="adamw", penalty=None, max_iter=30, random_state=0)
-    explicit = RegularizedMLPClassifier(
+    adam = RegularizedMLPClassifier.like_sklearn(
+        solver="adam", penalty=None, max_iter=30, random_state=0
+    )
+    adamw = RegularizedMLPClassifier.like_sklearn(
+        solver="adamw", penalty=None, max_iter=30, random_state=0
+    )
+    explicit = RegularizedMLPClassifier.like_sklearn(
         solver="adam", penalty=None, weight_decay=0.01, max_iter=30, random_state=0
     )
     w_adam, w_adamw, w_explicit = (e.fit(X, y).coefs_[0] for e in (adam, adamw, explicit))
@@ -166,7 +199,7 @@ def test_adamw_default_weight_decay(iris):
 def test_every_solver_and_activation_learns(iris, solver, activation):
     X, y = iris
     lr = {"sgd": 0.05, "adagrad": 0.05}.get(solver, 0.01)
-    clf = RegularizedMLPClassifier(
+    clf = RegularizedMLPClassifier.like_sklearn(
         hidden_layer_sizes=(20,),
         solver=solver,
         activation=activation,
@@ -180,7 +213,7 @@ def test_every_solver_and_activation_learns(iris, solver, activation):
 
 def test_no_hidden_layer_is_logistic_regression(iris):
     X, y = iris
-    clf = RegularizedMLPClassifier(
+    clf = RegularizedMLPClassifier.like_sklearn(
         hidden_layer_sizes=(), learning_rate_init=0.05, max_iter=200, random_state=0
     )
     clf.fit(X, y)
@@ -190,8 +223,8 @@ def test_no_hidden_layer_is_logistic_regression(iris):
 
 def test_batch_norm_inference_is_row_independent(iris):
     X, y = iris
-    clf = RegularizedMLPClassifier(
-        batch_normalization=True, batch_size=32, max_iter=30, random_state=0
+    clf = RegularizedMLPClassifier.like_sklearn(
+        batch_normalization=True, batch_size=32, max_iter=30, weight_init="auto", random_state=0
     ).fit(X, y)
     assert len(clf.batch_norm_gamma_) == 1 and clf.batch_norm_running_var_[0].shape == (100,)
     batch = clf.predict_proba(X)
@@ -205,18 +238,24 @@ def test_batch_norm_inference_is_row_independent(iris):
 
 def test_dropout_rates_per_layer_and_errors(iris):
     X, y = iris
-    clf = RegularizedMLPClassifier(hidden_layer_sizes=(8, 8), dropout=[0.0, 0.5], max_iter=5)
+    clf = RegularizedMLPClassifier.like_sklearn(
+        hidden_layer_sizes=(8, 8), dropout=[0.0, 0.5], max_iter=5
+    )
     clf.fit(X, y)
     np.testing.assert_array_equal(clf.predict_proba(X), clf.predict_proba(X))
     with pytest.raises(ValueError, match="2 hidden layers"):
-        RegularizedMLPClassifier(hidden_layer_sizes=(8, 8), dropout=[0.1]).fit(X, y)
+        RegularizedMLPClassifier.like_sklearn(hidden_layer_sizes=(8, 8), dropout=[0.1]).fit(X, y)
     with pytest.raises(ValueError, match=r"\[0, 1\)"):
-        RegularizedMLPClassifier(hidden_layer_sizes=(8, 8), dropout=[0.1, 1.0]).fit(X, y)
+        RegularizedMLPClassifier.like_sklearn(hidden_layer_sizes=(8, 8), dropout=[0.1, 1.0]).fit(
+            X, y
+        )
 
 
 def test_early_stopping_keeps_best_epoch(digits):
     X, y = digits
-    clf = RegularizedMLPClassifier(early_stopping=True, max_iter=200, random_state=0).fit(X, y)
+    clf = RegularizedMLPClassifier.like_sklearn(
+        early_stopping=True, max_iter=200, random_state=0
+    ).fit(X, y)
     assert clf.n_iter_ < 200
     assert clf.best_validation_score_ == max(clf.validation_scores_)
     assert clf.best_loss_ is None
@@ -224,13 +263,15 @@ def test_early_stopping_keeps_best_epoch(digits):
 
 def test_partial_fit_and_warm_start(iris):
     X, y = iris
-    clf = RegularizedMLPClassifier(random_state=0)
+    clf = RegularizedMLPClassifier.like_sklearn(random_state=0)
     with pytest.raises(ValueError, match="classes"):
         clf.partial_fit(X, y)
     for _ in range(3):
         clf.partial_fit(X, y, classes=np.unique(y))
     assert clf.n_iter_ == 1 and len(clf.loss_curve_) == 3
-    warm = RegularizedMLPClassifier(warm_start=True, max_iter=10, random_state=0).fit(X, y)
+    warm = RegularizedMLPClassifier.like_sklearn(warm_start=True, max_iter=10, random_state=0).fit(
+        X, y
+    )
     first = [c.copy() for c in warm.coefs_]
     warm.fit(X, y)
     assert warm.n_iter_ == 10 and len(warm.loss_curve_) == 20
@@ -251,6 +292,7 @@ def test_overfitting_on_300_digits_and_regularization_shrinks_gap(digits):
     data = train_test_split(X, y, train_size=300, random_state=0, stratify=y)
     base = dict(
         hidden_layer_sizes=(100,) * 6,
+        weight_init="he_uniform",
         penalty=None,
         solver="sgd",
         momentum=0.0,
@@ -261,7 +303,10 @@ def test_overfitting_on_300_digits_and_regularization_shrinks_gap(digits):
     )
     gaps = {
         name: np.mean(
-            [_gap(RegularizedMLPClassifier(random_state=s, **base, **kw), data) for s in (0, 1)]
+            [
+                _gap(RegularizedMLPClassifier.like_sklearn(random_state=s, **base, **kw), data)
+                for s in (0, 1)
+            ]
         )
         for name, kw in {
             "none": {},
@@ -281,10 +326,10 @@ def test_read_only_input_needs_no_extra_compiled_specialization(iris):
     X, y = iris
     X_ro = np.repeat(X, 30, axis=0)  # more rows than one prediction block
     y_ro = np.repeat(y, 30)
-    clf = RegularizedMLPClassifier(max_iter=3, random_state=0).fit(X_ro, y_ro)
+    clf = RegularizedMLPClassifier.like_sklearn(max_iter=3, random_state=0).fit(X_ro, y_ro)
     expected = clf.predict_proba(X_ro)
     X_ro.setflags(write=False)
-    refit = RegularizedMLPClassifier(max_iter=3, random_state=0).fit(X_ro, y_ro)
+    refit = RegularizedMLPClassifier.like_sklearn(max_iter=3, random_state=0).fit(X_ro, y_ro)
     np.testing.assert_array_equal(refit.predict_proba(X_ro), expected)
     for kernel in (predict_raw, run_epoch):
         assert not any(arg.mutable is False for sig in kernel.signatures for arg in sig[:1])

@@ -30,7 +30,7 @@ def _params(**extra):
 
 def test_draws_loss_validation_curves_and_best_epoch(cancer_split):
     X_train, X_val, y_train, y_val = cancer_split
-    clf = RegularizedMLPClassifier(
+    clf = RegularizedMLPClassifier.like_sklearn(
         **_params(early_stopping=True, monitor="val_loss", patience=2, max_iter=60)
     ).fit(X_train, y_train, X_val=X_val, y_val=y_val)
     assert clf.best_epoch_ < clf.n_iter_  # early stopping ended training after the best epoch
@@ -64,7 +64,7 @@ def test_draws_loss_validation_curves_and_best_epoch(cancer_split):
 
 def test_without_validation_data_only_the_training_loss(cancer_split):
     X_train, _, y_train, _ = cancer_split
-    clf = RegularizedMLPClassifier(**_params(max_iter=5)).fit(X_train, y_train)
+    clf = RegularizedMLPClassifier.like_sklearn(**_params(max_iter=5)).fit(X_train, y_train)
     display = TrainingHistoryDisplay.from_estimator(clf)
     assert display.val_loss_line_ is None
     assert display.val_score_line_ is None
@@ -78,7 +78,7 @@ def test_without_validation_data_only_the_training_loss(cancer_split):
 
 def test_draws_on_the_given_axes_and_passes_line_options(cancer_split):
     X_train, X_val, y_train, y_val = cancer_split
-    clf = RegularizedMLPClassifier(**_params(max_iter=4)).fit(
+    clf = RegularizedMLPClassifier.like_sklearn(**_params(max_iter=4)).fit(
         X_train, y_train, X_val=X_val, y_val=y_val
     )
     fig, (left, right) = plt.subplots(1, 2)
@@ -96,7 +96,8 @@ def test_pipeline_regressor_and_warm_start_epochs(diabetes):
     X, y = diabetes
     X_train, X_val, y_train, y_val = train_test_split(X, y, random_state=0)
     pipe = make_pipeline(
-        StandardScaler(), RegularizedMLPRegressor(**_params(max_iter=3, warm_start=True))
+        StandardScaler(),
+        RegularizedMLPRegressor.like_sklearn(**_params(max_iter=3, warm_start=True)),
     )
     pipe.fit(X_train, y_train)  # epochs 1-3 without validation data
     X_val_scaled = pipe[0].transform(X_val)
@@ -122,7 +123,7 @@ def test_scikit_learn_mlp(cancer_split):
 
 def test_unfitted_estimator_is_refused():
     with pytest.raises(NotFittedError):
-        TrainingHistoryDisplay.from_estimator(RegularizedMLPClassifier())
+        TrainingHistoryDisplay.from_estimator(RegularizedMLPClassifier.like_sklearn())
 
 
 def test_direct_construction_and_plot():
@@ -137,7 +138,7 @@ def test_direct_construction_and_plot():
 
 def test_missing_matplotlib_gives_an_install_hint(monkeypatch, cancer_split):
     X_train, _, y_train, _ = cancer_split
-    clf = RegularizedMLPClassifier(**_params(max_iter=2)).fit(X_train, y_train)
+    clf = RegularizedMLPClassifier.like_sklearn(**_params(max_iter=2)).fit(X_train, y_train)
     # A None entry in sys.modules makes the import fail, as if matplotlib were not installed.
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)

@@ -16,6 +16,12 @@ from . import naive
 ACTIVATIONS = ["identity", "logistic", "tanh", "relu"]
 
 
+def _quiet(fit):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return fit()
+
+
 def _digits(n_class):
     X, y = load_digits(n_class=n_class, return_X_y=True)
     return MinMaxScaler().fit_transform(X[:200]), y[:200]
@@ -48,7 +54,7 @@ def _objective_gradient(est, X, y):
 @pytest.mark.parametrize("activation", ACTIVATIONS)
 def test_classification_reaches_a_stationary_point(n_class, activation):
     X, y = _digits(n_class)
-    clf = RegularizedMLPClassifier(
+    clf = RegularizedMLPClassifier.like_sklearn(
         solver="lbfgs", hidden_layer_sizes=50, max_iter=150, random_state=1,
         activation=activation,
     )  # fmt: skip
@@ -66,7 +72,7 @@ def test_classification_reaches_a_stationary_point(n_class, activation):
 
 def test_the_loss_never_rises_and_is_recorded_per_iteration():
     X, y = _regression()
-    reg = RegularizedMLPRegressor(
+    reg = RegularizedMLPRegressor.like_sklearn(
         solver="lbfgs", hidden_layer_sizes=20, max_iter=60, activation="tanh", random_state=0
     )
     with warnings.catch_warnings():
@@ -83,7 +89,7 @@ def test_the_loss_never_rises_and_is_recorded_per_iteration():
 @pytest.mark.parametrize("activation", ACTIVATIONS)
 def test_regression(activation):
     X, y = _regression()
-    reg = RegularizedMLPRegressor(
+    reg = RegularizedMLPRegressor.like_sklearn(
         solver="lbfgs", hidden_layer_sizes=50, max_iter=200, tol=1e-3, random_state=1,
         activation=activation,
     )  # fmt: skip
@@ -96,7 +102,9 @@ def test_regression(activation):
 @pytest.mark.parametrize("Est", [RegularizedMLPClassifier, RegularizedMLPRegressor])
 def test_max_fun_limits_the_evaluations_with_a_convergence_warning(Est):
     X, y = _digits(3) if Est is RegularizedMLPClassifier else _regression()
-    est = Est(solver="lbfgs", hidden_layer_sizes=50, max_iter=150, max_fun=10, tol=0.0)
+    est = Est.like_sklearn(
+        solver="lbfgs", hidden_layer_sizes=50, max_iter=150, max_fun=10, tol=0.0
+    )
     with pytest.warns(ConvergenceWarning, match="lbfgs failed to converge"):
         est.fit(X, y)
     assert 1 <= est.n_iter_ <= 10
@@ -104,33 +112,44 @@ def test_max_fun_limits_the_evaluations_with_a_convergence_warning(Est):
 
 def test_max_iter_limits_the_iterations_with_a_convergence_warning():
     X, y = _regression()
-    reg = RegularizedMLPRegressor(solver="lbfgs", max_iter=5, tol=0.0, random_state=0)
+    reg = RegularizedMLPRegressor.like_sklearn(solver="lbfgs", max_iter=5, tol=0.0, random_state=0)
     with pytest.warns(ConvergenceWarning, match="ITERATIONS REACHED LIMIT"):
         reg.fit(X, y)
     assert reg.n_iter_ == 5
 
 
-@pytest.mark.parametrize(
-    "params, fragment",
-    [
-        (dict(dropout=0.2), "dropout"),
-        (dict(input_dropout=0.1), "dropout"),
-        (dict(penalty="l1"), "penalty='l1'"),
-        (dict(penalty="elasticnet"), "penalty='elasticnet'"),
-        (dict(weight_decay=0.01), "weight_decay"),
-        (dict(clip_norm=1.0), "clip_norm"),
-    ],
-)
-def test_options_lbfgs_cannot_use_are_clear_errors(params, fragment):
+@pytest.mark.parametrize("penalty", ["l1", "elasticnet"])
+def test_l1_penalties_are_a_clear_error(penalty):
     X, y = _digits(2)
     with pytest.raises(ValueError, match="solver='lbfgs'") as info:
-        RegularizedMLPClassifier(solver="lbfgs", **params).fit(X, y)
-    assert fragment in str(info.value)
+        RegularizedMLPClassifier.like_sklearn(solver="lbfgs", penalty=penalty).fit(X, y)
+    assert f"penalty='{penalty}'" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [dict(dropout=0.2), dict(input_dropout=0.1), dict(weight_decay=0.01), dict(clip_norm=1.0)],
+)
+def test_per_step_rules_do_not_apply(params):
+    # As scikit-learn's lbfgs ignores batch_size and the learning rate: the same fit.
+    X, y = _digits(2)
+    base = dict(solver="lbfgs", hidden_layer_sizes=(8,), max_iter=30, random_state=0)
+    plain = _quiet(lambda: RegularizedMLPClassifier.like_sklearn(**base).fit(X, y))
+    ruled = _quiet(lambda: RegularizedMLPClassifier.like_sklearn(**base, **params).fit(X, y))
+    for a, b in zip(plain.coefs_, ruled.coefs_, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_works_on_top_of_the_defaults():
+    # The defaults use dropout and weight decay; solver="lbfgs" alone must still fit.
+    X, y = _digits(2)
+    clf = _quiet(lambda: RegularizedMLPClassifier(solver="lbfgs", max_iter=50).fit(X, y))
+    assert clf.score(X, y) > 0.95 and clf.validation_scores_ is None
 
 
 @pytest.mark.parametrize("Est", [RegularizedMLPClassifier, RegularizedMLPRegressor])
 def test_partial_fit_is_not_available(Est):
-    est = Est(solver="lbfgs")
+    est = Est.like_sklearn(solver="lbfgs")
     assert not hasattr(est, "partial_fit")
     with pytest.raises(AttributeError, match="has no attribute 'partial_fit'") as info:
         getattr(est, "partial_fit")  # noqa: B009
@@ -140,7 +159,7 @@ def test_partial_fit_is_not_available(Est):
 
 def test_batch_norm_uses_the_training_set_statistics():
     X, y = _digits(3)
-    clf = RegularizedMLPClassifier(
+    clf = RegularizedMLPClassifier.like_sklearn(
         solver="lbfgs", batch_normalization=True, hidden_layer_sizes=(16,), random_state=0
     )
     with warnings.catch_warnings():
@@ -154,7 +173,9 @@ def test_batch_norm_uses_the_training_set_statistics():
 
 def test_float32_trains_in_float32():
     X, y = _digits(3)
-    clf = RegularizedMLPClassifier(solver="lbfgs", hidden_layer_sizes=20, random_state=0)
+    clf = RegularizedMLPClassifier.like_sklearn(
+        solver="lbfgs", hidden_layer_sizes=20, random_state=0
+    )
     clf.fit(X.astype(np.float32), y)
     assert clf.coefs_[0].dtype == np.float32
     assert clf.predict_proba(X.astype(np.float32)).dtype == np.float32
@@ -163,7 +184,7 @@ def test_float32_trains_in_float32():
 
 def test_warm_start_continues_from_the_optimum():
     X, y = _digits(3)
-    clf = RegularizedMLPClassifier(
+    clf = RegularizedMLPClassifier.like_sklearn(
         solver="lbfgs", hidden_layer_sizes=20, random_state=0, warm_start=True
     )
     clf.fit(X, y)
@@ -181,15 +202,16 @@ def test_integer_sample_weights_equal_repeated_rows():
     params.update(max_iter=30)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        weighted = RegularizedMLPRegressor(**params).fit(X, y, sample_weight=weights)
-        repeated = RegularizedMLPRegressor(**params).fit(np.repeat(X, weights, axis=0),
-                                                        np.repeat(y, weights))  # fmt: skip
+        weighted = RegularizedMLPRegressor.like_sklearn(**params)
+        weighted.fit(X, y, sample_weight=weights)
+        repeated = RegularizedMLPRegressor.like_sklearn(**params)
+        repeated.fit(np.repeat(X, weights, axis=0), np.repeat(y, weights))
     np.testing.assert_allclose(weighted.predict(X), repeated.predict(X), rtol=1e-6, atol=1e-8)
 
 
 def test_early_stopping_does_not_apply_but_a_validation_set_is_recorded():
     X, y = _digits(3)
-    clf = RegularizedMLPClassifier(
+    clf = RegularizedMLPClassifier.like_sklearn(
         solver="lbfgs", hidden_layer_sizes=20, early_stopping=True, random_state=0
     )
     clf.fit(X[:150], y[:150], X_val=X[150:], y_val=y[150:])
@@ -200,7 +222,7 @@ def test_early_stopping_does_not_apply_but_a_validation_set_is_recorded():
 
 def test_validation_scores_with_batch_norm_use_the_training_statistics():
     X, y = _digits(3)
-    clf = RegularizedMLPClassifier(
+    clf = RegularizedMLPClassifier.like_sklearn(
         solver="lbfgs", batch_normalization=True, hidden_layer_sizes=(16,), max_iter=40,
         random_state=0,
     )  # fmt: skip
@@ -215,7 +237,7 @@ def test_validation_scores_with_batch_norm_use_the_training_statistics():
 def test_min_delta_does_not_change_when_lbfgs_stops():
     X, y = _digits(3)
     params = dict(solver="lbfgs", hidden_layer_sizes=20, random_state=0)
-    plain = RegularizedMLPClassifier(**params).fit(X, y)
-    with_min_delta = RegularizedMLPClassifier(min_delta=0.5, **params).fit(X, y)
+    plain = RegularizedMLPClassifier.like_sklearn(**params).fit(X, y)
+    with_min_delta = RegularizedMLPClassifier.like_sklearn(min_delta=0.5, **params).fit(X, y)
     assert with_min_delta.n_iter_ == plain.n_iter_
     np.testing.assert_array_equal(with_min_delta.coefs_[0], plain.coefs_[0])

@@ -74,13 +74,19 @@ def credit_preprocessor():
 
 def credit_pipeline(**params):
     return Pipeline(
-        [("prep", credit_preprocessor()), ("mlp", RegularizedMLPClassifier(**{**FAST, **params}))]
+        [
+            ("prep", credit_preprocessor()),
+            ("mlp", RegularizedMLPClassifier.like_sklearn(**{**FAST, **params})),
+        ]
     )
 
 
 def scaled_pipeline(**params):
     return Pipeline(
-        [("scale", StandardScaler()), ("mlp", RegularizedMLPClassifier(**{**FAST, **params}))]
+        [
+            ("scale", StandardScaler()),
+            ("mlp", RegularizedMLPClassifier.like_sklearn(**{**FAST, **params})),
+        ]
     )
 
 
@@ -303,7 +309,7 @@ def test_mlp_search_space_defaults_and_prefix():
 
 def test_mlp_search_space_samples_are_valid_parameters():
     space = mlp_search_space(depths=(1, 2), widths=(8,), activations=("relu", "tanh", "elu"))
-    est = RegularizedMLPClassifier()
+    est = RegularizedMLPClassifier.like_sklearn()
     seen = set()
     for params in ParameterSampler(space, 20, random_state=0):
         est.set_params(**params)._validate_params()  # raises on an invalid value
@@ -482,7 +488,7 @@ def test_coarse_to_fine_around_and_inside_a_pipeline(digits_600):
     assert search.best_score_ > 0.85
     # Inside: a pipeline whose last step is the search.
     inner = CoarseToFineSearchCV(
-        RegularizedMLPClassifier(**FAST),
+        RegularizedMLPClassifier.like_sklearn(**FAST),
         {"learning_rate_init": loguniform(1e-3, 3e-2), "alpha": loguniform(1e-5, 1e-1)},
         n_iter=4,
         n_rounds=2,
@@ -539,7 +545,7 @@ def test_coarse_to_fine_scoring_refit_and_multimetric(cancer):
 def test_coarse_to_fine_regressor(diabetes):
     X, y = diabetes
     search = CoarseToFineSearchCV(
-        make_pipeline(StandardScaler(), RegularizedMLPRegressor(**FAST)),
+        make_pipeline(StandardScaler(), RegularizedMLPRegressor.like_sklearn(**FAST)),
         {"regularizedmlpregressor__alpha": loguniform(1e-5, 10.0)},
         n_iter=6,
         n_rounds=3,
@@ -554,7 +560,7 @@ def test_coarse_to_fine_regressor(diabetes):
 def test_coarse_to_fine_failed_candidates_are_never_zoomed_in_on(cancer):
     X, y = cancer
     search = CoarseToFineSearchCV(
-        scaled_pipeline(dropout=0.1),
+        scaled_pipeline(penalty="l1"),
         {"mlp__solver": ["lbfgs", "adam", "sgd"], "mlp__alpha": loguniform(1e-5, 1e-1)},
         n_iter=8,
         n_rounds=2,
@@ -563,7 +569,7 @@ def test_coarse_to_fine_failed_candidates_are_never_zoomed_in_on(cancer):
         random_state=4,
     )
     with pytest.warns(FitFailedWarning), pytest.warns(UserWarning, match="non-finite"):
-        search.fit(X, y)  # skdeep refuses solver="lbfgs" with dropout
+        search.fit(X, y)  # skdeep refuses solver="lbfgs" with an L1 penalty
     res = search.cv_results_
     assert [p["mlp__solver"] for p in res["params"][:4]] == ["adam", "lbfgs", "sgd", "adam"]
     assert np.isnan(res["mean_test_score"][1])

@@ -38,7 +38,7 @@ GRID = {
 
 
 def pipeline():
-    net = RegularizedMLPClassifier(
+    net = RegularizedMLPClassifier.like_sklearn(
         hidden_layer_sizes=(32,), batch_size=32, learning_rate_init=0.01, max_iter=6,
         random_state=0,
     )  # fmt: skip
@@ -79,7 +79,9 @@ def fit_jobs(xy):
     jobs = []
     for Est, params, dtype, seed in FIT_JOBS:
         X, y = xy(Est, n=1500, p=20, seed=seed)
-        est = Est(**{"hidden_layer_sizes": (32,), "max_iter": 8, "random_state": seed, **params})
+        est = Est.like_sklearn(
+            **{"hidden_layer_sizes": (32,), "max_iter": 8, "random_state": seed, **params}
+        )
         jobs.append((est, X.astype(dtype), y))
     return jobs
 
@@ -123,7 +125,9 @@ def worker_report(X, y):
     from skdeep import RegularizedMLPClassifier
     from skdeep._kernels._epoch import run_epoch
 
-    RegularizedMLPClassifier(hidden_layer_sizes=(8,), max_iter=2, random_state=0).fit(X, y)
+    RegularizedMLPClassifier.like_sklearn(hidden_layer_sizes=(8,), max_iter=2, random_state=0).fit(
+        X, y
+    )
     blas = [i["num_threads"] for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"]
     stats = run_epoch.stats
     return {

@@ -116,7 +116,10 @@ def outputs(name):
     X, y, X_new = _data(data)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        est = Est(**{**_BASE, **params}).fit(X, y)
+        # Parameters 0.1.0 did not have take 0.1.0's behaviour through like_sklearn() (0.1.0,
+        # which lacks it, had only those defaults).
+        make = getattr(Est, "like_sklearn", Est)
+        est = make(**{**_BASE, **params}).fit(X, y)
     result = {f"coef{i}": c for i, c in enumerate(est.coefs_)}
     result.update({f"intercept{i}": b for i, b in enumerate(est.intercepts_)})
     if hasattr(est, "predict_proba"):

@@ -27,7 +27,7 @@ def _same_weights(a, b):
 def test_restore_best_weights_gives_the_best_epochs_weights_exactly(digits_split):
     X_tr, X_val, y_tr, y_val = digits_split
     params = dict(hidden_layer_sizes=(64,), dropout=0.2, learning_rate_init=0.01, random_state=0)
-    stopped = RegularizedMLPClassifier(
+    stopped = RegularizedMLPClassifier.like_sklearn(
         early_stopping=True, monitor="val_loss", patience=3, max_iter=100, **params
     ).fit(X_tr, y_tr, X_val=X_val, y_val=y_val)
     history = pd.DataFrame(stopped.history_)
@@ -36,7 +36,7 @@ def test_restore_best_weights_gives_the_best_epochs_weights_exactly(digits_split
     # Stopped after patience + 1 epochs without improvement.
     assert stopped.n_iter_ - best == 4
     # Retraining for exactly best_epoch_ epochs reproduces the restored weights bit for bit.
-    replay = RegularizedMLPClassifier(max_iter=best, **params).fit(X_tr, y_tr)
+    replay = RegularizedMLPClassifier.like_sklearn(max_iter=best, **params).fit(X_tr, y_tr)
     assert _same_weights(stopped, replay)
     np.testing.assert_allclose(
         log_loss(y_val, stopped.predict_proba(X_val)), history["val_loss"].min(), rtol=1e-9
@@ -46,20 +46,22 @@ def test_restore_best_weights_gives_the_best_epochs_weights_exactly(digits_split
 def test_without_restore_the_last_epoch_is_kept(digits_split):
     X_tr, X_val, y_tr, y_val = digits_split
     params = dict(hidden_layer_sizes=(32,), learning_rate_init=0.02, random_state=0)
-    last = RegularizedMLPClassifier(
+    last = RegularizedMLPClassifier.like_sklearn(
         early_stopping=True, monitor="val_loss", patience=2, restore_best_weights=False,
         max_iter=100, **params,
     ).fit(X_tr, y_tr, X_val=X_val, y_val=y_val)  # fmt: skip
     assert last.n_iter_ < 100
-    replay = RegularizedMLPClassifier(max_iter=last.n_iter_, **params).fit(X_tr, y_tr)
+    replay = RegularizedMLPClassifier.like_sklearn(max_iter=last.n_iter_, **params).fit(X_tr, y_tr)
     assert _same_weights(last, replay)
 
 
 def test_patience_and_min_delta_mean_n_iter_no_change_and_tol(digits_split):
     X_tr, _, y_tr, _ = digits_split
     common = dict(early_stopping=True, max_iter=200, random_state=0)
-    a = RegularizedMLPClassifier(n_iter_no_change=4, tol=1e-3, **common).fit(X_tr, y_tr)
-    b = RegularizedMLPClassifier(patience=4, min_delta=1e-3, **common).fit(X_tr, y_tr)
+    a = RegularizedMLPClassifier.like_sklearn(n_iter_no_change=4, tol=1e-3, **common).fit(
+        X_tr, y_tr
+    )
+    b = RegularizedMLPClassifier.like_sklearn(patience=4, min_delta=1e-3, **common).fit(X_tr, y_tr)
     assert a.n_iter_ == b.n_iter_ < 200
     assert _same_weights(a, b)
     assert a.validation_scores_ == b.validation_scores_
@@ -69,22 +71,28 @@ def test_patience_and_min_delta_mean_n_iter_no_change_and_tol(digits_split):
 def test_early_stopping_split_errors(iris_raw):
     X, y = iris_raw
     with pytest.raises(ValueError, match="at least 2 validation"):
-        RegularizedMLPClassifier(early_stopping=True, validation_fraction=0.005).fit(X, y)
+        RegularizedMLPClassifier.like_sklearn(early_stopping=True, validation_fraction=0.005).fit(
+            X, y
+        )
     y_rare = y.copy()
     y_rare[0] = 5  # a class with a single sample cannot be in both parts
     with pytest.raises(ValueError, match="too few to hold each of the 3 classes"):
-        RegularizedMLPClassifier(early_stopping=True, validation_fraction=0.012).fit(X, y)
+        RegularizedMLPClassifier.like_sklearn(early_stopping=True, validation_fraction=0.012).fit(
+            X, y
+        )
     with pytest.raises(ValueError, match="class 5 has only 1 sample"):
-        RegularizedMLPClassifier(early_stopping=True).fit(X, y_rare)
+        RegularizedMLPClassifier.like_sklearn(early_stopping=True).fit(X, y_rare)
     with pytest.raises(ValueError, match="X_val was given without y_val"):
-        RegularizedMLPClassifier().fit(X, y, X_val=X)
+        RegularizedMLPClassifier.like_sklearn().fit(X, y, X_val=X)
     with pytest.raises(ValueError, match="`y_val` has classes not in `self.classes_`"):
-        RegularizedMLPClassifier().fit(X, y, X_val=X, y_val=y_rare)
+        RegularizedMLPClassifier.like_sklearn().fit(X, y, X_val=X, y_val=y_rare)
 
 
 def test_validation_split_is_stratified():
     X, y = make_classification(200, weights=[0.9, 0.1], random_state=0)
-    clf = RegularizedMLPClassifier(early_stopping=True, validation_fraction=0.2, max_iter=3)
+    clf = RegularizedMLPClassifier.like_sklearn(
+        early_stopping=True, validation_fraction=0.2, max_iter=3
+    )
     clf.fit(X, y)
     assert clf.n_iter_ == 3 and len(clf.validation_scores_) == 3
 
@@ -92,7 +100,7 @@ def test_validation_split_is_stratified():
 def test_validation_data_through_a_pipeline_with_metadata_routing(digits_split):
     X_tr, X_val, y_tr, y_val = digits_split
     with sklearn.config_context(enable_metadata_routing=True):
-        mlp = RegularizedMLPClassifier(max_iter=5, random_state=0)
+        mlp = RegularizedMLPClassifier.like_sklearn(max_iter=5, random_state=0)
         mlp.set_fit_request(X_val=True, y_val=True)
         pipe = Pipeline([("scale", StandardScaler()), ("mlp", mlp)], transform_input=["X_val"])
         pipe.fit(X_tr * 100, y_tr, X_val=X_val * 100, y_val=y_val)
@@ -120,7 +128,7 @@ def test_validation_data_through_a_pipeline_with_metadata_routing(digits_split):
 )
 def test_schedule_learning_rates_per_epoch(schedule, params, expected, iris_raw):
     X, y = iris_raw
-    clf = RegularizedMLPClassifier(
+    clf = RegularizedMLPClassifier.like_sklearn(
         learning_rate=schedule, learning_rate_init=0.1, solver="sgd", max_iter=7,
         n_iter_no_change=100, random_state=0, **params,
     ).fit(X, y)  # fmt: skip
@@ -134,7 +142,7 @@ def test_default_decay_factors():
 
 def test_adaptive_divides_by_five_on_plateau(iris_raw):
     X, y = iris_raw
-    clf = RegularizedMLPClassifier(
+    clf = RegularizedMLPClassifier.like_sklearn(
         learning_rate="adaptive", learning_rate_init=0.1, solver="adam", tol=10.0,
         n_iter_no_change=2, max_iter=10, random_state=0,
     ).fit(X, y)  # fmt: skip
@@ -149,7 +157,7 @@ def test_adaptive_divides_by_five_on_plateau(iris_raw):
 
 def test_history_and_progress_output(capsys, digits_split):
     X_tr, X_val, y_tr, y_val = digits_split
-    clf = RegularizedMLPClassifier(max_iter=4, verbose=1, random_state=0)
+    clf = RegularizedMLPClassifier.like_sklearn(max_iter=4, verbose=1, random_state=0)
     clf.fit(X_tr, y_tr, X_val=X_val, y_val=y_val)
     history = pd.DataFrame(clf.history_)
     assert list(history.columns) == [
@@ -161,7 +169,7 @@ def test_history_and_progress_output(capsys, digits_split):
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 4
     assert lines[0].startswith("Epoch 1, loss = ") and "val_score = " in lines[0]
-    silent = RegularizedMLPClassifier(max_iter=2).fit(X_tr, y_tr)
+    silent = RegularizedMLPClassifier.like_sklearn(max_iter=2).fit(X_tr, y_tr)
     assert capsys.readouterr().out == ""
     assert list(pd.DataFrame(silent.history_).columns) == [
         "epoch", "loss", "learning_rate", "seconds",
@@ -175,8 +183,8 @@ def test_history_and_progress_output(capsys, digits_split):
 def test_partial_fit_many_epochs_equals_fit(Estimator, iris_raw):
     X, y = iris_raw
     params = dict(dropout=0.1, batch_normalization=True, batch_size=32, random_state=0)
-    fitted = Estimator(max_iter=6, n_iter_no_change=100, **params).fit(X, y)
-    incremental = Estimator(**params)
+    fitted = Estimator.like_sklearn(max_iter=6, n_iter_no_change=100, **params).fit(X, y)
+    incremental = Estimator.like_sklearn(**params)
     for _ in range(6):
         kwargs = {"classes": np.unique(y)} if Estimator is RegularizedMLPClassifier else {}
         incremental.partial_fit(X, y, **kwargs)
@@ -191,12 +199,14 @@ def test_partial_fit_many_epochs_equals_fit(Estimator, iris_raw):
 def test_partial_fit_refuses_early_stopping(iris_raw):
     X, y = iris_raw
     with pytest.raises(ValueError, match="partial_fit does not support early_stopping"):
-        RegularizedMLPClassifier(early_stopping=True).partial_fit(X, y, classes=[0, 1, 2])
+        RegularizedMLPClassifier.like_sklearn(early_stopping=True).partial_fit(
+            X, y, classes=[0, 1, 2]
+        )
 
 
 def test_warm_start_fit_restarts_the_schedule(iris_raw):
     X, y = iris_raw
-    clf = RegularizedMLPClassifier(
+    clf = RegularizedMLPClassifier.like_sklearn(
         learning_rate="cosine", learning_rate_init=0.1, max_iter=4, warm_start=True,
         n_iter_no_change=100, random_state=0,
     )  # fmt: skip
@@ -209,7 +219,7 @@ def test_warm_start_fit_restarts_the_schedule(iris_raw):
 
 def test_partial_fit_rejects_unknown_classes(iris_raw):
     X, y = iris_raw
-    clf = RegularizedMLPClassifier().partial_fit(X[y < 2], y[y < 2], classes=[0, 1])
+    clf = RegularizedMLPClassifier.like_sklearn().partial_fit(X[y < 2], y[y < 2], classes=[0, 1])
     with pytest.raises(ValueError, match="classes not in"):
         clf.partial_fit(X, y)
 
@@ -223,8 +233,10 @@ def test_integer_weights_equal_repeated_rows(Estimator, iris_raw):
     rng = np.random.RandomState(0)
     w = rng.randint(0, 4, size=len(y))
     params = dict(hidden_layer_sizes=(10,), batch_size=1000, shuffle=False, max_iter=20)
-    weighted = Estimator(random_state=0, **params).fit(X, y, sample_weight=w)
-    repeated = Estimator(random_state=0, **params).fit(X.repeat(w, axis=0), y.repeat(w))
+    weighted = Estimator.like_sklearn(random_state=0, **params).fit(X, y, sample_weight=w)
+    repeated = Estimator.like_sklearn(random_state=0, **params).fit(
+        X.repeat(w, axis=0), y.repeat(w)
+    )
     for a, b in zip(weighted.coefs_, repeated.coefs_, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-7, atol=1e-9)
     np.testing.assert_allclose(weighted.loss_curve_, repeated.loss_curve_, rtol=1e-9)
@@ -233,7 +245,7 @@ def test_integer_weights_equal_repeated_rows(Estimator, iris_raw):
 def test_sample_weight_weights_the_validation_metric(digits_split):
     X_tr, X_val, y_tr, y_val = digits_split
     w_val = (y_val == 3) * 1.0 + 1e-12
-    clf = RegularizedMLPClassifier(max_iter=3, random_state=0)
+    clf = RegularizedMLPClassifier.like_sklearn(max_iter=3, random_state=0)
     clf.fit(X_tr, y_tr, X_val=X_val, y_val=y_val, sample_weight_val=w_val)
     mask = y_val == 3
     # Essentially all the weight sits on class 3, so the score is the accuracy on it.
@@ -247,8 +259,10 @@ def test_class_weight_balanced_improves_minority_recall():
     )
     X_tr, X_te, y_tr, y_te = train_test_split(X, y, stratify=y, random_state=0)
     params = dict(hidden_layer_sizes=(32,), max_iter=50, random_state=0)
-    plain = RegularizedMLPClassifier(**params).fit(X_tr, y_tr)
-    balanced = RegularizedMLPClassifier(class_weight="balanced", **params).fit(X_tr, y_tr)
+    plain = RegularizedMLPClassifier.like_sklearn(**params).fit(X_tr, y_tr)
+    balanced = RegularizedMLPClassifier.like_sklearn(class_weight="balanced", **params).fit(
+        X_tr, y_tr
+    )
     plain_recall = recall_score(y_te, plain.predict(X_te))
     balanced_recall = recall_score(y_te, balanced.predict(X_te))
     assert balanced_recall > plain_recall + 0.1
@@ -261,7 +275,7 @@ def test_clip_norm_bounds_each_step(iris_raw):
     X, y = iris_raw
     params = dict(solver="sgd", momentum=0.0, penalty=None, batch_size=150, random_state=0)
     lr, clip = 0.5, 0.01
-    clf = RegularizedMLPClassifier(
+    clf = RegularizedMLPClassifier.like_sklearn(
         max_iter=1, learning_rate_init=lr, clip_norm=clip, warm_start=True, **params
     ).fit(X, y)
     before = np.concatenate([c.ravel() for c in clf.coefs_ + clf.intercepts_])
@@ -274,7 +288,9 @@ def test_clip_norm_bounds_each_step(iris_raw):
 def test_divergence_rolls_back_optimizer_state_and_warns_once(cancer):
     X, y = cancer
     X = StandardScaler().fit_transform(X)
-    reg = RegularizedMLPRegressor(solver="sgd", learning_rate_init=1e6, random_state=0)
+    reg = RegularizedMLPRegressor.like_sklearn(
+        solver="sgd", learning_rate_init=1e6, random_state=0
+    )
     for _ in range(5):  # the first epoch explodes but stays finite; a later one overflows
         before = [c.copy() for c in reg.coefs_] if hasattr(reg, "coefs_") else None
         velocity = reg._training.kernel.state1.copy() if before else None
@@ -292,7 +308,7 @@ def test_divergence_rolls_back_optimizer_state_and_warns_once(cancer):
 
 def test_partial_fit_tracks_best_loss(iris_raw):
     X, y = iris_raw
-    clf = RegularizedMLPClassifier(random_state=0)
+    clf = RegularizedMLPClassifier.like_sklearn(random_state=0)
     for _ in range(5):
         clf.partial_fit(X, y, classes=[0, 1, 2])
     assert clf.best_loss_ == min(clf.loss_curve_)
@@ -315,7 +331,9 @@ def test_small_products_train_with_one_blas_thread(monkeypatch, batch_size, widt
     monkeypatch.setattr(training, "train_epochs", recording)
     X, y = make_classification(300, 10, random_state=0)
     before = {i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"}
-    RegularizedMLPClassifier((width,), batch_size=batch_size, max_iter=1).fit(X, y)
+    RegularizedMLPClassifier.like_sklearn(
+        hidden_layer_sizes=(width,), batch_size=batch_size, max_iter=1
+    ).fit(X, y)
     assert seen == [{1} if single else before]
     assert {i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"} == before
 
@@ -340,7 +358,10 @@ def test_fits_in_other_threads_leave_the_blas_threads_alone(monkeypatch):
     X, y = make_classification(300, 10, random_state=0)
     before = {i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"}
     worker = threading.Thread(
-        target=RegularizedMLPClassifier((16,), batch_size=32, max_iter=1).fit, args=(X, y)
+        target=RegularizedMLPClassifier.like_sklearn(
+            hidden_layer_sizes=(16,), batch_size=32, max_iter=1
+        ).fit,
+        args=(X, y),
     )
     worker.start()
     worker.join()
@@ -360,7 +381,7 @@ def _sgd_epochs(lr, lr_factors=None, n_epochs=1):
     X = rng.normal(size=(50, 4))
     Y = (X[:, :1] - X[:, 1:2] ** 2).copy()
     sw = np.ones(50)
-    est = RegularizedMLPRegressor(
+    est = RegularizedMLPRegressor.like_sklearn(
         hidden_layer_sizes=(6,), solver="sgd", momentum=0.0, alpha=0.0, batch_size=50,
         learning_rate_init=lr, random_state=0,
     )  # fmt: skip
@@ -369,7 +390,7 @@ def _sgd_epochs(lr, lr_factors=None, n_epochs=1):
     before = layout.unpack(theta.copy(), bn_state)
     state = TrainingState()
     state.set_parameters(theta, bn_state, continue_optimizer=False, seed=lambda: 7)
-    config = dataclasses.replace(est._training_config(layout, 50), lr_factors=lr_factors)
+    config = dataclasses.replace(est._training_config(layout, 50, False), lr_factors=lr_factors)
     for _ in range(n_epochs):
         train(state, layout, X, Y, sw, config, validation=None, incremental=True)
     return before, layout.unpack(state.kernel.theta, state.kernel.bn_state)

@@ -46,7 +46,9 @@ def record():
 
 def test_convergence_warning_at_the_fit_call(record):
     X, y = _data()
-    clf = RegularizedMLPClassifier((8,), max_iter=2, random_state=0)
+    clf = RegularizedMLPClassifier.like_sklearn(
+        hidden_layer_sizes=(8,), max_iter=2, random_state=0
+    )
     line = _next_line()
     clf.fit(X, y)
     _assert_at(record, ConvergenceWarning, line, "maximum iterations")
@@ -54,7 +56,9 @@ def test_convergence_warning_at_the_fit_call(record):
 
 def test_convergence_warning_at_the_cross_val_score_call(record):
     X, y = _data()
-    clf = RegularizedMLPClassifier((8,), max_iter=2, random_state=0)
+    clf = RegularizedMLPClassifier.like_sklearn(
+        hidden_layer_sizes=(8,), max_iter=2, random_state=0
+    )
     line = _next_line()
     cross_val_score(clf, X, y, cv=2)
     _assert_at(record, ConvergenceWarning, line, "maximum iterations")
@@ -63,7 +67,7 @@ def test_convergence_warning_at_the_cross_val_score_call(record):
 def test_convergence_warning_at_the_pipeline_fit_call(record):
     X, y = _data()
     pipe = make_pipeline(
-        StandardScaler(), RegularizedMLPRegressor(hidden_layer_sizes=(8,), max_iter=2)
+        StandardScaler(), RegularizedMLPRegressor.like_sklearn(hidden_layer_sizes=(8,), max_iter=2)
     )
     line = _next_line()
     pipe.fit(X, X[:, 0])
@@ -73,7 +77,7 @@ def test_convergence_warning_at_the_pipeline_fit_call(record):
 @pytest.mark.parametrize("method", ["fit", "partial_fit"])
 def test_batch_size_clipping_warning_at_the_call(record, method):
     X, y = _data(30)
-    reg = RegularizedMLPRegressor(hidden_layer_sizes=(8,), batch_size=100, max_iter=2)
+    reg = RegularizedMLPRegressor.like_sklearn(hidden_layer_sizes=(8,), batch_size=100, max_iter=2)
     line = _next_line()
     getattr(reg, method)(X, X[:, 0])
     _assert_at(record, UserWarning, line, "clipped to 30")
@@ -81,7 +85,7 @@ def test_batch_size_clipping_warning_at_the_call(record, method):
 
 def test_divergence_warning_at_the_fit_call(record):
     X, _ = _data()
-    reg = RegularizedMLPRegressor(
+    reg = RegularizedMLPRegressor.like_sklearn(
         hidden_layer_sizes=(8,), solver="sgd", learning_rate_init=1.0, random_state=0
     )
     line = _next_line()
@@ -91,7 +95,7 @@ def test_divergence_warning_at_the_fit_call(record):
 
 def test_loss_rising_warning_at_the_fit_call(record):
     X, _ = _data()
-    reg = RegularizedMLPRegressor(
+    reg = RegularizedMLPRegressor.like_sklearn(
         hidden_layer_sizes=(8,), learning_rate_init=5.0, max_iter=30, random_state=0
     )
     line = _next_line()
@@ -103,16 +107,19 @@ def test_warnings_from_code_given_as_a_string_stay_there(record):
     X, y = _data()
     exec(  # noqa: S102 - a stand-in for a doctest or an interactive session
         "from skdeep import RegularizedMLPClassifier\n"
-        "RegularizedMLPClassifier((8,), max_iter=2, random_state=0).fit(X, y)\n",
+        "clf = RegularizedMLPClassifier.like_sklearn(hidden_layer_sizes=(8,), max_iter=2)\n"
+        "clf.fit(X, y)\n",
         {"X": X, "y": y},
     )
     (warning,) = [w for w in record if issubclass(w.category, ConvergenceWarning)]
-    assert (warning.filename, warning.lineno) == ("<string>", 2)
+    assert (warning.filename, warning.lineno) == ("<string>", 3)
 
 
 def test_lbfgs_convergence_warning_at_the_fit_call(record):
     X, y = _data()
-    clf = RegularizedMLPClassifier((8,), solver="lbfgs", max_iter=2, random_state=0)
+    clf = RegularizedMLPClassifier.like_sklearn(
+        hidden_layer_sizes=(8,), solver="lbfgs", max_iter=2, random_state=0
+    )
     line = _next_line()
     clf.fit(X, y)
     _assert_at(record, ConvergenceWarning, line, "lbfgs failed to converge")
@@ -123,7 +130,10 @@ def test_a_fit_in_a_worker_thread_warns_without_a_library_line(record):
 
     X, y = _data()
     worker = threading.Thread(
-        target=RegularizedMLPClassifier((8,), max_iter=2, random_state=0).fit, args=(X, y)
+        target=RegularizedMLPClassifier.like_sklearn(
+            hidden_layer_sizes=(8,), max_iter=2, random_state=0
+        ).fit,
+        args=(X, y),
     )
     worker.start()
     worker.join()

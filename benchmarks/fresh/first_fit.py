@@ -31,8 +31,13 @@ def main():
         from skdeep import RegularizedMLPClassifier
 
         def make():
-            return RegularizedMLPClassifier(
-                hidden_layer_sizes=(HIDDEN,), max_iter=EPOCHS, batch_size=BATCH, random_state=0
+            # scikit-learn's configuration (He weights for ReLU), not the recipe defaults.
+            return RegularizedMLPClassifier.like_sklearn(
+                hidden_layer_sizes=(HIDDEN,),
+                weight_init="auto",
+                max_iter=EPOCHS,
+                batch_size=BATCH,
+                random_state=0,
             )
 
     elif args.library == "sklearn":

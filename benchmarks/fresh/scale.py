@@ -73,7 +73,8 @@ def make(library, epochs):
     if library == "skdeep":
         from skdeep import RegularizedMLPClassifier
 
-        return RegularizedMLPClassifier(**common)
+        # scikit-learn's configuration (He weights for ReLU), not the recipe defaults.
+        return RegularizedMLPClassifier.like_sklearn(weight_init="auto", **common)
     from sklearn.neural_network import MLPClassifier
 
     return MLPClassifier(**common)

@@ -34,7 +34,12 @@ def main():
 
     start = time.perf_counter()
     if args.library == "skdeep":
-        from skdeep import RegularizedMLPClassifier as Net
+        from skdeep import RegularizedMLPClassifier
+
+        # scikit-learn's configuration (He weights for ReLU), not the recipe defaults.
+        def Net(**params):
+            return RegularizedMLPClassifier.like_sklearn(weight_init="auto", **params)
+
     else:
         from sklearn.neural_network import MLPClassifier as Net
     from scipy.stats import loguniform
