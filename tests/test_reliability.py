@@ -1003,7 +1003,9 @@ X = rng.randn(40, 3)
 y = (X[:, 0] > 0).astype(int)
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
-    clf = RegularizedMLPClassifier.like_sklearn(hidden_layer_sizes=(4,), max_iter=2, random_state=0)
+    clf = RegularizedMLPClassifier.like_sklearn(
+        hidden_layer_sizes=(4,), max_iter=2, random_state=0
+    )
     proba = clf.fit(X, y).predict_proba(X)
 s = {k: getattr(_epoch, k).stats for k in ("run_epoch", "predict_raw")}
 print("RESULT:" + json.dumps({
