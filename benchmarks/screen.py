@@ -32,56 +32,29 @@ from benchmarks.tables import BY_LABEL, TABLES, load_table, preprocessor
 CACHE = Path(__file__).resolve().parent / "screen.json"
 
 
-def _recipe(task, **overrides):
-    """The full tabular recipe in skdeep's parameters (RealMLP-TD's values), then overrides."""
-    clf = task == "classification"
-    params = dict(
-        hidden_layer_sizes=(256, 256, 256),
-        activation="selu" if clf else "mish",
-        parametric_activation=True,
-        input_scaling="robust",
-        numeric_embeddings="periodic",
-        embedding_frequencies=16,
-        embedding_dim=3,
-        embedding_frequency_scale=0.1,
-        scaling_layer=True,
-        parametrization="ntk",
-        weight_init="data_aware",
-        bias_lr_factor=0.1,
-        scaling_lr_factor=6.0,
-        embedding_lr_factor=0.1,
-        activation_lr_factor=0.1,
-        solver="adamw",
-        learning_rate_init=0.04 if clf else 0.2,
-        learning_rate="log_cosine",
-        lr_cycles=4,
-        beta_2=0.95,
-        weight_decay=0.02,
-        weight_decay_schedule="flat_cosine",
-        dropout=0.15,
-        dropout_schedule="flat_cosine",
-        batch_size=256,
-        max_iter=256,
-        early_stopping=True,
-        validation_fraction=0.2,
-        n_iter_no_change=np.inf,
-        restore_best_weights="last",
-        alpha=0.0,
-    )
-    if clf:
-        params["label_smoothing"] = 0.1
-    params.update(overrides)
-    if not clf:
-        params.pop("label_smoothing", None)
-    return params
-
-
 def _defaults(task):
     from skdeep import RegularizedMLPClassifier, RegularizedMLPRegressor
 
     cls = RegularizedMLPClassifier if task == "classification" else RegularizedMLPRegressor
     params = cls().get_params()
     params.pop("random_state")
+    return params
+
+
+def _recipe(task, **overrides):
+    """RealMLP-TD's full size in skdeep's parameters (the first candidates of the screen):
+    the defaults with three 256-wide layers, batches of 256 and 256 epochs, every
+    non-binary column embedded, training in the input's dtype, then ``overrides``."""
+    params = _defaults(task)
+    params.update(
+        hidden_layer_sizes=(256, 256, 256),
+        batch_size=256,
+        max_iter=256,
+        numeric_embeddings="periodic",
+        early_stopping=True,
+        training_dtype="auto",
+    )
+    params.update(overrides)
     return params
 
 

@@ -427,7 +427,7 @@ class _BaseRegularizedMLP(BaseEstimator):
 
     def _fit(self, X, y, sample_weight, incremental, X_val=None, y_val=None, sw_val=None):
         self._check_solver_supported()
-        if incremental and self.early_stopping is True:
+        if incremental and self.early_stopping and self.early_stopping != "auto":
             raise ValueError(
                 "partial_fit does not support early_stopping=True: each call runs one epoch, "
                 "so there is nothing to stop. Set early_stopping=False, or use fit."
@@ -495,8 +495,9 @@ class _BaseRegularizedMLP(BaseEstimator):
             X_val, Y_val, sw_val = self._validate_validation_data(X_val, y_val, sw_val, X.dtype)
         elif self._holds_out(incremental, y):
             X, Y, sw, X_val, Y_val, sw_val = self._split_validation(X, Y, sw, y, random_state)
+        # Monitored whenever there is a validation set (partial_fit never has one).
         config = self._training_config(
-            layout, X.shape[0], self._early_stopping_on(incremental, X_val is not None)
+            layout, X.shape[0], bool(self.early_stopping) and X_val is not None
         )
         validation = None
         if X_val is not None:
@@ -549,8 +550,8 @@ class _BaseRegularizedMLP(BaseEstimator):
         """The :class:`TrainingConfig` of this call, from the estimator's parameters."""
         l2, l1 = self._penalty_strengths()
         lbfgs = self.solver == "lbfgs"
-        # The full-batch solver has no mini-batches (and no clipping warning), and none of the
-        # per-step rules.
+        # The full-batch solver has no mini-batches (and no clipping warning); train_lbfgs
+        # ignores the per-step rules (dropout, weight decay, clipping, schedules).
         batch_size = n_samples if lbfgs else self._batch_size(n_samples)
         if not lbfgs:
             self._check_schedule(self.max_iter * -(-n_samples // batch_size))
@@ -563,7 +564,7 @@ class _BaseRegularizedMLP(BaseEstimator):
         return TrainingConfig(
             activation=self.activation,
             loss=self._loss,
-            dropout_rates=self._dropout_rates(layout.n_layers - 1) * (not lbfgs),
+            dropout_rates=self._dropout_rates(layout.n_layers - 1),
             bn_momentum=float(self.batch_norm_momentum),
             solver=self.solver,
             momentum=float(self.momentum),
@@ -574,8 +575,8 @@ class _BaseRegularizedMLP(BaseEstimator):
             rho=float(self.rho),
             l2=l2,
             l1=l1,
-            weight_decay=0.0 if lbfgs else self._effective_weight_decay(),
-            clip_norm=0.0 if self.clip_norm is None or lbfgs else float(self.clip_norm),
+            weight_decay=self._effective_weight_decay(),
+            clip_norm=0.0 if self.clip_norm is None else float(self.clip_norm),
             batch_size=batch_size,
             shuffle=bool(self.shuffle),
             learning_rate=self.learning_rate,
@@ -625,20 +626,11 @@ class _BaseRegularizedMLP(BaseEstimator):
         Y_val = self._encode_targets(y_val, True, False, sw_val, name="y_val").astype(dtype)
         return self._scaled_input(X_val, dtype), Y_val, sw_val.astype(dtype)
 
-    def _early_stopping_on(self, incremental, has_validation):
-        """Whether this fit monitors a validation set: ``True`` as asked, ``"auto"`` when one
-        was split off or passed (never in ``partial_fit``, as scikit-learn ignores it there)."""
-        if self.early_stopping == "auto":
-            return has_validation and not incremental and self.solver != "lbfgs"
-        return bool(self.early_stopping)
-
     def _holds_out(self, incremental, y):
         """Whether ``fit`` splits ``validation_fraction`` off the training data."""
         if incremental or self.solver == "lbfgs" or not self.early_stopping:
             return False
-        if self.early_stopping == "auto":
-            return self._can_hold_out(y)
-        return True
+        return self.early_stopping != "auto" or self._can_hold_out(y)
 
     def _validation_size(self, n_samples):
         return int(np.ceil(self.validation_fraction * n_samples))

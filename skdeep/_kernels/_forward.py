@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from .._network import ELU, GELU, LEAKY_RELU, LOGISTIC, MISH, RELU, SELU, SILU, TANH
+from .._network import ELU, GELU, IDENTITY, LEAKY_RELU, LOGISTIC, MISH, RELU, SELU, SILU, TANH
 from ._config import kernel
 from ._rng import GAMMA, mix
 
@@ -175,18 +175,13 @@ def activate_inference(Z, mix, code):
     empty (shape (0,)) for the plain one.
     """
     n, m = Z.shape
-    if mix.shape[0] > 0 or code > LOGISTIC:
-        # The newer activations (and mixes) share the training kernel's arithmetic.
+    if mix.shape[0] > 0:
         f = Z.copy()
         activate(f, np.empty_like(Z), code)
-        if mix.shape[0] == 0:
-            Z[:] = f
-            return
         for i in range(n):
             for j in range(m):
                 Z[i, j] = Z[i, j] + mix[j] * (f[i, j] - Z[i, j])
-        return
-    if code == RELU:
+    elif code == RELU:
         for i in range(n):
             for j in range(m):
                 if Z[i, j] < 0:
@@ -209,6 +204,10 @@ def activate_inference(Z, mix, code):
         for i in range(n):
             for j in range(m):
                 Z[i, j] = sigmoid(Z[i, j])
+    elif code != IDENTITY:
+        # The smooth activations share the training kernel's arithmetic (its derivative is
+        # scratch here).
+        activate(Z, np.empty_like(Z), code)
 
 
 @kernel
