@@ -618,7 +618,9 @@ def train_lbfgs(state, layout, X, Y, sw, config, validation, max_fun):
     one row of the records. With batch normalization the training set's own statistics
     normalize every evaluation, and they become the running statistics used at inference
     (also for the validation scores recorded after each iteration). The parameter groups'
-    learning-rate factors do not apply: L-BFGS has no per-parameter step sizes.
+    learning-rate factors do not apply: L-BFGS has no per-parameter step sizes; nor do the
+    per-step rules of ``config`` (dropout, decoupled weight decay, clipping, the schedules,
+    early stopping), which this function never reads.
 
     Parameters
     ----------
