@@ -1103,7 +1103,7 @@ def test_an_edited_helper_kernel_is_recompiled_not_served_from_the_cache(tmp_pat
     forward = package / "_kernels" / "_forward.py"
     source = forward.read_text()
     relu = (
-        "    if code == RELU:\n"
+        "    elif code == RELU:\n"
         "        for i in range(n):\n"
         "            for j in range(m):\n"
         "                if Z[i, j] < 0:\n"
