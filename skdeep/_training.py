@@ -684,13 +684,15 @@ def train_lbfgs(state, layout, X, Y, sw, config, validation, max_fun):
         options={"maxiter": config.max_iter, "maxfun": max_fun, "gtol": config.tol},
     )
     theta[:] = result.x
-    if not np.isfinite(theta).all():
+    if layout.n_bn_state and np.isfinite(theta).all():
+        set_running_statistics()
+    # Batch-norm statistics overflow (the variance of huge inputs) even when the weights are
+    # finite; either way the model cannot predict.
+    if not (np.isfinite(theta).all() and np.isfinite(kernel.bn_state).all()):
         raise ValueError(
             "Solver produced non-finite parameter weights. The input data may contain large "
             "values and need to be preprocessed (for example with StandardScaler)."
         )
-    if layout.n_bn_state:
-        set_running_statistics()
     state.loss = float(result.fun)
     state.n_iter = min(int(result.nit), config.max_iter)
     if result.status != 0:

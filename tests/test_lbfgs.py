@@ -171,6 +171,16 @@ def test_batch_norm_uses_the_training_set_statistics():
     assert clf.score(X, y) > 0.95
 
 
+def test_batch_norm_statistics_that_overflow_are_an_error():
+    # Finite weights, but the variance of a 1e30 input overflows float32: no model to keep.
+    X = np.array([[0.0], [1e30]], dtype=np.float32)
+    reg = RegularizedMLPRegressor.like_sklearn(
+        solver="lbfgs", batch_normalization=True, hidden_layer_sizes=(3,), random_state=0
+    )
+    with pytest.raises(ValueError, match="Solver produced non-finite parameter weights"):
+        reg.fit(X, [0.0, 0.0])
+
+
 def test_float32_trains_in_float32():
     X, y = _digits(3)
     clf = RegularizedMLPClassifier.like_sklearn(
