@@ -51,7 +51,7 @@ _SKLEARN_MLP = dict(
     dropout=0.0,
     input_dropout=0.0,
     batch_normalization=False,
-    weight_init="glorot_uniform",
+    weight_init="sklearn",
     batch_size="auto",
     learning_rate="constant",
     learning_rate_init=0.001,
@@ -183,9 +183,10 @@ class _BaseRegularizedMLP(BaseEstimator):
         that scikit-learn's MLP does not have is switched off (no input scaling, embeddings,
         scaling layer, parametric activation, dropout, batch normalization, label smoothing,
         schedules or learning-rate factors; the standard parametrization; training in the
-        input's dtype; Glorot-uniform weights, the initializer closest to scikit-learn's).
-        The remaining differences are listed in :doc:`/coming_from_sklearn` (the regressor
-        standardizes its targets, biases start at 0).
+        input's dtype; scikit-learn's own initialization, ``weight_init="sklearn"``, so that
+        the same ``random_state`` starts from the same weights and biases). The remaining
+        differences are listed in :doc:`/coming_from_sklearn` (the regressor standardizes
+        its targets, for example).
 
         Parameters
         ----------
@@ -474,6 +475,7 @@ class _BaseRegularizedMLP(BaseEstimator):
             )
             if data_aware:
                 data_aware_init(layout, theta, bn_state, X, self.activation, random_state)
+            self._start_network(layout, theta, bn_state, Y)
             self._network_spec = layout.spec()
             self.embedded_features_ = np.asarray(layout.embedded_features, dtype=np.intp)
             self.n_layers_ = layout.n_layers + 1
@@ -512,6 +514,9 @@ class _BaseRegularizedMLP(BaseEstimator):
             setattr(self, name, value)
         self._set_network(layout, training.kernel.theta, training.kernel.bn_state)
         return self
+
+    def _start_network(self, layout, theta, bn_state, Y):
+        """Adjust the initial parameters to the training targets ``Y`` (in place)."""
 
     def _check_same_network(self, n_features, n_outputs):
         embedded = self._network_spec["embedded_features"] if self.numeric_embeddings else ()
@@ -558,8 +563,8 @@ class _BaseRegularizedMLP(BaseEstimator):
         if self.batch_normalization and batch_size < 2 and layout.n_layers > 1:
             raise ValueError(
                 "batch_normalization needs at least 2 samples per mini-batch to compute batch "
-                f"statistics, but batches here have {batch_size}. Use a larger batch_size (and "
-                "at least 2 training samples) or batch_normalization=False."
+                f"statistics, but batches here have {batch_size} sample. Use a larger "
+                "batch_size (and at least 2 training samples) or batch_normalization=False."
             )
         return TrainingConfig(
             activation=self.activation,
@@ -644,14 +649,15 @@ class _BaseRegularizedMLP(BaseEstimator):
 
     def _split_validation(self, X, Y, sw, y, random_state):
         n_val = self._validation_size(X.shape[0])
+        # The class counts first, then the sizes, in scikit-learn's order (and words).
+        stratify = self._stratify_labels(y, n_val)
         if n_val < 2 or X.shape[0] - n_val < 2:
             raise ValueError(
-                f"early_stopping needs at least 2 validation and 2 training samples, but "
-                f"validation_fraction={self.validation_fraction} of {X.shape[0]} samples gives "
-                f"{n_val} for validation. Adjust validation_fraction, pass X_val and y_val, "
-                "or turn early_stopping off."
+                f"The validation set is too small: early_stopping needs at least 2 validation "
+                f"and 2 training samples, but validation_fraction={self.validation_fraction} of "
+                f"{X.shape[0]} samples gives {n_val} for validation. Adjust "
+                "validation_fraction, pass X_val and y_val, or turn early_stopping off."
             )
-        stratify = self._stratify_labels(y, n_val)
         X_train, X_val, Y_train, Y_val, sw_train, sw_val = train_test_split(
             X, Y, sw, random_state=random_state, test_size=n_val, stratify=stratify
         )
@@ -764,7 +770,10 @@ class RegularizedMLPClassifier(ClassifierMixin, _BaseRegularizedMLP):
     weight_init : str, default="data_aware"
         ``"random_normal"`` (std 0.01), ``"glorot_uniform"``, ``"glorot_normal"`` (aliases
         ``"xavier_*"``), ``"he_uniform"``, ``"he_normal"``, ``"lecun_uniform"``,
-        ``"lecun_normal"``, or ``"data_aware"``. ``"auto"`` uses He uniform for ReLU-family
+        ``"lecun_normal"``, ``"sklearn"`` or ``"data_aware"``. ``"sklearn"`` draws weights and
+        biases exactly as scikit-learn's MLP does (from ``U(-a, a)``, ``a = sqrt(6 / (n_in +
+        n_out))``, or ``sqrt(2 / (n_in + n_out))`` with the logistic activation): the same
+        ``random_state`` gives the same initial network. ``"auto"`` uses He uniform for ReLU-family
         hidden layers (and GELU, SiLU, Mish), LeCun normal for SELU and Glorot uniform
         elsewhere. ``"data_aware"`` draws as ``"auto"``, then rescales each layer, first to
         last, so that its pre-activations have unit standard deviation on (a sample of up to
@@ -1080,17 +1089,27 @@ embedding_frequencies)
         if type_of_target(y) not in ("binary", "multiclass"):
             return None
         classes, counts = np.unique(y, return_counts=True)
-        advice = "Increase validation_fraction, pass X_val and y_val, or turn early_stopping off."
+        if counts.min() < 2:
+            rare = classes[counts < 2]
+            if len(classes) == 2:
+                # The names scikit-learn's MLP gives them: it stratifies on the binary
+                # indicator (True for the second class).
+                names = [str(bool(np.flatnonzero(classes == c)[0])) for c in rare]
+                negative, positive = classes[0].item(), classes[1].item()
+                names = f"{names} (True: class {positive!r}, False: class {negative!r})"
+            else:
+                names = str([str(c) for c in rare])
+            raise ValueError(
+                "The least populated classes in y have only 1 member, which is too few: "
+                "early_stopping needs every class in both the training and the validation "
+                f"part. Classes with too few members are: {names}. Pass X_val and y_val, or "
+                "turn early_stopping off."
+            )
         if n_val < len(classes):
             raise ValueError(
                 f"early_stopping splits off a stratified validation set of {n_val} samples, "
-                f"too few to hold each of the {len(classes)} classes. {advice}"
-            )
-        if counts.min() < 2:
-            raise ValueError(
-                f"early_stopping needs every class in both the training and the validation "
-                f"part, but class {classes[counts.argmin()]} has only {counts.min()} sample. "
-                "Pass X_val and y_val, or turn early_stopping off."
+                f"too few to hold each of the {len(classes)} classes. Increase "
+                "validation_fraction, pass X_val and y_val, or turn early_stopping off."
             )
         return y
 
@@ -1124,11 +1143,6 @@ embedding_frequencies)
                     f"`{name}` has classes not in `self.classes_`{where}. `self.classes_` has "
                     f"{self.classes_}. '{name}' has {classes}."
                 )
-        if len(self.classes_) < 2 and self._label_binarizer.y_type_ != "multilabel-indicator":
-            raise ValueError(
-                f"The classifier needs samples of at least 2 classes in the data, but y "
-                f"contains only one class: {self.classes_[0]!r}."
-            )
         Y = self._label_binarizer.transform(y)
         multiclass = self._label_binarizer.y_type_ == "multiclass"
         self._loss = "softmax_cross_entropy" if multiclass else "sigmoid_cross_entropy"
@@ -1144,6 +1158,8 @@ embedding_frequencies)
         return np.ascontiguousarray((1.0 - eps) * Y + eps / n_choices, dtype=Y.dtype)
 
     def _validation_score(self, raw, Y_val, sw_val):
+        if self._single_class():
+            return 1.0  # every prediction is the one class
         if self.out_activation_ == "softmax":
             return accuracy_score(Y_val.argmax(axis=1), raw.argmax(axis=1), sample_weight=sw_val)
         return accuracy_score(Y_val > 0.5, raw > 0, sample_weight=sw_val)
@@ -1174,6 +1190,9 @@ embedding_frequencies)
             self._fit_label_binarizer(y)
         return self._fit(X, y, sample_weight, incremental=True)
 
+    def _single_class(self):
+        return len(self.classes_) == 1 and self._label_binarizer.y_type_ != "multilabel-indicator"
+
     def predict_proba(self, X):
         """Probability estimates.
 
@@ -1190,6 +1209,8 @@ embedding_frequencies)
             float32.
         """
         raw = self._raw_output(self._validate_X_predict(X))
+        if self._single_class():
+            return np.ones_like(raw)
         if self.out_activation_ == "softmax":
             return softmax(raw)
         proba = logistic(raw)
@@ -1226,6 +1247,8 @@ embedding_frequencies)
             Predicted labels (an indicator matrix for multilabel targets).
         """
         raw = self._raw_output(self._validate_X_predict(X))
+        if self._single_class():
+            return np.repeat(self.classes_, raw.shape[0])
         if self.out_activation_ == "softmax":
             return self.classes_[raw.argmax(axis=1)]
         return self._label_binarizer.inverse_transform((raw > 0).astype(int))
@@ -1250,9 +1273,13 @@ class RegularizedMLPRegressor(RegressorMixin, _BaseRegularizedMLP):
 
     Parameters
     ----------
-    loss : {"squared_error"}, default="squared_error"
-        Loss function. ``"poisson"`` (offered by scikit-learn) is not supported and raises an
-        error.
+    loss : {"squared_error", "poisson"}, default="squared_error"
+        Loss function: half the squared error, or half the Poisson deviance with a log link
+        (the network's output ``z`` predicts ``exp(z)``), for counts and other non-negative
+        targets whose variance grows with their mean; as in scikit-learn. With
+        ``"poisson"`` the targets must be non-negative; they are divided by their (weighted)
+        mean per output, not centred, so that ``exp(0)`` starts at the mean (see
+        ``target_scale_``).
     hidden_layer_sizes, activation, solver, alpha, penalty, l1_ratio, weight_decay, dropout, \
 input_dropout, batch_normalization, batch_norm_momentum, weight_init, batch_size, \
 learning_rate, learning_rate_init, lr_decay, lr_step_size, warmup_epochs, power_t, max_iter, \
@@ -1279,12 +1306,15 @@ embedding_intercepts_, input_scaler_
     best_validation_score_ : float or None
         Best of ``validation_scores_``.
     target_mean_ : ndarray of shape (n_outputs,)
-        Mean of each target, subtracted before training.
+        Mean of each target, subtracted before training (0 with ``loss="poisson"``).
+        Predictions are ``target_scale_ * z + target_mean_`` for the network's output ``z``
+        (``target_scale_ * exp(z)`` with ``loss="poisson"``).
     target_scale_ : ndarray of shape (n_outputs,)
-        Standard deviation of each target, divided out before training. It is 0 for a
-        constant target, which is then predicted exactly.
+        Standard deviation of each target (its mean with ``loss="poisson"``), divided out
+        before training; 1 where that is 0 (a constant target, which is then predicted
+        exactly).
     out_activation_ : str
-        ``"identity"``.
+        ``"identity"``, or ``"exp"`` with ``loss="poisson"``.
 
     Examples
     --------
@@ -1367,14 +1397,6 @@ embedding_intercepts_, input_scaler_
         del params["self"], params["__class__"]
         super().__init__(**params)
 
-    def _check_solver_supported(self):
-        super()._check_solver_supported()
-        if self.loss == "poisson":
-            raise ValueError(
-                "loss='poisson' is not supported. Use loss='squared_error', for example on "
-                "log1p-transformed targets with sklearn.compose.TransformedTargetRegressor."
-            )
-
     def _encode_targets(self, y, incremental, first_call, sample_weight, name="y"):
         if y.dtype.kind not in "biuf":
             try:
@@ -1385,25 +1407,57 @@ embedding_intercepts_, input_scaler_
                     f"{y.ravel()[0]!r} ({exc}). For class labels use RegularizedMLPClassifier."
                 ) from None
         Y = (y.reshape(-1, 1) if y.ndim == 1 else y).astype(np.float64)
+        if self.loss == "poisson" and (Y < 0).any():
+            raise ValueError(
+                "Some value(s) of y are negative which is not allowed for Poisson regression: "
+                "loss='poisson' models counts and other non-negative targets. Use "
+                "loss='squared_error' for targets that can be negative."
+            )
         if first_call:
             # Divide by the largest magnitude first so squares cannot overflow (|y| ~ 1e300).
             big = np.abs(Y).max(axis=0)
             big[big == 0] = 1.0
             mean = np.average(Y / big, axis=0, weights=sample_weight)
-            var = np.average((Y / big - mean) ** 2, axis=0, weights=sample_weight)
-            self.target_mean_ = mean * big
-            # A constant target keeps scale 0: predictions are then exactly that constant.
-            self.target_scale_ = np.sqrt(var) * big
-            self.out_activation_ = "identity"
+            if self.loss == "poisson":
+                # The log link needs y >= 0 kept: scaled by the mean, never centred.
+                self.target_mean_ = np.zeros_like(mean)
+                scale = mean * big
+            else:
+                var = np.average((Y / big - mean) ** 2, axis=0, weights=sample_weight)
+                self.target_mean_ = mean * big
+                scale = np.sqrt(var) * big
+            # A constant target has no spread to scale by: scale 1, its own units (as
+            # scikit-learn trains on), so that later data (partial_fit, warm_start) can move
+            # the network. _start_network makes the predictions exactly the constant.
+            self.target_scale_ = np.where(scale > 0, scale, 1.0)
+            self._loss = self.loss
+            self.out_activation_ = "exp" if self.loss == "poisson" else "identity"
         elif Y.shape[1] != self.n_outputs_:
             raise ValueError(
                 f"y has {Y.shape[1]} outputs but the model was fitted with {self.n_outputs_}."
             )
+        elif self.loss != self._loss:
+            raise ValueError(
+                f"The model was fitted with loss={self._loss!r}; warm_start and partial_fit "
+                f"cannot continue it with loss={self.loss!r}. Set warm_start=False to fit anew."
+            )
+        # Models pickled before constant targets had a scale have scale 0 there.
         divisor = np.where(self.target_scale_ > 0, self.target_scale_, 1.0)
         return np.ascontiguousarray((Y - self.target_mean_) / divisor)
 
+    def _start_network(self, layout, theta, bn_state, Y):
+        # An output whose training targets are all equal starts (and, with nothing to learn,
+        # stays) at exactly that value: zero output weights and bias give a raw output of 0
+        # and zero gradients for as long as the targets stay equal.
+        constant = np.ptp(Y, axis=0) == 0
+        if constant.any():
+            views = layout.unpack(theta, bn_state)
+            views["coefs_"][-1][:, constant] = 0.0
+            views["intercepts_"][-1][constant] = 0.0
+
     def _validation_score(self, raw, Y_val, sw_val):
-        return r2_score(Y_val, raw, sample_weight=sw_val)
+        prediction = np.exp(raw) if self._loss == "poisson" else raw
+        return r2_score(Y_val, prediction, sample_weight=sw_val)
 
     @available_if(_BaseRegularizedMLP._stochastic_solver)
     @_fit_context(prefer_skip_nested_validation=True)
@@ -1447,6 +1501,8 @@ embedding_intercepts_, input_scaler_
         # In float64, then back. Huge weights times a huge target scale can overflow even
         # float64: that is reported below, not warned about.
         with np.errstate(over="ignore", invalid="ignore"):
+            if self._loss == "poisson":
+                raw = np.exp(raw)
             y = raw * self.target_scale_ + self.target_mean_
         if not np.isfinite(y).all() or np.abs(y).max() > np.finfo(dtype).max:
             raise ValueError(

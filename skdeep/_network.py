@@ -54,11 +54,12 @@ ACTIVATION_CODES = {
     "silu": SILU,
 }
 
-SQUARED_ERROR, SOFTMAX_CROSS_ENTROPY, SIGMOID_CROSS_ENTROPY = range(3)
+SQUARED_ERROR, SOFTMAX_CROSS_ENTROPY, SIGMOID_CROSS_ENTROPY, POISSON = range(4)
 LOSS_CODES = {
     "squared_error": SQUARED_ERROR,
     "softmax_cross_entropy": SOFTMAX_CROSS_ENTROPY,
     "sigmoid_cross_entropy": SIGMOID_CROSS_ENTROPY,
+    "poisson": POISSON,
 }
 
 SGD, ADAGRAD, RMSPROP, ADAM = range(4)
@@ -165,6 +166,7 @@ INITIALIZERS = (
     "he_normal",
     "lecun_uniform",
     "lecun_normal",
+    "sklearn",
 )
 _RELU_FAMILY = {"relu", "leaky_relu", "elu", "gelu", "silu", "mish"}
 _ALIASES = {"xavier_uniform": "glorot_uniform", "xavier_normal": "glorot_normal"}
@@ -439,7 +441,9 @@ class NetworkLayout:
 
         Weights follow ``initializer``; ``"auto"`` picks He for the ReLU family (and GELU,
         SiLU, Mish), LeCun normal for SELU and Glorot otherwise (the output layer always uses
-        Glorot under ``"auto"``). Biases and batch-norm shifts start at 0, batch-norm scales,
+        Glorot under ``"auto"``). ``"sklearn"`` draws weights and biases exactly as
+        scikit-learn's MLP does (Glorot-uniform bounds, ``sqrt(2 / (n_in + n_out))`` with the
+        logistic activation). Otherwise biases and batch-norm shifts start at 0, batch-norm scales,
         running variances, activation mixes and input scales at 1. Embedding frequencies are
         drawn from ``N(0, frequency_scale**2)``, phases uniformly in ``[-pi, pi]``, and the
         per-feature maps and their intercepts uniformly in ``+-1 / sqrt(n_frequencies)``.
@@ -462,10 +466,18 @@ class NetworkLayout:
         bn_state = np.zeros(self.n_bn_state, dtype=dtype)
         for layer, row in enumerate(self.table):
             fan_in, fan_out = row[FAN_IN], row[FAN_OUT]
-            name = _initializer_for(initializer, activation, layer == self.n_layers - 1)
-            theta[row[W_OFF] : row[W_OFF] + fan_in * fan_out] = _draw_weights(
-                name, fan_in, fan_out, rng
-            ).ravel()
+            weights = theta[row[W_OFF] : row[W_OFF] + fan_in * fan_out]
+            if initializer == "sklearn":
+                # scikit-learn's MLP draws, in its order: per layer the weights, then the
+                # biases, from one uniform distribution (the same random state then starts
+                # from the same network).
+                factor = 2.0 if activation == "logistic" else 6.0
+                bound = np.sqrt(factor / (fan_in + fan_out))
+                weights[:] = rng.uniform(-bound, bound, (fan_in, fan_out)).ravel()
+                theta[row[B_OFF] : row[B_OFF] + fan_out] = rng.uniform(-bound, bound, fan_out)
+            else:
+                name = _initializer_for(initializer, activation, layer == self.n_layers - 1)
+                weights[:] = _draw_weights(name, fan_in, fan_out, rng).ravel()
             if row[GAMMA_OFF] >= 0:
                 theta[row[GAMMA_OFF] : row[GAMMA_OFF] + fan_out] = 1.0
                 bn_state[row[VAR_OFF] : row[VAR_OFF] + fan_out] = 1.0

@@ -244,7 +244,9 @@ class Monitor:
         """Add one epoch's validation score to the records (when monitoring them)."""
         if self.validation_scores is not None:
             self.validation_scores.append(score)
-            self.best_validation_score = max(self.validation_scores)
+            # NaN (an overflowing epoch) is no score: never the best one.
+            if score > self.best_validation_score:
+                self.best_validation_score = score
 
     def update(self, value, epoch, loss, min_delta, on_validation, ties=False):
         """Take one epoch's monitored value; return ``(new_best, improved_by_min_delta)``.
@@ -331,6 +333,8 @@ class TrainingState:
             "best_epoch_": monitor.best_epoch,
             "validation_scores_": monitor.validation_scores,
             "best_validation_score_": monitor.best_validation_score,
+            # scikit-learn's MLP has it (under this private name): its tests read it.
+            "_no_improvement_count": monitor.no_improvement,
         }
 
 
@@ -352,8 +356,8 @@ def validation_function(X_val, Y_val, sw_val, layout, config, score):
     Returns
     -------
     callable
-        ``validation(theta, bn_state) -> (val_loss, val_score)``; ``(inf, -inf)`` when the
-        network's outputs overflow.
+        ``validation(theta, bn_state) -> (val_loss, val_score)``; ``(inf, nan)`` when the
+        network's outputs overflow (scikit-learn's MLP records a NaN score then).
     """
     loss_kind = LOSS_CODES[config.loss]
     sw_sum = float(sw_val.sum())
@@ -361,10 +365,13 @@ def validation_function(X_val, Y_val, sw_val, layout, config, score):
     def validation(theta, bn_state):
         raw = raw_output(X_val, layout, theta, bn_state, config.activation)
         if not np.isfinite(raw).all():
-            # Finite weights whose outputs overflow (a fit on its way to diverging): the
-            # worst possible value, never a best epoch.
-            return np.inf, -np.inf
-        value = score(raw, Y_val, sw_val)
+            # Finite weights whose outputs overflow (a fit on its way to diverging): no
+            # score, never a best epoch (NaN compares false).
+            return np.inf, np.nan
+        with np.errstate(over="ignore", invalid="ignore"):
+            value = score(raw, Y_val, sw_val)
+        if not np.isfinite(value):
+            value = np.nan  # squared errors that overflow: no score either
         # loss_and_delta overwrites its first argument with the gradient: raw is scratch.
         loss = loss_and_delta(raw, Y_val, sw_val, sw_sum, loss_kind)
         return float(loss), float(value)
@@ -373,7 +380,8 @@ def validation_function(X_val, Y_val, sw_val, layout, config, score):
 
 
 def _format_progress(row):
-    parts = [f"Epoch {row['epoch']}", f"loss = {row['loss']:.6f}"]
+    # scikit-learn's words and digits first ("Iteration N, loss = ..."), then what it lacks.
+    parts = [f"Iteration {row['epoch']}", f"loss = {row['loss']:.8f}"]
     if "val_loss" in row:
         parts += [f"val_loss = {row['val_loss']:.6f}", f"val_score = {row['val_score']:.6f}"]
     parts += [f"lr = {row['learning_rate']:.3g}", f"{row['seconds']:.2f}s"]
@@ -409,9 +417,13 @@ def _warn_end_of_fit(state, config, lr, stopped):
             "(StandardScaler).",
             ConvergenceWarning,
         )
-    elif not stopped and np.isfinite(config.patience):
-        # With stopping switched off (an infinite patience) the fit runs its max_iter epochs
-        # (a whole learning-rate schedule) by design: nothing was cut short.
+    elif not stopped and (
+        np.isfinite(config.patience) or config.learning_rate not in STEP_SCHEDULES
+    ):
+        # A schedule over the whole run (log_cosine, flat_cosine) with stopping switched off
+        # (an infinite patience) runs its max_iter epochs by design: nothing was cut short.
+        # Any other schedule can stop early on a plateau, as in scikit-learn (which warns
+        # also when n_iter_no_change is infinite).
         warn_at_user_line(
             f"Stochastic optimizer: maximum iterations ({config.max_iter}) reached and the "
             "optimization hasn't converged yet.",
@@ -513,9 +525,19 @@ def train_epochs(state, layout, X, Y, sw, config, validation, incremental):
     settings = config.kernel_settings(layout, kernel.theta.dtype)
     n_samples = X.shape[0]
     max_epochs = 1 if incremental else config.max_iter
-    # Schedules count the epochs (and samples) of this fit; partial_fit continues the count
-    # over all its calls.
-    first_epoch, first_sample = (len(state.loss_curve), 0) if incremental else (0, state.t)
+    # Schedules count the epochs of this fit (partial_fit continues the count over all its
+    # calls); "invscaling" counts the samples of all calls, as scikit-learn's does (a warm
+    # start continues its decay).
+    first_epoch = len(state.loss_curve) if incremental else 0
+    if incremental and config.learning_rate in STEP_SCHEDULES and first_epoch >= config.max_iter:
+        # One message whatever the epoch, so that Python shows it once per calling line.
+        warn_at_user_line(
+            f"learning_rate={config.learning_rate!r} schedules the learning rate over the "
+            f"max_iter={config.max_iter} epochs of a run, and they have all run: it is 0 now, "
+            "so partial_fit no longer changes the weights. To keep training, use "
+            "set_params(learning_rate='constant') (or raise max_iter) first.",
+            UserWarning,
+        )
     state.n_iter = 0
     on_validation = validation is not None and config.early_stopping
     monitor.start(on_validation, incremental)
@@ -529,7 +551,7 @@ def train_epochs(state, layout, X, Y, sw, config, validation, incremental):
     for _ in range(max_epochs):
         started = time.perf_counter()
         schedule, lr = _batch_schedule(
-            state, config, first_epoch + state.n_iter, state.t - first_sample, n_batches
+            state, config, first_epoch + state.n_iter, state.t, n_batches
         )
         epoch_start = kernel.snapshot()
         loss = run_epoch(
@@ -552,6 +574,16 @@ def train_epochs(state, layout, X, Y, sw, config, validation, incremental):
             and np.isfinite(kernel.bn_state).all()
         ):
             kernel.restore(fallback)
+            if state.n_iter == 0 and not (incremental and state.loss_curve):
+                # Nothing was ever trained (a fit's first epoch, or a first partial_fit): no
+                # model to keep, so an error, as scikit-learn gives (a search then records
+                # the candidate as failed instead of scoring an untrained network).
+                raise ValueError(
+                    "Solver produced non-finite parameter weights. The input data may contain "
+                    "large values and need to be preprocessed (for example with "
+                    f"StandardScaler), or the learning rate {_rate(lr, config)} is too high: "
+                    f"the loss became {loss} in the first epoch."
+                )
             _warn_divergence(len(state.loss_curve) + 1, loss, lr, config)
             diverged = True
             break

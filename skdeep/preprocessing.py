@@ -79,7 +79,7 @@ class RobustSmoothClipScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimat
         spread = q75 - q25
         fallback = 0.5 * (X64.max(axis=0) - X64.min(axis=0))
         spread = np.where(spread > 0, spread, fallback)
-        with np.errstate(divide="ignore"):
+        with np.errstate(divide="ignore", over="ignore"):
             scale = np.where(spread > 0, 1.0 / spread, 0.0)
         # A spread so small that 1 / spread overflows is a constant column for float64.
         self.scale_ = np.where(np.isfinite(scale), scale, 0.0)

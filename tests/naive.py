@@ -9,9 +9,9 @@ rule for batch normalization). Nothing is modified in place; functions return ne
 
 Names replace the kernels' integer codes: activations ``"identity"``, ``"relu"``,
 ``"leaky_relu"``, ``"elu"``, ``"tanh"``, ``"logistic"``, ``"selu"``, ``"mish"``, ``"gelu"``,
-``"silu"``; losses ``"squared_error"``,
-``"softmax_cross_entropy"``, ``"sigmoid_cross_entropy"``; solvers ``"sgd"``, ``"adagrad"``,
-``"rmsprop"``, ``"adam"``.
+``"silu"``; losses ``"squared_error"``, ``"softmax_cross_entropy"``,
+``"sigmoid_cross_entropy"``, ``"poisson"``; solvers ``"sgd"``, ``"adagrad"``, ``"rmsprop"``,
+``"adam"``.
 """
 
 import math
@@ -54,7 +54,7 @@ ACTIVATIONS = (
     "gelu",
     "silu",
 )
-LOSSES = ("squared_error", "softmax_cross_entropy", "sigmoid_cross_entropy")
+LOSSES = ("squared_error", "softmax_cross_entropy", "sigmoid_cross_entropy", "poisson")
 SOLVERS = ("sgd", "adagrad", "rmsprop", "adam")
 
 _MASK64 = (1 << 64) - 1
@@ -420,6 +420,10 @@ def loss(Z, Y, sw, sw_sum, kind):
         # -log s(z) = log(1 + exp(-z)) and -log(1 - s(z)) = log(1 + exp(z)).
         per_sample = (Y * np.logaddexp(0.0, -Z) + (1.0 - Y) * np.logaddexp(0.0, Z)).sum(axis=1)
         dZ = sigmoid(Z) - Y
+    elif kind == "poisson":
+        # Half the Poisson deviance of exp(z): y log(y / exp(z)) - y + exp(z).
+        per_sample = (special.xlogy(Y, Y) - Y * Z - Y + np.exp(Z)).sum(axis=1)
+        dZ = np.exp(Z) - Y
     else:
         raise ValueError(f"unknown loss {kind!r}")
     return float(w @ per_sample), w[:, None] * dZ

@@ -50,11 +50,60 @@ def test_accepts_every_sklearn_mlp_parameter(iris):
         assert reg.get_params()["loss"] == "squared_error"
 
 
-def test_poisson_loss_gives_a_clear_error(iris):
-    # (solver="lbfgs" has its own tests: tests/test_lbfgs.py.)
-    X, y = iris
-    with pytest.raises(ValueError, match="poisson.*not supported"):
-        RegularizedMLPRegressor.like_sklearn(loss="poisson").fit(X, y)
+def _counts(n=400, seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(n, 3))
+    return X, rng.poisson(np.exp(0.6 * X[:, 0] - 0.4 * X[:, 1] + 1.0)).astype(float)
+
+
+def test_poisson_without_hidden_nonlinearity_is_the_poisson_glm():
+    from sklearn.linear_model import PoissonRegressor
+
+    # One identity unit: the network is exp(X w + b), the unpenalized GLM's model, and
+    # lbfgs finds its optimum (whatever the target scaling).
+    X, y = _counts()
+    glm = PoissonRegressor(alpha=0.0, tol=1e-8).fit(X, y)
+    reg = RegularizedMLPRegressor.like_sklearn(
+        loss="poisson", hidden_layer_sizes=(1,), activation="identity", alpha=0.0,
+        solver="lbfgs", tol=1e-8, random_state=0,
+    ).fit(X, y)  # fmt: skip
+    np.testing.assert_allclose(reg.predict(X), glm.predict(X), rtol=1e-4)
+    assert reg.out_activation_ == "exp"
+    # Scaled by the mean, never centred.
+    np.testing.assert_allclose(reg.target_scale_, y.mean())
+    np.testing.assert_array_equal(reg.target_mean_, 0.0)
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd", "lbfgs"])
+def test_poisson_loss_beats_the_mean_and_predicts_positive_values(solver):
+    from sklearn.metrics import mean_poisson_deviance
+
+    X, y = _counts()
+    X_test, y_test = _counts(seed=1)
+    reg = RegularizedMLPRegressor.like_sklearn(
+        loss="poisson", solver=solver, hidden_layer_sizes=(16,), max_iter=300, random_state=0
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        reg.fit(X, y)
+    pred = reg.predict(X_test)
+    assert (pred > 0).all()
+    baseline = mean_poisson_deviance(y_test, np.full_like(y_test, y.mean()))
+    assert mean_poisson_deviance(y_test, pred) < 0.6 * baseline
+    # The recorded loss is half the deviance of the scaled targets (0 for a perfect fit).
+    assert 0.0 < reg.loss_ < 0.5 * baseline / y.mean()
+
+
+def test_poisson_loss_checks_its_targets():
+    X, y = _counts(50)
+    with pytest.raises(ValueError, match="negative which is not allowed for Poisson"):
+        RegularizedMLPRegressor(loss="poisson").fit(X, y - 1.0)
+    reg = RegularizedMLPRegressor.like_sklearn(loss="poisson", max_iter=5, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        reg.fit(X, y)
+    with pytest.raises(ValueError, match="fitted with loss='poisson'.*loss='squared_error'"):
+        reg.set_params(loss="squared_error").partial_fit(X, y)
 
 
 @pytest.mark.parametrize("labels", [["a", "b", "c"], [3, 7, 11], [True, False]])

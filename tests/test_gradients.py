@@ -29,6 +29,7 @@ LOSS_CASES = {
     "softmax_3_classes": (_network.SOFTMAX_CROSS_ENTROPY, 3),
     "sigmoid_binary": (_network.SIGMOID_CROSS_ENTROPY, 1),
     "sigmoid_multilabel": (_network.SIGMOID_CROSS_ENTROPY, 3),
+    "poisson_multioutput": (_network.POISSON, 2),
 }
 PENALTIES = {"none": (0.0, 0.0), "l2": (2.0, 0.0), "l1": (0.0, 0.5), "elasticnet": (1.0, 0.3)}
 
@@ -98,6 +99,8 @@ class Problem:
         self.X = rs.normal(0.0, 1.0, (n_rows, n_features))
         if self.loss_kind == _network.SQUARED_ERROR:
             self.Y = rs.normal(0.0, 1.0, (n_rows, n_outputs))
+        elif self.loss_kind == _network.POISSON:
+            self.Y = rs.poisson(1.5, (n_rows, n_outputs)).astype(np.float64)
         elif self.loss_kind == _network.SOFTMAX_CROSS_ENTROPY:
             self.Y = np.eye(n_outputs)[np.arange(n_rows) % n_outputs]
         else:

@@ -22,7 +22,9 @@ from . import naive
 
 DTYPES = [np.float32, np.float64]
 RTOL = {np.dtype(np.float32): 1e-5, np.dtype(np.float64): 1e-10}
-N_OUTPUTS = {"squared_error": 2, "softmax_cross_entropy": 3, "sigmoid_cross_entropy": 2}
+N_OUTPUTS = {
+    "squared_error": 2, "softmax_cross_entropy": 3, "sigmoid_cross_entropy": 2, "poisson": 2,
+}  # fmt: skip
 
 HYPER = dict(momentum=0.9, nesterov=False, beta_1=0.9, beta_2=0.999, epsilon=1e-8, rho=0.9)
 SOLVER_VARIANTS = {
@@ -106,6 +108,8 @@ def make_data(n, n_features, loss_kind, dtype, seed):
         Y = rs.normal(0.0, 1.0, (n, k))
     elif loss_kind == "softmax_cross_entropy":
         Y = np.eye(k)[rs.randint(0, k, n)]
+    elif loss_kind == "poisson":
+        Y = rs.poisson(1.5, (n, k)).astype(np.float64)
     else:
         Y = (rs.uniform(size=(n, k)) < 0.5).astype(np.float64)
     sw = rs.uniform(0.5, 2.0, n)
@@ -417,6 +421,7 @@ LOSS_CASES = {
     "softmax_soft_targets": ("softmax_cross_entropy", 4, "soft"),
     "sigmoid_multilabel": ("sigmoid_cross_entropy", 3, "indicator"),
     "sigmoid_binary": ("sigmoid_cross_entropy", 1, "indicator"),
+    "poisson": ("poisson", 2, "counts"),
 }
 
 
@@ -428,6 +433,8 @@ def test_loss_and_delta(case, dtype):
     n = 11
     Z0 = rs.normal(0.0, 2.0, (n, k))
     Z0[0] *= 40.0  # large logits: the stable formulations must not overflow
+    if targets == "counts":
+        Z0[0] /= 10.0  # exp(z) itself overflows float32 beyond z = 88
     if targets == "real":
         Y = rs.normal(size=(n, k))
     elif targets == "onehot":
@@ -436,6 +443,8 @@ def test_loss_and_delta(case, dtype):
         # Rows need not sum to 1: the documented loss -sum_k y_k log softmax_k is defined for
         # any targets, and its gradient is softmax * sum_k y_k - y.
         Y = rs.dirichlet(np.ones(k), n) * rs.uniform(0.5, 2.0, (n, 1))
+    elif targets == "counts":
+        Y = rs.poisson(2.0, (n, k)).astype(float)  # zeros included (0 log 0 = 0)
     else:
         Y = (rs.uniform(size=(n, k)) < 0.5).astype(float)
     sw = rs.uniform(0.2, 3.0, n)

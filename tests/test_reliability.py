@@ -199,7 +199,6 @@ BAD_Y = {
         ("fit", "partial_fit", "partial_fit_fitted"),
         "Unknown label type: continuous",
     ),
-    "one_class": ([CLF], lambda y: np.zeros_like(y), ("fit",), "one class"),
     "unseen_class_in_partial_fit": (
         [CLF],
         lambda y: y + 5,
@@ -238,12 +237,22 @@ def test_bad_y_gives_a_clear_error(Est, method, case, xy):
         _call(xy, Est, method, y=make(xy(Est)[1]))
 
 
-def test_classifier_with_a_single_sample_or_class_says_so(xy):
+def test_classifier_fits_a_single_sample_or_class(xy):
+    # As scikit-learn's MLP: one class is a model that always predicts it (with probability
+    # 1: classes_ has one entry, so predict_proba has one column, where scikit-learn's
+    # gives two).
     X, y = xy(CLF)
-    with pytest.raises(ValueError, match="one class"):
-        CLF(**FAST).fit(X[:1], y[:1])
-    with pytest.raises(ValueError, match="one class"):
-        CLF(**FAST).partial_fit(X, np.full(len(y), "a"), classes=["a"])
+    for X_fit, y_fit in [(X[:1], y[:1]), (X, np.full(len(y), "a"))]:
+        clf = CLF(**FAST).fit(X_fit, y_fit)
+        np.testing.assert_array_equal(clf.classes_, [y_fit[0]])
+        np.testing.assert_array_equal(clf.predict(X), np.full(len(X), y_fit[0]))
+        np.testing.assert_array_equal(clf.predict_proba(X), np.ones((len(X), 1)))
+        assert clf.score(X, np.full(len(X), y_fit[0])) == 1.0
+    # early_stopping (and its validation score) with one class.
+    clf = CLF(**{**FAST, "early_stopping": True}).fit(X, np.full(len(y), "a"))
+    assert clf.best_validation_score_ == 1.0
+    clf = CLF(**FAST).partial_fit(X, np.full(len(y), "a"), classes=["a"])
+    np.testing.assert_array_equal(clf.predict(X), np.full(len(X), "a"))
     # A batch holding one of the declared classes is fine in partial_fit.
     clf = CLF(**FAST).partial_fit(X[:1], y[:1], classes=[0, 1])
     np.testing.assert_array_equal(clf.classes_, [0, 1])
@@ -254,9 +263,10 @@ def test_regressor_fits_a_single_sample(xy):
     X, y = xy(REG)
     reg = REG(**FAST).fit(X[:1], y[:1])
     assert np.isfinite(reg.predict(X)).all()
-    # One target value: its mean is that value, and with zero spread it is predicted exactly.
+    # One target value: its mean is that value, the scale 1 (no spread to scale by), and it
+    # is predicted exactly.
     np.testing.assert_allclose(reg.target_mean_, y[:1])
-    np.testing.assert_array_equal(reg.target_scale_, 0.0)
+    np.testing.assert_array_equal(reg.target_scale_, 1.0)
     np.testing.assert_allclose(reg.predict(X), y[0])
 
 
@@ -657,8 +667,8 @@ def test_regressor_all_identical_targets_train_cleanly(c, dtype, xy):
     reg = REG(hidden_layer_sizes=(8,), random_state=0)
     caught = _fit_recording(reg, X, y)
     _assert_finite_state(reg)
-    # A constant target has scale 0 (predicted exactly), never a NaN or infinite scale.
-    assert np.isfinite(reg.target_scale_).all() and (reg.target_scale_ >= 0).all()
+    # A constant target has scale 1 (and is predicted exactly), never a NaN or infinite scale.
+    assert np.isfinite(reg.target_scale_).all() and (reg.target_scale_ > 0).all()
     # Nothing to learn is no reason for a warning: the fit neither diverges nor rises.
     assert not any(issubclass(w.category, ConvergenceWarning) for w in caught), caught
     pred = _predict_finite_or_clear_error(reg, X)
@@ -745,6 +755,9 @@ ALL_FEATURES = dict(
     activation="elu",
     weight_init="he_normal",
     max_iter=15,
+    # A rate that stays above 0 after max_iter epochs, so that continuing (partial_fit)
+    # changes the weights.
+    learning_rate="constant",
     training_dtype="auto",
     random_state=0,
 )
@@ -893,6 +906,7 @@ LAYOUT_CASES = [(name, dt) for name in FLOAT_LAYOUTS for dt in (np.float64, np.f
 ]
 LAYOUT_PARAMS = dict(
     training_dtype="auto",
+    learning_rate="constant",  # partial_fit continues with a rate above 0
     hidden_layer_sizes=(8,),
     batch_normalization=True,
     dropout=0.1,

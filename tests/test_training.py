@@ -70,8 +70,8 @@ def test_patience_and_min_delta_mean_n_iter_no_change_and_tol(digits_split):
 
 def test_early_stopping_split_errors(iris_raw):
     X, y = iris_raw
-    with pytest.raises(ValueError, match="at least 2 validation"):
-        RegularizedMLPClassifier.like_sklearn(early_stopping=True, validation_fraction=0.005).fit(
+    with pytest.raises(ValueError, match="The validation set is too small.*at least 2 valid"):
+        RegularizedMLPRegressor.like_sklearn(early_stopping=True, validation_fraction=0.005).fit(
             X, y
         )
     y_rare = y.copy()
@@ -80,8 +80,12 @@ def test_early_stopping_split_errors(iris_raw):
         RegularizedMLPClassifier.like_sklearn(early_stopping=True, validation_fraction=0.012).fit(
             X, y
         )
-    with pytest.raises(ValueError, match="class 5 has only 1 sample"):
+    with pytest.raises(ValueError, match=r"1 member.*too few members are: \['5'\]"):
         RegularizedMLPClassifier.like_sklearn(early_stopping=True).fit(X, y_rare)
+    # Binary targets: named as scikit-learn's MLP names them, with the classes they stand for.
+    y_binary = np.array(["a"] * 50 + ["b"])
+    with pytest.raises(ValueError, match=r"too few members are: \['True'\] \(True: class 'b'"):
+        RegularizedMLPClassifier.like_sklearn(early_stopping=True).fit(X[:51], y_binary)
     with pytest.raises(ValueError, match="X_val was given without y_val"):
         RegularizedMLPClassifier.like_sklearn().fit(X, y, X_val=X)
     with pytest.raises(ValueError, match="`y_val` has classes not in `self.classes_`"):
@@ -168,7 +172,8 @@ def test_history_and_progress_output(capsys, digits_split):
     assert (history["seconds"] > 0).all()
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 4
-    assert lines[0].startswith("Epoch 1, loss = ") and "val_score = " in lines[0]
+    # scikit-learn's words first, then the validation records it lacks.
+    assert lines[0].startswith("Iteration 1, loss = ") and "val_score = " in lines[0]
     silent = RegularizedMLPClassifier.like_sklearn(max_iter=2).fit(X_tr, y_tr)
     assert capsys.readouterr().out == ""
     assert list(pd.DataFrame(silent.history_).columns) == [

@@ -6,7 +6,7 @@ softmax / sigmoid and the cross-entropy are fused into one numerically stable st
 
 import numpy as np
 
-from .._network import SIGMOID_CROSS_ENTROPY, SOFTMAX_CROSS_ENTROPY
+from .._network import POISSON, SIGMOID_CROSS_ENTROPY, SOFTMAX_CROSS_ENTROPY
 from ._config import kernel
 from ._forward import sigmoid
 
@@ -16,9 +16,11 @@ def loss_and_delta(Z, Y, sw, sw_sum, kind):
     """Weighted mean loss of a batch; ``Z`` is overwritten with d loss / d Z.
 
     Per-sample losses are ``0.5 * sum_k (z_k - y_k)**2`` (squared error),
-    ``-sum_k y_k log softmax(z)_k`` (softmax cross-entropy) and
-    ``sum_k -y_k log s(z_k) - (1 - y_k) log(1 - s(z_k))`` (sigmoid cross-entropy), averaged
-    with weights ``sw / sw_sum``.
+    ``-sum_k y_k log softmax(z)_k`` (softmax cross-entropy),
+    ``sum_k -y_k log s(z_k) - (1 - y_k) log(1 - s(z_k))`` (sigmoid cross-entropy) and
+    ``sum_k y_k log y_k - y_k - y_k z_k + exp(z_k)`` (half the Poisson deviance of the
+    prediction ``exp(z_k)``, log link; ``0 log 0 = 0``), averaged with weights
+    ``sw / sw_sum``.
 
     Parameters
     ----------
@@ -32,7 +34,7 @@ def loss_and_delta(Z, Y, sw, sw_sum, kind):
         Sum of ``sw``.
     kind : int
         A loss code of :mod:`skdeep._network` (``SQUARED_ERROR``, ``SOFTMAX_CROSS_ENTROPY``,
-        ``SIGMOID_CROSS_ENTROPY``).
+        ``SIGMOID_CROSS_ENTROPY``, ``POISSON``).
 
     Returns
     -------
@@ -66,6 +68,16 @@ def loss_and_delta(Z, Y, sw, sw_sum, kind):
                 y = Y[i, j]
                 li += max(z, 0.0) - z * y + np.log1p(np.exp(-abs(z)))
                 Z[i, j] = w * (sigmoid(z) - y)
+        elif kind == POISSON:
+            for j in range(k):
+                z = Z[i, j]
+                y = Y[i, j]
+                mu = np.exp(z)
+                # y log y - y makes a perfect prediction's loss 0 (scikit-learn's value).
+                if y > 0:
+                    li += y * np.log(y) - y
+                li += mu - y * z
+                Z[i, j] = w * (mu - y)
         else:
             for j in range(k):
                 d = Z[i, j] - Y[i, j]
