@@ -22,6 +22,7 @@ WORKLOADS = {
     "W3": "benchmarks.w3_tuning",
     "W4": "benchmarks.w4_scale",
     "W5": "benchmarks.w5_cold_start",
+    "W6": "benchmarks.w6_sparse",
     "ACC": "benchmarks.accuracy",
 }
 

@@ -1,7 +1,9 @@
 """Data-aware initialization: each layer's scale and offsets set from the training data."""
 
 import numpy as np
+import scipy.sparse as sp
 
+from ._inference import kernel_rows
 from ._kernels._epoch import predict_raw
 from ._network import ACTIVATION_CODES, B_OFF, FAN_IN, FAN_OUT, W_OFF
 
@@ -30,7 +32,7 @@ def data_aware_init(layout, theta, bn_state, X, activation, rng):
     theta : ndarray of shape (n_params,)
         Randomly initialized parameters (:meth:`NetworkLayout.initialize`), changed in place.
     bn_state : ndarray of shape (n_bn_state,)
-    X : ndarray of shape (n_samples, n_features)
+    X : ndarray of shape (n_samples, n_features), or CSR matrix
         Training inputs, as the network sees them.
     activation : str
     rng : numpy.random.RandomState
@@ -39,7 +41,8 @@ def data_aware_init(layout, theta, bn_state, X, activation, rng):
     rows = X
     if X.shape[0] > INIT_ROWS:
         rows = X[np.sort(rng.choice(X.shape[0], INIT_ROWS, replace=False))]
-    rows = np.ascontiguousarray(rows)
+    # (Sparse rows stay sparse: kernel_rows hands the kernels their CSR arrays.)
+    placeholder, Xsparse = kernel_rows(rows if sp.issparse(rows) else np.ascontiguousarray(rows))
     table = layout.table
     for layer in range(layout.n_layers):
         fan_in, fan_out = int(table[layer, FAN_IN]), int(table[layer, FAN_OUT])
@@ -48,7 +51,9 @@ def data_aware_init(layout, theta, bn_state, X, activation, rng):
         bias = theta[b_off : b_off + fan_out]
         bias[:] = 0.0
         # The network up to this layer ends with this layer's dense output: x W.
-        pre = predict_raw(rows, theta, bn_state, table[: layer + 1], layout.inputs, code)
+        pre = predict_raw(
+            placeholder, theta, bn_state, table[: layer + 1], layout.inputs, code, Xsparse
+        )
         pre = pre.astype(np.float64)
         std = pre.std(axis=0)
         std = np.where(std > 0, std, 1.0)

@@ -1,10 +1,26 @@
 """The network's outputs for new rows: raw outputs block by block, and probabilities."""
 
 import numpy as np
+import scipy.sparse as sp
 
 from ._kernels._epoch import PREDICT_BLOCK, predict_raw
 from ._kernels._forward import activate_inference
 from ._network import ACTIVATION_CODES, LOGISTIC
+
+
+def kernel_rows(X):
+    """``X`` as the kernels take it: a dense array, or for a CSR matrix a placeholder of
+    shape (n_samples, 0) and the CSR arrays ``(data, indices, indptr)``.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_features) or (n_samples, 0)
+    Xsparse : tuple of ndarray or None
+    """
+    if not sp.issparse(X):
+        return X, None
+    placeholder = np.empty((X.shape[0], 0), X.dtype)
+    return placeholder, (np.ascontiguousarray(X.data), X.indices, X.indptr)
 
 
 def raw_output(X, layout, theta, bn_state, activation):
@@ -12,7 +28,7 @@ def raw_output(X, layout, theta, bn_state, activation):
 
     Parameters
     ----------
-    X : ndarray of shape (n_samples, n_features), float32 or float64, C-contiguous
+    X : ndarray of shape (n_samples, n_features), float32 or float64, C-contiguous, or CSR
         Possibly read-only (a memory map, say).
     layout : NetworkLayout
     theta : ndarray of shape (n_params,), same dtype as ``X``
@@ -26,6 +42,9 @@ def raw_output(X, layout, theta, bn_state, activation):
     """
     code = ACTIVATION_CODES[activation]
     tables = (layout.table, layout.inputs)
+    if sp.issparse(X):
+        placeholder, Xsparse = kernel_rows(X)
+        return predict_raw(placeholder, theta, bn_state, *tables, code, Xsparse)
     if X.flags.writeable:
         return predict_raw(X, theta, bn_state, *tables, code)
     # Read-only input would need its own compiled specialization; writable copies of one

@@ -4,6 +4,7 @@ import inspect
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import (
     BaseEstimator,
     ClassifierMixin,
@@ -287,8 +288,14 @@ class _BaseRegularizedMLP(BaseEstimator):
 
     def _validate_X_predict(self, X):
         check_is_fitted(self)
-        X = validate_data(self, _native_byte_order(X), dtype=(np.float64, np.float32), reset=False)
-        return np.require(X, requirements=["C"])
+        X = validate_data(
+            self,
+            _native_byte_order(X),
+            dtype=(np.float64, np.float32),
+            reset=False,
+            accept_sparse="csr",
+        )
+        return X if sp.issparse(X) else np.require(X, requirements=["C"])
 
     # -------------------------------------------------------------------- fitted state
 
@@ -354,6 +361,15 @@ class _BaseRegularizedMLP(BaseEstimator):
         """The columns the numeric embeddings describe: those with more than two values."""
         if self.numeric_embeddings is None:
             return ()
+        if sp.issparse(X):
+            if self.numeric_embeddings == "periodic":
+                raise ValueError(
+                    "numeric_embeddings='periodic' cannot describe sparse X: an embedding "
+                    "of 0 is not 0, so it would fill in every zero. Set "
+                    "numeric_embeddings=None or 'auto' (which embeds no column of sparse X), "
+                    "or pass X as a dense array."
+                )
+            return ()
         columns = self._non_binary_columns(X)
         if len(columns) == 0 and self.numeric_embeddings == "periodic":
             raise ValueError(
@@ -387,6 +403,17 @@ class _BaseRegularizedMLP(BaseEstimator):
         scaler = getattr(self, "input_scaler_", None)
         if scaler is not None:
             X = scaler.transform(X)
+        if sp.issparse(X):
+            out = X.astype(dtype)
+            out.sum_duplicates()  # each stored value once, in column order, for the kernels
+            if not np.isfinite(out.data).all():
+                raise ValueError(
+                    f"X has values beyond the range of {np.dtype(dtype)} (largest |X|: "
+                    f"{abs(X).max():.3g}), the dtype this model trains and predicts in. Scale "
+                    "the features (input_scaling='robust' or a MaxAbsScaler in front), or "
+                    "use training_dtype='float64'."
+                )
+            return out
         with np.errstate(over="ignore"):
             out = np.require(X, dtype=dtype, requirements=["C"])
         if out.dtype != X.dtype and not np.isfinite(out).all():
@@ -442,8 +469,10 @@ class _BaseRegularizedMLP(BaseEstimator):
             dtype=(np.float64, np.float32),
             reset=first_call,
             y_numeric=not isinstance(self, ClassifierMixin),
+            accept_sparse="csr",
         )
-        X = np.require(X, requirements=["C", "W"])
+        if not sp.issparse(X):
+            X = np.require(X, requirements=["C", "W"])
         if not first_call:
             dtype = self.coefs_[0].dtype
         elif self.training_dtype != "auto":
@@ -517,6 +546,11 @@ class _BaseRegularizedMLP(BaseEstimator):
 
     def _start_network(self, layout, theta, bn_state, Y):
         """Adjust the initial parameters to the training targets ``Y`` (in place)."""
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
 
     def _check_same_network(self, n_features, n_outputs):
         embedded = self._network_spec["embedded_features"] if self.numeric_embeddings else ()
@@ -623,6 +657,7 @@ class _BaseRegularizedMLP(BaseEstimator):
             multi_output=True,
             dtype=(np.float64, np.float32),
             reset=False,
+            accept_sparse="csr",
             y_numeric=not isinstance(self, ClassifierMixin),
         )
         if y_val.ndim == 2 and y_val.shape[1] == 1:
@@ -662,10 +697,10 @@ class _BaseRegularizedMLP(BaseEstimator):
             X, Y, sw, random_state=random_state, test_size=n_val, stratify=stratify
         )
         return (
-            np.ascontiguousarray(X_train),
+            X_train if sp.issparse(X_train) else np.ascontiguousarray(X_train),
             np.ascontiguousarray(Y_train),
             np.ascontiguousarray(sw_train),
-            np.ascontiguousarray(X_val),
+            X_val if sp.issparse(X_val) else np.ascontiguousarray(X_val),
             np.ascontiguousarray(Y_val),
             np.ascontiguousarray(sw_val),
         )

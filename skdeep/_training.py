@@ -22,7 +22,7 @@ import scipy.optimize
 from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_limits
 
-from ._inference import raw_output
+from ._inference import kernel_rows, raw_output
 from ._kernels._epoch import (
     DROPOUT_FACTOR,
     LR,
@@ -501,7 +501,7 @@ def train(state, layout, X, Y, sw, config, validation, incremental):
     state : TrainingState
         Its kernel arrays, monitor and records are updated in place.
     layout : NetworkLayout
-    X : ndarray of shape (n_samples, n_features)
+    X : ndarray of shape (n_samples, n_features), or CSR matrix
     Y : ndarray of shape (n_samples, n_outputs)
     sw : ndarray of shape (n_samples,)
     config : TrainingConfig
@@ -548,6 +548,7 @@ def train_epochs(state, layout, X, Y, sw, config, validation, incremental):
     stopped = diverged = False
     lr = config.learning_rate_init
     n_batches = -(-n_samples // config.batch_size)
+    X, Xsparse = kernel_rows(X)
     for _ in range(max_epochs):
         started = time.perf_counter()
         schedule, lr = _batch_schedule(
@@ -566,6 +567,7 @@ def train_epochs(state, layout, X, Y, sw, config, validation, incremental):
             step=kernel.step,
             rng=kernel.rng,
             schedule=schedule,
+            Xsparse=Xsparse,
             **settings,
         )
         if not (
@@ -658,7 +660,7 @@ def train_lbfgs(state, layout, X, Y, sw, config, validation, max_fun):
     ----------
     state : TrainingState
     layout : NetworkLayout
-    X : ndarray of shape (n_samples, n_features)
+    X : ndarray of shape (n_samples, n_features), or CSR matrix
     Y : ndarray of shape (n_samples, n_outputs)
     sw : ndarray of shape (n_samples,)
     config : TrainingConfig
@@ -678,13 +680,14 @@ def train_lbfgs(state, layout, X, Y, sw, config, validation, max_fun):
     loss_kind = LOSS_CODES[config.loss]
     dropout_rates = np.zeros(layout.n_layers, dtype=np.float64)
     theta, grad = kernel.theta, kernel.grad
+    X, Xsparse = kernel_rows(X)
     last = {"value": np.inf, "started": time.perf_counter()}
 
     def objective(x):
         theta[:] = x
         value = loss_and_grad(
             X, Y, sw, theta, grad, kernel.bn_state, table, inputs, penalty_mask, activation,
-            loss_kind, dropout_rates, config.l2, config.l1, kernel.rng,
+            loss_kind, dropout_rates, config.l2, config.l1, kernel.rng, Xsparse,
         )  # fmt: skip
         last["value"] = float(value)
         return float(value), grad.astype(np.float64)
@@ -693,7 +696,7 @@ def train_lbfgs(state, layout, X, Y, sw, config, validation, max_fun):
         # Momentum 0: the running statistics become the training set's statistics.
         forward_backward(
             X, Y, sw, theta, grad, kernel.bn_state, table, inputs, activation, loss_kind,
-            dropout_rates, 0.0, True, kernel.rng,
+            dropout_rates, 0.0, True, kernel.rng, Xsparse, np.arange(X.shape[0]),
         )  # fmt: skip
 
     def iteration_done(xk):

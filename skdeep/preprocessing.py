@@ -3,6 +3,7 @@
 from numbers import Real
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -20,6 +21,10 @@ class RobustSmoothClipScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimat
     below ``clip`` and bounded by ``clip``, so outliers and values far outside the training
     range reach a network as large but bounded inputs, never as extrapolations. This is the
     numeric input handling of the RealMLP recipe (Holzmüller et al., 2024).
+
+    Sparse input (any scipy format; CSR comes out) is scaled and clipped but not centred
+    (``center_`` is 0), as scikit-learn's ``RobustScaler`` requires for sparse data:
+    subtracting a median would fill in the zeros. The quantiles still count the zeros.
 
     Read more in the :doc:`User Guide </user_guide/input_scaling>`.
 
@@ -73,11 +78,16 @@ class RobustSmoothClipScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimat
         -------
         self : object
         """
-        X = validate_data(self, X, dtype=(np.float64, np.float32))
-        X64 = X.astype(np.float64, copy=False)
-        q25, center, q75 = np.percentile(X64, [25.0, 50.0, 75.0], axis=0)
-        spread = q75 - q25
-        fallback = 0.5 * (X64.max(axis=0) - X64.min(axis=0))
+        X = validate_data(self, X, dtype=(np.float64, np.float32), accept_sparse="csc")
+        if sp.issparse(X):
+            q25, q75, low, high = _sparse_column_quantiles(X, [0.25, 0.75, 0.0, 1.0])
+            center = np.zeros(X.shape[1])
+            spread, fallback = q75 - q25, 0.5 * (high - low)
+        else:
+            X64 = X.astype(np.float64, copy=False)
+            q25, center, q75 = np.percentile(X64, [25.0, 50.0, 75.0], axis=0)
+            spread = q75 - q25
+            fallback = 0.5 * (X64.max(axis=0) - X64.min(axis=0))
         spread = np.where(spread > 0, spread, fallback)
         with np.errstate(divide="ignore", over="ignore"):
             scale = np.where(spread > 0, 1.0 / spread, 0.0)
@@ -99,7 +109,14 @@ class RobustSmoothClipScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimat
             In the dtype of ``X`` (float32 stays float32).
         """
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=(np.float64, np.float32), reset=False)
+        X = validate_data(
+            self, X, dtype=(np.float64, np.float32), reset=False, accept_sparse="csr"
+        )
+        if sp.issparse(X):
+            # Zeros stay zeros (the clip maps 0 to 0): only the stored values change.
+            X = X.copy()
+            X.data = self._scale_and_clip(X.data, X.indices, X.data.dtype)
+            return X
         with np.errstate(over="ignore", invalid="ignore"):
             u = (X.astype(np.float64) - self.center_) * self.scale_
         # Constant columns are 0 whatever comes (even values whose difference overflows).
@@ -109,7 +126,47 @@ class RobustSmoothClipScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimat
         out = u / np.sqrt(1.0 + (u / self.clip) ** 2)
         return out.astype(X.dtype, copy=False)
 
+    def _scale_and_clip(self, values, columns, dtype):
+        """The stored values ``values`` of the columns ``columns`` of a sparse ``X``,
+        transformed (``center_`` is 0 there)."""
+        scale = self.scale_[columns]
+        with np.errstate(over="ignore", invalid="ignore"):
+            u = np.clip(values.astype(np.float64) * scale, -1e150, 1e150)
+        u = np.where(scale > 0, u, 0.0)
+        return (u / np.sqrt(1.0 + (u / self.clip) ** 2)).astype(dtype, copy=False)
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = False
+        tags.input_tags.sparse = True
         return tags
+
+
+def _sparse_column_quantiles(X, quantiles):
+    """Per-column quantiles (numpy's linear interpolation) of a CSC matrix, zeros included.
+
+    Returns
+    -------
+    ndarray of shape (len(quantiles), n_columns), float64
+    """
+    n = X.shape[0]
+    positions = np.asarray(quantiles) * (n - 1)
+    lower = np.floor(positions).astype(np.intp)
+    upper = np.minimum(lower + 1, n - 1)
+    out = np.zeros((len(quantiles), X.shape[1]))
+    for j in range(X.shape[1]):
+        values = np.sort(X.data[X.indptr[j] : X.indptr[j + 1]].astype(np.float64))
+        if len(values) == 0:
+            continue
+        n_negative = int(np.searchsorted(values, 0.0))
+        n_zeros = n - len(values)
+
+        def order_statistic(k, values=values, n_negative=n_negative, n_zeros=n_zeros):
+            # The sorted column: the negative values, the zeros, then the others.
+            above = np.clip(k - n_zeros, 0, len(values) - 1)
+            value = np.where(k < n_negative, values[np.minimum(k, len(values) - 1)], 0.0)
+            return np.where(k >= n_negative + n_zeros, values[above], value)
+
+        low, high = order_statistic(lower), order_statistic(upper)
+        out[:, j] = low + (positions - lower) * (high - low)
+    return out

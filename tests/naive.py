@@ -381,6 +381,28 @@ def dropout_mask(shape, rate, rng):
     return np.where(bits < round(keep * 65536), 1.0 / keep, 0.0)
 
 
+def sparse_first_layer_input(X, rows, input_rate, rng):
+    """What the first layer sees of the CSR rows ``rows`` of ``X``: a dense copy, with input
+    dropout on the stored values (row-major order of the gathered rows) and none on the zeros.
+
+    Parameters
+    ----------
+    X : scipy.sparse.csr_matrix of shape (n_samples, n_features)
+    rows : array_like of int
+    input_rate : float
+    rng : SplitMix64
+        Advanced by the input mask's draws (when ``input_rate > 0``).
+
+    Returns
+    -------
+    ndarray of shape (len(rows), n_features), float64
+    """
+    batch = X[np.asarray(rows)].astype(np.float64)
+    if input_rate > 0.0:
+        batch.data = batch.data * dropout_mask((1, batch.nnz), input_rate, rng).ravel()
+    return batch.toarray()
+
+
 # --------------------------------------------------------------------------------------------
 # Losses and penalties
 # --------------------------------------------------------------------------------------------

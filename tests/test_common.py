@@ -27,10 +27,10 @@ def _expected_failed_checks(estimator):
     # own dropout mask, and batch statistics count rows, not weights (documented in the user
     # guide).
     if estimator.batch_normalization or estimator.dropout:
+        reason = "dropout masks are per row and batch-norm statistics are unweighted"
         return {
-            "check_sample_weight_equivalence_on_dense_data": (
-                "dropout masks are per row and batch-norm statistics are unweighted"
-            )
+            "check_sample_weight_equivalence_on_dense_data": reason,
+            "check_sample_weight_equivalence_on_sparse_data": reason,
         }
     return {}
 

@@ -10,6 +10,7 @@ that moves a pre-activation across it breaks the difference quotient, hence the 
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 from skdeep import _network
 from skdeep._kernels import _epoch, _rng
@@ -115,10 +116,15 @@ class Problem:
     def objective(self, theta):
         """Kernel objective and gradient at ``theta``, with the fixed dropout mask."""
         grad = np.full_like(theta, np.nan)
+        X, Xsparse = self.X, None
+        if getattr(self, "sparse", False):
+            # The same rows as CSR (zeros not stored): the sparse first-layer kernels.
+            csr = sp.csr_matrix(self.X)
+            X, Xsparse = np.empty((csr.shape[0], 0)), (csr.data, csr.indices, csr.indptr)
         value = _epoch.loss_and_grad(
-            self.X, self.Y, self.sw, theta, grad, self.bn_state, self.layout, self.inputs,
+            X, self.Y, self.sw, theta, grad, self.bn_state, self.layout, self.inputs,
             self.mask, self.activation, self.loss_kind, self.rates, self.l2, self.l1,
-            self.rng.copy(),
+            self.rng.copy(), Xsparse,
         )  # fmt: skip
         return value, grad
 
@@ -299,3 +305,15 @@ def test_gradient_every_recipe_part_at_once():
         embeddings=True, scaling=True, parametric=True, seed=11,
     )  # fmt: skip
     check_gradient(problem, "mish")
+
+
+@pytest.mark.parametrize("loss_case", LOSS_CASES)
+@pytest.mark.parametrize("scaling", [False, True], ids=["plain", "scaling"])
+@pytest.mark.parametrize("dropout", [False, True], ids=["no_dropout", "dropout"])
+def test_gradient_on_sparse_rows(loss_case, scaling, dropout):
+    problem = Problem(
+        "tanh", loss_case, batch_norm=True, dropout=dropout, penalty="l2", scaling=scaling
+    )
+    problem.X[np.random.RandomState(3).uniform(size=problem.X.shape) < 0.5] = 0.0
+    problem.sparse = True
+    check_gradient(problem, "tanh")

@@ -10,6 +10,7 @@ import itertools
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 from skdeep import _network
 from skdeep._kernels import _backward, _epoch, _forward, _losses, _optimizers, _rng
@@ -766,6 +767,69 @@ def test_predict_raw(arch, act, parts, batch_norm, dtype):
         np.ascontiguousarray(X[rows]), theta, bn_state, *tables, ACT_CODE[act]
     )
     assert_close(sub, out[rows], dtype)
+
+
+def _csr(n, n_features, dtype, seed, index_dtype=np.int32):
+    """A CSR matrix with about a third of its entries stored, some rows empty."""
+    rs = np.random.RandomState(seed)
+    dense = rs.normal(size=(n, n_features)) * (rs.uniform(size=(n, n_features)) < 0.35)
+    dense[1] = 0.0
+    X = sp.csr_matrix(dense.astype(dtype))
+    X.indices, X.indptr = X.indices.astype(index_dtype), X.indptr.astype(index_dtype)
+    return X
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("dropout", [False, True], ids=["no_dropout", "dropout"])
+@pytest.mark.parametrize("batch_norm", [False, True], ids=["no_bn", "bn"])
+@pytest.mark.parametrize("scaling", [False, True], ids=["plain", "scaling"])
+@pytest.mark.parametrize("kind", naive.LOSSES)
+def test_forward_backward_on_sparse_rows(kind, scaling, batch_norm, dropout, dtype):
+    net, theta, bn_state, _ = make_network(
+        7, (5, 4), N_OUTPUTS[kind], batch_norm, dtype, 3, parts=("scaling",) if scaling else ()
+    )
+    X = _csr(20, 7, dtype, 4)
+    rows = np.array([3, 0, 1, 17, 8, 8, 12, 5, 19, 2, 11], dtype=np.int64)
+    _, Y, sw = make_data(len(rows), 7, kind, dtype, 5)
+    rates = dropout_rates(net.n_layers, dropout)
+    rng = _rng.make_state(31)
+    state, bn = rng.copy(), bn_state.copy()
+    data = X.data.copy()
+    grad = np.full_like(theta, np.nan)
+    loss = _epoch.forward_backward(
+        np.empty((len(rows), 0), dtype), Y, sw, theta, grad, bn, net.table, net.inputs,
+        ACT_CODE["tanh"], LOSS_CODE[kind], rates, 0.7, True, state,
+        (X.data, X.indices, X.indptr), rows,
+    )  # fmt: skip
+    np.testing.assert_array_equal(X.data, data)  # the matrix is never modified
+    ref_rng = naive.SplitMix64(rng)
+    dense = naive.sparse_first_layer_input(X, rows, rates[0], ref_rng)
+    ref_loss, ref_grad, ref_bn, _ = naive.forward_backward(
+        dense, Y, sw, theta, bn_state, net.table, net.inputs, "tanh", kind,
+        np.r_[0.0, rates[1:]], 0.7, True, ref_rng,
+    )  # fmt: skip
+    assert_close(loss, ref_loss, dtype, "loss")
+    assert_close(grad, ref_grad, dtype, "gradient")
+    assert_close(bn, ref_bn, dtype, "running statistics")
+    np.testing.assert_array_equal(state, ref_rng.state_array())
+
+
+@pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("scaling", [False, True], ids=["plain", "scaling"])
+def test_predict_raw_on_sparse_rows(scaling, dtype, index_dtype):
+    n = _epoch.PREDICT_BLOCK + 37  # two blocks
+    net, theta, bn_state, _ = make_network(
+        6, (5,), 2, True, dtype, 6, parts=("scaling",) if scaling else ()
+    )
+    X = _csr(n, 6, dtype, 9, index_dtype)
+    tables = (net.table, net.inputs)
+    out = _epoch.predict_raw(
+        np.empty((n, 0), dtype), theta, bn_state, *tables, ACT_CODE["relu"],
+        (X.data, X.indices, X.indptr),
+    )  # fmt: skip
+    assert out.dtype == dtype
+    assert_close(out, naive.predict_raw(X.toarray(), theta, bn_state, *tables, "relu"), dtype)
 
 
 # --------------------------------------------------------------------------------------------

@@ -267,3 +267,38 @@ def test_dask_cluster_gives_the_serial_results_from_cached_kernels(digits_600, s
                 assert set(report["blas_threads"]) == {1}
     finally:
         cluster.close()
+
+
+@pytest.mark.slow  # starts a dask cluster of two worker processes
+def test_dask_ml_incremental_streams_a_dask_array_through_partial_fit(digits_600):
+    dask_array = pytest.importorskip("dask.array")
+    wrappers = pytest.importorskip("dask_ml.wrappers")
+    X, y = digits_600
+    # Six blocks of 100 rows: Incremental calls partial_fit once per block (in order, with
+    # shuffle_blocks=False).
+    X_blocks = dask_array.from_array(X, chunks=(100, X.shape[1]))
+    y_blocks = dask_array.from_array(y, chunks=100)
+    make = lambda: RegularizedMLPClassifier.like_sklearn(  # noqa: E731
+        hidden_layer_sizes=(32,), learning_rate_init=0.01, random_state=0
+    )
+    cluster = distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    )
+    try:
+        with distributed.Client(cluster):
+            incremental = wrappers.Incremental(make(), scoring="accuracy", shuffle_blocks=False)
+            for _ in range(5):  # five passes over the blocks
+                incremental.partial_fit(X_blocks, y_blocks, classes=np.arange(10))
+            fitted = incremental.estimator_
+            score = incremental.score(X_blocks, y_blocks)
+    finally:
+        cluster.close()
+    assert len(fitted.loss_curve_) == 30
+    # The same thirty partial_fit calls in this process give the same network.
+    local = make()
+    for _ in range(5):
+        for start in range(0, 600, 100):
+            chunk = slice(start, start + 100)
+            local.partial_fit(X[chunk], y[chunk], classes=np.arange(10))
+    np.testing.assert_allclose(fitted.coefs_[0], local.coefs_[0])
+    assert score == pytest.approx(local.score(X, y)) and score > 0.8

@@ -24,7 +24,6 @@ import joblib
 import numpy as np
 import pandas as pd
 import pytest
-import scipy.sparse as sp
 from sklearn.base import clone, is_classifier
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.utils._param_validation import InvalidParameterError
@@ -168,12 +167,6 @@ BAD_X = {
     "3d": (lambda X, y: (X.reshape(len(X), 2, -1), y), ValueError, "dim 3"),
     "zero_rows": (lambda X, y: (X[:0], y[:0]), ValueError, "0 sample"),
     "zero_columns": (lambda X, y: (X[:, :0], y), ValueError, "0 feature"),
-    "sparse_csr_matrix": (
-        lambda X, y: (sp.csr_matrix(X), y),
-        TypeError,
-        "dense data is required",
-    ),
-    "sparse_csc_array": (lambda X, y: (sp.csc_array(X), y), TypeError, "dense data is required"),
 }
 
 

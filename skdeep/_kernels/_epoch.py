@@ -45,6 +45,7 @@ from ._forward import (
 from ._losses import loss_and_delta, penalty_and_grad
 from ._optimizers import clip_by_global_norm, update
 from ._rng import shuffle_inplace
+from ._sparse import csr_dense_backward, csr_dot
 
 # Rows per block when predicting, so memory stays bounded for any number of rows.
 PREDICT_BLOCK = 4096
@@ -102,6 +103,24 @@ def _input_block(X, theta, inputs, cosines, sines):
 
 
 @kernel
+def _gather_rows(data, indices, indptr, rows):
+    """The CSR arrays of ``rows`` (in that order) of the CSR matrix ``(data, indices,
+    indptr)``."""
+    counts = np.empty(rows.shape[0] + 1, indptr.dtype)
+    counts[0] = 0
+    for r in range(rows.shape[0]):
+        counts[r + 1] = counts[r] + indptr[rows[r] + 1] - indptr[rows[r]]
+    out_data = np.empty(counts[-1], data.dtype)
+    out_indices = np.empty(counts[-1], indices.dtype)
+    for r in range(rows.shape[0]):
+        src = indptr[rows[r]]
+        for p in range(counts[r + 1] - counts[r]):
+            out_data[counts[r] + p] = data[src + p]
+            out_indices[counts[r] + p] = indices[src + p]
+    return out_data, out_indices, counts
+
+
+@kernel
 def forward_backward(
     Xb,
     Yb,
@@ -117,6 +136,8 @@ def forward_backward(
     bn_momentum,
     update_running,
     rng,
+    Xsparse=None,
+    rows=None,
 ):
     """Training-mode forward and backward pass of one batch.
 
@@ -147,6 +168,11 @@ def forward_backward(
         Whether to update the batch-norm running statistics.
     rng : ndarray of shape (1,), uint64
         Random state for dropout masks, advanced in place.
+    Xsparse : tuple of (data, indices, indptr) or None
+        A CSR matrix whose rows ``rows`` (ndarray of int64) are the batch, gathered here
+        (so the matrix is never modified); ``Xb`` then only gives the number of rows (shape
+        (n_rows, 0)). The input block may have a scaling layer, not embeddings.
+    rows : ndarray of shape (n_rows,), int64, or None
 
     Returns
     -------
@@ -158,19 +184,34 @@ def forward_backward(
     dtype = Xb.dtype
     empty2 = np.empty((0, 0), dtype)
     empty1 = np.empty(0, dtype)
-    if dropout_rates[0] > 0.0:
-        dropout(Xb, empty2, empty2, dropout_rates[0], rng)
     k = inputs[EMB_FREQS]
     cosines = np.empty((nb, inputs[EMB_FEATURES], k), dtype)
     sines = np.empty((nb, inputs[EMB_FEATURES], k), dtype)
-    embedded, A = _input_block(Xb, theta, inputs, cosines, sines)
+    factors = empty1
+    if inputs[SCALE_OFF] >= 0:
+        factors = theta[inputs[SCALE_OFF] : inputs[SCALE_OFF] + inputs[IN_WIDTH]]
+    if Xsparse is None:
+        if dropout_rates[0] > 0.0:
+            dropout(Xb, empty2, empty2, dropout_rates[0], rng)
+        embedded, A = _input_block(Xb, theta, inputs, cosines, sines)
+    else:
+        batch = _gather_rows(Xsparse[0], Xsparse[1], Xsparse[2], rows)
+        if dropout_rates[0] > 0.0:
+            # Dropping a stored value drops the input; the zeros have nothing to drop.
+            values = batch[0]
+            dropout(values.reshape((1, values.shape[0])), empty2, empty2, dropout_rates[0], rng)
+        embedded = A = empty2
     acts = [A]
     derivs = [empty2]
     gaps = [empty2]
     xhats = [empty2]
     inv_stds = [empty1]
     for layer in range(n_layers):
-        Z = np.dot(A, _weights(theta, layout, layer))
+        if layer == 0 and Xsparse is not None:
+            Z = np.empty((nb, layout[0, FAN_OUT]), dtype)
+            csr_dot(batch[0], batch[1], batch[2], factors, _weights(theta, layout, 0), Z)
+        else:
+            Z = np.dot(A, _weights(theta, layout, layer))
         add_bias(Z, _segment(theta, layout, layer, B_OFF))
         if layer == n_layers - 1:
             A = Z
@@ -213,7 +254,16 @@ def forward_backward(
     for layer in range(n_layers - 1, -1, -1):
         W = _weights(theta, layout, layer)
         gb = _segment(grad, layout, layer, B_OFF)
-        dense_backward(acts[layer], dZ, _weights(grad, layout, layer), gb)
+        if layer == 0 and Xsparse is not None:
+            g_factors = empty1
+            if inputs[SCALE_OFF] >= 0:
+                g_factors = grad[inputs[SCALE_OFF] : inputs[SCALE_OFF] + inputs[IN_WIDTH]]
+            csr_dense_backward(
+                batch[0], batch[1], batch[2], factors, dZ, W,
+                _weights(grad, layout, 0), gb, g_factors,
+            )  # fmt: skip
+        else:
+            dense_backward(acts[layer], dZ, _weights(grad, layout, layer), gb)
         if layout[layer, GAMMA_OFF] >= 0:
             # Batch norm subtracts the batch mean, so this bias has no effect and a true
             # gradient of 0; what dense_backward summed is rounding noise, which adaptive
@@ -236,7 +286,7 @@ def forward_backward(
                 _segment(grad, layout, layer - 1, BETA_OFF),
             )
         dZ = dA
-    if k > 0 or inputs[SCALE_OFF] >= 0:
+    if Xsparse is None and (k > 0 or inputs[SCALE_OFF] >= 0):
         # The input block has parameters: its gradient needs the first layer's input gradient.
         d_in = np.dot(dZ, _weights(theta, layout, 0).T)
         if inputs[SCALE_OFF] >= 0:
@@ -271,6 +321,7 @@ def loss_and_grad(
     l2,
     l1,
     rng,
+    Xsparse=None,
 ):
     """Full objective of one batch and its gradient, penalty included.
 
@@ -279,8 +330,9 @@ def loss_and_grad(
     ``penalty_mask`` (uint8, shape (n_params,)) and the penalty coefficients ``l2`` and
     ``l1``, divided by the summed sample weight as in training. ``X`` is not modified but must
     be writable (with input dropout it is copied, and the copy and ``X`` share one compiled
-    type); running statistics are not updated. Dropout masks come from ``rng``, so passing
-    copies of one state gives the same masks on every call.
+    type); running statistics are not updated. ``Xsparse`` (CSR ``(data, indices, indptr)``,
+    with ``X`` of shape (n_rows, 0)) gives sparse rows instead. Dropout masks come from
+    ``rng``, so passing copies of one state gives the same masks on every call.
 
     Returns
     -------
@@ -305,6 +357,8 @@ def loss_and_grad(
         0.0,
         False,
         rng,
+        Xsparse,
+        np.arange(X.shape[0]),
     )
     return loss + penalty_and_grad(theta, grad, penalty_mask, l2 / sw_sum, l1 / sw_sum)
 
@@ -343,6 +397,7 @@ def run_epoch(
     l2,
     l1,
     clip_norm,
+    Xsparse=None,
 ):
     """One epoch of mini-batch training: shuffle, then forward, backward and update per batch.
 
@@ -389,6 +444,9 @@ def run_epoch(
     clip_norm : float
         When positive, each batch's loss gradient is rescaled to at most this global L2 norm
         (penalty gradients are not clipped).
+    Xsparse : tuple of (data, indices, indptr) or None
+        The samples as CSR rows, with ``X`` of shape (n_samples, 0): each mini-batch gathers
+        its rows' stored values only (memory bounded by the batch).
 
     Returns
     -------
@@ -439,6 +497,8 @@ def run_epoch(
             bn_momentum ** (nb / batch_size),
             nb > 1,
             rng,
+            Xsparse,
+            perm[start:stop],
         )
         if clip_norm > 0.0:
             clip_by_global_norm(grad, clip_norm)
@@ -470,7 +530,7 @@ def run_epoch(
 
 
 @kernel
-def predict_raw(X, theta, bn_state, layout, inputs, activation):
+def predict_raw(X, theta, bn_state, layout, inputs, activation, Xsparse=None):
     """Inference-mode outputs of the last dense layer (before softmax / sigmoid).
 
     Dropout is off and batch normalization uses the running statistics, so each row's output
@@ -484,6 +544,8 @@ def predict_raw(X, theta, bn_state, layout, inputs, activation):
     layout : ndarray of shape (n_layers, N_COLUMNS), int64
     inputs : ndarray of shape (N_INPUT_FIELDS,), int64
     activation : int
+    Xsparse : tuple of (data, indices, indptr) or None
+        The rows as CSR, with ``X`` of shape (n_samples, 0).
 
     Returns
     -------
@@ -494,11 +556,26 @@ def predict_raw(X, theta, bn_state, layout, inputs, activation):
     out = np.empty((n, layout[n_layers - 1, FAN_OUT]), X.dtype)
     no_store = np.empty((0, 0, 0), X.dtype)
     no_mix = np.empty(0, X.dtype)
+    factors = no_mix
+    if inputs[SCALE_OFF] >= 0:
+        factors = theta[inputs[SCALE_OFF] : inputs[SCALE_OFF] + inputs[IN_WIDTH]]
     for start in range(0, n, PREDICT_BLOCK):
         stop = min(start + PREDICT_BLOCK, n)
-        _, A = _input_block(X[start:stop], theta, inputs, no_store, no_store)
+        if Xsparse is None:
+            _, A = _input_block(X[start:stop], theta, inputs, no_store, no_store)
+        else:
+            A = np.empty((0, 0), X.dtype)
         for layer in range(n_layers):
-            Z = np.dot(A, _weights(theta, layout, layer))
+            if layer == 0 and Xsparse is not None:
+                data, indices, indptr = Xsparse
+                first, last = indptr[start], indptr[stop]
+                Z = np.empty((stop - start, layout[0, FAN_OUT]), X.dtype)
+                csr_dot(
+                    data[first:last], indices[first:last], indptr[start : stop + 1] - first,
+                    factors, _weights(theta, layout, 0), Z,
+                )  # fmt: skip
+            else:
+                Z = np.dot(A, _weights(theta, layout, layer))
             add_bias(Z, _segment(theta, layout, layer, B_OFF))
             if layer < n_layers - 1:
                 if layout[layer, GAMMA_OFF] >= 0:
