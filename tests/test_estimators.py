@@ -15,6 +15,13 @@ from sklearn.neural_network import MLPClassifier, MLPRegressor
 
 from skdeep import RegularizedMLPClassifier, RegularizedMLPRegressor
 
+
+def _quiet(fit):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return fit()
+
+
 ALL_FEATURES = dict(
     hidden_layer_sizes=(16, 8),
     dropout=(0.1, 0.2),
@@ -148,6 +155,30 @@ def test_regressor_multioutput_and_raw_scale_target(diabetes):
     )
     theirs = MLPRegressor(max_iter=300, random_state=0).fit(X, price).score(X, price)
     assert theirs < 0 < 0.4 < ours
+
+
+SOLVERS = ["sgd", "adam", "adamw", "rmsprop", "adagrad", "lbfgs"]
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_multilabel_and_multioutput_with_every_solver(solver, diabetes):
+    # A learning rate each solver trains with in 200 epochs (lbfgs has none).
+    rate = {"sgd": 0.05, "adagrad": 0.05}.get(solver, 0.005)
+    params = dict(solver=solver, learning_rate_init=rate, max_iter=200, random_state=0)
+    X, Y = make_multilabel_classification(n_samples=300, n_classes=4, random_state=0)
+    clf = _quiet(lambda: RegularizedMLPClassifier.like_sklearn(**params).fit(X / X.max(), Y))
+    assert clf.predict(X / X.max()).shape == Y.shape
+    assert (clf.predict(X / X.max()) == Y).mean() > 0.8
+    X, y = diabetes
+    Y = np.column_stack([y, -2.0 * y + 7.0])
+    for loss, targets in [("squared_error", Y), ("poisson", np.abs(Y))]:
+        reg = _quiet(
+            lambda loss=loss, targets=targets: RegularizedMLPRegressor.like_sklearn(
+                loss=loss, **params
+            ).fit(X, targets)
+        )
+        assert reg.predict(X).shape == Y.shape
+        assert reg.score(X, targets) > 0.3, (loss, reg.score(X, targets))
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
