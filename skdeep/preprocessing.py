@@ -145,28 +145,38 @@ class RobustSmoothClipScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimat
 def _sparse_column_quantiles(X, quantiles):
     """Per-column quantiles (numpy's linear interpolation) of a CSC matrix, zeros included.
 
+    Vectorized over the columns: the stored values are sorted within each column, and each
+    order statistic is read from them with the column's zeros counted in between the
+    negative and the positive values.
+
     Returns
     -------
     ndarray of shape (len(quantiles), n_columns), float64
     """
-    n = X.shape[0]
-    positions = np.asarray(quantiles) * (n - 1)
-    lower = np.floor(positions).astype(np.intp)
-    upper = np.minimum(lower + 1, n - 1)
-    out = np.zeros((len(quantiles), X.shape[1]))
-    for j in range(X.shape[1]):
-        values = np.sort(X.data[X.indptr[j] : X.indptr[j + 1]].astype(np.float64))
-        if len(values) == 0:
-            continue
-        n_negative = int(np.searchsorted(values, 0.0))
-        n_zeros = n - len(values)
+    n, n_columns = X.shape
+    X = X.copy()
+    X.sum_duplicates()
+    starts, counts = X.indptr[:-1], np.diff(X.indptr)
+    column_of = np.repeat(np.arange(n_columns), counts)
+    values = X.data.astype(np.float64)
+    values = values[np.lexsort((values, column_of))]
+    negatives = np.bincount(column_of, weights=X.data < 0, minlength=n_columns).astype(np.intp)
+    zeros = n - counts
+    padded = np.append(values, 0.0)  # a harmless target for columns with nothing stored
 
-        def order_statistic(k, values=values, n_negative=n_negative, n_zeros=n_zeros):
-            # The sorted column: the negative values, the zeros, then the others.
-            above = np.clip(k - n_zeros, 0, len(values) - 1)
-            value = np.where(k < n_negative, values[np.minimum(k, len(values) - 1)], 0.0)
-            return np.where(k >= n_negative + n_zeros, values[above], value)
+    def order_statistic(k):
+        # The k-th smallest value of every column: its negative values, then its zeros,
+        # then its positive values.
+        stored = np.where(k < negatives, k, k - zeros)
+        index = np.where((stored >= 0) & (stored < counts), starts + stored, len(values))
+        in_zeros = (k >= negatives) & (k < negatives + zeros)
+        return np.where(in_zeros, 0.0, padded[index])
 
-        low, high = order_statistic(lower), order_statistic(upper)
-        out[:, j] = low + (positions - lower) * (high - low)
+    # One quantile at a time keeps the temporaries at a few vectors of n_columns.
+    out = np.empty((len(quantiles), n_columns))
+    for row, quantile in enumerate(quantiles):
+        position = quantile * (n - 1)
+        lower = int(np.floor(position))
+        low, high = order_statistic(lower), order_statistic(min(lower + 1, n - 1))
+        out[row] = low + (position - lower) * (high - low)
     return out
