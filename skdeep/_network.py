@@ -7,14 +7,22 @@ lives in this one place.
 The parameters of a network live in one flat vector ``theta`` and the batch-norm running
 statistics in a second one, ``bn_state``. Two int64 tables tell the kernels where:
 
-- The **input table** (shape ``(N_INPUT_FIELDS + EMB_FEATURES,)``) describes what happens to
-  the ``IN_FEATURES`` input columns before the first dense layer: optional periodic numeric
-  embeddings of ``EMB_FEATURES`` of them (their column indices follow the fixed fields), each
-  with ``EMB_FREQS`` frequencies mapped to ``EMB_DIM`` values, which follow the raw columns,
-  so the first dense layer sees ``IN_WIDTH = IN_FEATURES + EMB_FEATURES * EMB_DIM`` inputs
-  (the offsets of the frequencies, phases, per-feature maps and their intercepts are
-  ``FREQ_OFF``, ``PHASE_OFF``, ``EMB_W_OFF``, ``EMB_B_OFF``), then an optional learnable
-  per-input scaling layer (``SCALE_OFF``, ``IN_WIDTH`` factors).
+- The **input table** (shape ``(N_INPUT_FIELDS + EMB_FEATURES + CAT_FEATURES + 1,)``)
+  describes what happens to the ``IN_FEATURES`` input columns before the first dense layer.
+  The last ``CAT_FEATURES`` columns hold the integer codes of categorical features (stored as
+  floats, exact up to 2**24 levels); each code picks a learned vector of ``CAT_DIM`` values
+  from its feature's table (the tables are stacked from ``CAT_OFF``; the row where each
+  feature's table starts follows the embedded column indices, with the total row count
+  last). The other ``IN_FEATURES - CAT_FEATURES`` columns are values: optional periodic
+  numeric embeddings of ``EMB_FEATURES`` of them (their column indices follow the fixed
+  fields), each with ``EMB_FREQS`` frequencies mapped to ``EMB_DIM`` values (the offsets of
+  the frequencies, phases, per-feature maps and their intercepts are ``FREQ_OFF``,
+  ``PHASE_OFF``, ``EMB_W_OFF``, ``EMB_B_OFF``). The first dense layer sees the values, then
+  the numeric embeddings, then the categorical vectors (the last row of each table is the
+  code of the level "other": rare levels, and levels unseen in training), so
+  ``IN_WIDTH = IN_FEATURES - CAT_FEATURES + EMB_FEATURES * EMB_DIM + CAT_FEATURES * CAT_DIM``
+  inputs, through an optional learnable per-input scaling layer (``SCALE_OFF``, ``IN_WIDTH``
+  factors).
 - The **layer table** (shape ``(n_layers, N_COLUMNS)``) has one row per dense layer: its
   ``FAN_IN`` and ``FAN_OUT`` and the offsets of its segments, ``W_OFF`` (weights, row-major
   ``(fan_in, fan_out)``), ``B_OFF`` (biases), ``GAMMA_OFF`` and ``BETA_OFF`` (batch-norm scale
@@ -82,8 +90,11 @@ N_COLUMNS = MIX_OFF + 1
     EMB_B_OFF,
     SCALE_OFF,
     IN_WIDTH,
-) = range(10)
-N_INPUT_FIELDS = IN_WIDTH + 1
+    CAT_FEATURES,
+    CAT_DIM,
+    CAT_OFF,
+) = range(13)
+N_INPUT_FIELDS = CAT_OFF + 1
 
 
 class ParameterGroup(NamedTuple):
@@ -117,6 +128,9 @@ PARAMETER_GROUPS = {
     "embeddings": ParameterGroup(
         "frequencies, phases and maps of the numeric embeddings", False, True
     ),
+    "categories": ParameterGroup(
+        "learned vectors of the levels of categorical features", False, True
+    ),
 }
 
 
@@ -149,6 +163,7 @@ SEGMENTS = (
     Segment("embedding_phases_", "inputs", PHASE_OFF, "theta", "embeddings"),
     Segment("embedding_coefs_", "inputs", EMB_W_OFF, "theta", "embeddings"),
     Segment("embedding_intercepts_", "inputs", EMB_B_OFF, "theta", "embeddings"),
+    Segment("category_embeddings_", "inputs", CAT_OFF, "theta", "categories"),
 )
 # The fitted attributes that hold the network's parameters and statistics.
 FITTED_ATTRIBUTES = tuple(s.attribute for s in SEGMENTS)
@@ -219,12 +234,17 @@ class NetworkLayout:
     embedding_dim : int, default=0
         Values each embedded feature's embedding maps its frequencies to.
     embedded_features : sequence of int or None, default=None
-        Column indices of the features to embed; None embeds every feature.
+        Column indices of the features to embed; None embeds every value column.
     scaling_layer : bool, default=False
         Whether a learnable factor multiplies each input of the first dense layer.
     parametric_activation : bool, default=False
         Whether each hidden unit mixes its activation with the identity through a learnable
         ``a``: ``z + a * (f(z) - z)``.
+    category_levels : sequence of int, default=()
+        Number of codes (rows of its table) of each categorical feature; these features are
+        the last ``len(category_levels)`` of the ``n_features`` input columns.
+    category_dim : int, default=0
+        Values of each categorical feature's learned vectors.
 
     Attributes
     ----------
@@ -248,29 +268,42 @@ class NetworkLayout:
         embedded_features=None,
         scaling_layer=False,
         parametric_activation=False,
+        category_levels=(),
+        category_dim=0,
     ):
         self.layer_sizes = tuple(int(s) for s in layer_sizes)
         self.batch_norm = bool(batch_norm)
         n_features = self.layer_sizes[0]
+        self.category_levels = tuple(int(n) for n in category_levels)
+        n_cat = len(self.category_levels)
+        self.category_dim = int(category_dim) if n_cat else 0
+        if n_cat and (self.category_dim < 1 or min(self.category_levels) < 1):
+            raise ValueError("categorical features need category_dim >= 1 and >= 1 level each")
+        n_values = n_features - n_cat
+        if n_values < 0:
+            raise ValueError(f"{n_cat} categorical features but only {n_features} columns")
         if embedded_features is None:
-            embedded_features = range(n_features)
+            embedded_features = range(n_values)
         embedded = tuple(int(j) for j in embedded_features) if n_frequencies else ()
-        if any(not 0 <= j < n_features for j in embedded):
-            raise ValueError(f"embedded_features {embedded} outside 0..{n_features - 1}")
+        if any(not 0 <= j < n_values for j in embedded):
+            raise ValueError(f"embedded_features {embedded} outside 0..{n_values - 1}")
         self.embedded_features = embedded
         self.n_frequencies = int(n_frequencies) if embedded else 0
         self.embedding_dim = int(embedding_dim) if embedded else 0
         self.scaling_layer = bool(scaling_layer)
         self.parametric_activation = bool(parametric_activation)
         n_embedded = len(embedded)
-        in_width = n_features + n_embedded * self.embedding_dim
-        inputs = np.full(N_INPUT_FIELDS + n_embedded, -1, dtype=np.int64)
+        in_width = n_values + n_embedded * self.embedding_dim + n_cat * self.category_dim
+        inputs = np.full(N_INPUT_FIELDS + n_embedded + n_cat + 1, -1, dtype=np.int64)
         inputs[IN_FEATURES] = n_features
         inputs[EMB_FEATURES] = n_embedded
         inputs[EMB_FREQS] = self.n_frequencies
         inputs[EMB_DIM] = self.embedding_dim
         inputs[IN_WIDTH] = in_width
-        inputs[N_INPUT_FIELDS:] = embedded
+        inputs[CAT_FEATURES] = n_cat
+        inputs[CAT_DIM] = self.category_dim
+        inputs[N_INPUT_FIELDS : N_INPUT_FIELDS + n_embedded] = embedded
+        inputs[N_INPUT_FIELDS + n_embedded :] = np.cumsum((0, *self.category_levels))
         n_layers = len(self.layer_sizes) - 1
         table = np.full((n_layers, N_COLUMNS), -1, dtype=np.int64)
         # Dense layers first, in the order of the layer table, then the other segments: a
@@ -310,6 +343,9 @@ class NetworkLayout:
         if self.scaling_layer:
             inputs[SCALE_OFF] = offset
             offset += in_width
+        if n_cat:
+            inputs[CAT_OFF] = offset
+            offset += sum(self.category_levels) * self.category_dim
         self.table = table
         self.inputs = inputs
         self.n_params = offset
@@ -325,6 +361,8 @@ class NetworkLayout:
             embedded_features=self.embedded_features,
             scaling_layer=self.scaling_layer,
             parametric_activation=self.parametric_activation,
+            category_levels=self.category_levels,
+            category_dim=self.category_dim,
         )
 
     @property
@@ -355,6 +393,7 @@ class NetworkLayout:
             EMB_W_OFF: (f, k, d),
             EMB_B_OFF: (f, d),
             SCALE_OFF: (self.in_width,),
+            CAT_OFF: (sum(self.category_levels), self.category_dim),
         }[column]
 
     def spans(self, segment):
@@ -447,8 +486,10 @@ class NetworkLayout:
         running variances, activation mixes and input scales at 1. Embedding frequencies are
         drawn from ``N(0, frequency_scale**2)``, phases uniformly in ``[-pi, pi]``, and the
         per-feature maps and their intercepts uniformly in ``+-1 / sqrt(n_frequencies)``.
-        The random draws of the dense layers come first, so that a network without the newer
-        parts starts exactly as it always did.
+        The vectors of categorical levels are drawn from ``N(0, 1)``, except the last row of each
+        feature's table (the code of the level "other") which starts at 0. The random draws of the
+        dense layers come first, so that a network without the newer parts starts exactly as it
+        always did.
 
         Parameters
         ----------
@@ -497,6 +538,13 @@ class NetworkLayout:
                 view[...] = rng.uniform(-bound, bound, view.shape)
         if self.scaling_layer:
             views["input_scale_"][0][...] = 1.0
+        if self.category_levels:
+            # Unit-variance vectors, the scale of the robustly scaled values beside them. The
+            # last row of each table is the level "other" (rare and unseen levels): it starts
+            # at 0, no information, until rare levels in training move it.
+            (vectors,) = views["category_embeddings_"]
+            vectors[...] = rng.normal(0.0, 1.0, vectors.shape)
+            vectors[np.cumsum(self.category_levels) - 1] = 0.0
         return theta, bn_state
 
     def unpack(self, theta, bn_state):

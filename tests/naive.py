@@ -33,8 +33,11 @@ FAN_IN, FAN_OUT, W_OFF, B_OFF, GAMMA_OFF, BETA_OFF, MEAN_OFF, VAR_OFF, MIX_OFF =
     EMB_B_OFF,
     SCALE_OFF,
     IN_WIDTH,
-) = range(10)
-N_INPUT_FIELDS = 10
+    CAT_FEATURES,
+    CAT_DIM,
+    CAT_OFF,
+) = range(13)
+N_INPUT_FIELDS = 13
 
 LEAKY_SLOPE = 0.01
 ELU_ALPHA = 1.0
@@ -712,19 +715,50 @@ def input_parameters(vector, inputs):
         off = int(inputs[field])
         size = int(np.prod(shape))
         out[name] = None if off < 0 else vector[off : off + size].reshape(shape).copy()
-    out["columns"] = np.asarray(inputs[N_INPUT_FIELDS:], dtype=int)
+    n_embedded = int(inputs[EMB_FEATURES])
+    out["columns"] = np.asarray(inputs[N_INPUT_FIELDS : N_INPUT_FIELDS + n_embedded], dtype=int)
+    out["starts"] = np.asarray(inputs[N_INPUT_FIELDS + n_embedded :], dtype=int)
+    out["n_values"] = int(inputs[IN_FEATURES] - inputs[CAT_FEATURES])
+    rows, d = out["starts"][-1], int(inputs[CAT_DIM])
+    off = int(inputs[CAT_OFF])
+    out["categories"] = None if off < 0 else vector[off : off + rows * d].reshape(rows, d).copy()
     return out
 
 
+def category_vectors(codes, starts, vectors):
+    """The learned vectors the categorical codes pick, side by side.
+
+    Parameters
+    ----------
+    codes : array_like of shape (n_rows, n_categorical)
+        Integer codes (possibly stored as floats).
+    starts : array_like of shape (n_categorical + 1,)
+        Row of ``vectors`` where each feature's table starts.
+    vectors : array_like of shape (n_rows_total, d)
+
+    Returns
+    -------
+    ndarray of shape (n_rows, n_categorical * d), float64
+    """
+    rows = np.asarray(codes).astype(int) + np.asarray(starts)[:-1]
+    return _f64(vectors)[rows].reshape(rows.shape[0], -1)
+
+
 def input_block(X, theta, inputs):
-    """The first dense layer's input: ``X`` embedded (when the network has embeddings) and
-    scaled (when it has a scaling layer). Returns ``(embedded, scaled)``, float64."""
+    """The first dense layer's input: the value columns of ``X``, then their numeric
+    embeddings (when the network has them), then the vectors of the categorical codes (the
+    last columns, when there are any), all scaled when there is a scaling layer. Returns
+    ``(embedded, scaled)``, float64."""
     p = input_parameters(theta, inputs)
-    embedded = _f64(X)
+    X = _f64(X)
+    embedded = X[:, : p["n_values"]]
     if p["frequencies"] is not None:
         embedded = embed(
             embedded, p["columns"], p["frequencies"], p["phases"], p["coefs"], p["intercepts"]
         )
+    if p["categories"] is not None:
+        vectors = category_vectors(X[:, p["n_values"] :], p["starts"], p["categories"])
+        embedded = np.concatenate([embedded, vectors], axis=1)
     scaled = embedded if p["scale"] is None else embedded * p["scale"]
     return embedded, scaled
 
@@ -760,7 +794,7 @@ def forward_backward(
     theta : array_like of shape (n_params,)
     bn_state : array_like of shape (n_bn_state,)
     layout : ndarray of shape (n_layers, 9), int64
-    inputs : ndarray of shape (10 + n_embedded,), int64
+    inputs : ndarray of shape (13 + n_embedded + n_categorical + 1,), int64
     activation_name : str
     loss_kind : str
     dropout_rates : array_like of shape (n_layers,)
@@ -789,7 +823,10 @@ def forward_backward(
     means = unpack(bn_state, layout, MEAN_OFF)
     variances = unpack(bn_state, layout, VAR_OFF)
     if dropout_rates[0] > 0:
-        X = X * dropout_mask(X.shape, dropout_rates[0], rng)
+        # Values only: categorical codes (the last columns) are indices.
+        n_values = int(inputs[IN_FEATURES] - inputs[CAT_FEATURES])
+        X = X.copy()
+        X[:, :n_values] *= dropout_mask((X.shape[0], n_values), dropout_rates[0], rng)
     embedded, first_input = input_block(X, theta, inputs)
     acts = [first_input]  # inputs of each dense layer
     pre_bn = []  # dense outputs entering batch norm (None without it)
@@ -850,12 +887,22 @@ def forward_backward(
         grad[off : off + p["scale"].size] = (dA * embedded).sum(axis=0)
         d_embedded = dA * p["scale"]
     if p["frequencies"] is not None:
+        values = X[:, : p["n_values"]]
+        width = values.shape[1] + p["coefs"].shape[0] * p["coefs"].shape[2]
         grads = embed_backward(
-            d_embedded, X, p["columns"], p["frequencies"], p["phases"], p["coefs"]
+            d_embedded[:, :width], values, p["columns"], p["frequencies"], p["phases"], p["coefs"]
         )
         for field, g in zip((FREQ_OFF, PHASE_OFF, EMB_W_OFF, EMB_B_OFF), grads, strict=True):
             off = int(inputs[field])
             grad[off : off + g.size] = g.ravel()
+    if p["categories"] is not None:
+        n_cat, d = len(p["starts"]) - 1, p["categories"].shape[1]
+        rows = X[:, p["n_values"] :].astype(int) + p["starts"][:-1]
+        g_vectors = np.zeros_like(p["categories"])
+        d_vectors = d_embedded[:, d_embedded.shape[1] - n_cat * d :].reshape(-1, n_cat, d)
+        np.add.at(g_vectors, rows, d_vectors)
+        off = int(inputs[CAT_OFF])
+        grad[off : off + g_vectors.size] = g_vectors.ravel()
     new_bn = _f64(bn_state).copy()
     _scatter(new_bn, layout, MEAN_OFF, means)
     _scatter(new_bn, layout, VAR_OFF, variances)
@@ -922,7 +969,7 @@ def predict_raw(X, theta, bn_state, layout, inputs, activation_name):
     theta : array_like of shape (n_params,)
     bn_state : array_like of shape (n_bn_state,)
     layout : ndarray of shape (n_layers, 9), int64
-    inputs : ndarray of shape (10 + n_embedded,), int64
+    inputs : ndarray of shape (13 + n_embedded + n_categorical + 1,), int64
     activation_name : str
 
     Returns
@@ -1001,7 +1048,7 @@ def run_epoch(
     theta, state1, state2 : array_like of shape (n_params,)
     bn_state : array_like of shape (n_bn_state,)
     layout : ndarray of shape (n_layers, 9), int64
-    inputs : ndarray of shape (10 + n_embedded,), int64
+    inputs : ndarray of shape (13 + n_embedded + n_categorical + 1,), int64
     lr_scale, penalty_mask, decay_scale : array_like of shape (n_params,)
     step : int
         Number of updates before this epoch.

@@ -52,9 +52,10 @@ class Problem:
         Key of ``PENALTIES``.
     seed : int
     n_rows, n_features : int
-    embeddings, scaling, parametric : bool
+    embeddings, scaling, parametric, categories : bool
         Periodic numeric embeddings (3 frequencies, 2 values, for features 4, 0 and 2), a
-        scaling layer, parametric activations.
+        scaling layer, parametric activations, and two categorical features (3 and 4 levels,
+        vectors of 2 values) in two more columns after the ``n_features`` values.
     """
 
     def __init__(
@@ -71,17 +72,21 @@ class Problem:
         embeddings=False,
         scaling=False,
         parametric=False,
+        categories=False,
     ):
         self.loss_kind, n_outputs = LOSS_CASES[loss_case]
         self.activation = _network.ACTIVATION_CODES[activation]
+        levels = (3, 4) if categories else ()
         net = NetworkLayout(
-            [n_features, *hidden, n_outputs],
+            [n_features + len(levels), *hidden, n_outputs],
             batch_norm,
             n_frequencies=3 if embeddings else 0,
             embedding_dim=2,
             embedded_features=[4, 0, 2],
             scaling_layer=scaling,
             parametric_activation=parametric,
+            category_levels=levels,
+            category_dim=2,
         )
         self.layout, self.inputs = net.table, net.inputs
         rs = np.random.RandomState(seed)
@@ -97,7 +102,8 @@ class Problem:
         w = theta[weights]
         theta[weights] = np.where(w < 0, -1.0, 1.0) * np.maximum(np.abs(w), 0.05)
         self.theta = theta
-        self.X = rs.normal(0.0, 1.0, (n_rows, n_features))
+        codes = [np.arange(n_rows) % m for m in levels]  # every level, at least once
+        self.X = np.column_stack([rs.normal(0.0, 1.0, (n_rows, n_features)), *codes])
         if self.loss_kind == _network.SQUARED_ERROR:
             self.Y = rs.normal(0.0, 1.0, (n_rows, n_outputs))
         elif self.loss_kind == _network.POISSON:
@@ -299,10 +305,21 @@ def test_gradient_input_block(loss_case, embeddings, scaling):
     assert np.linalg.norm(g[block]) > 1e-3
 
 
+@pytest.mark.parametrize("loss_case", LOSS_CASES)
+@pytest.mark.parametrize("dropout", [False, True], ids=["no_dropout", "dropout"])
+def test_gradient_categorical_vectors(loss_case, dropout):
+    problem = Problem("tanh", loss_case, dropout=dropout, scaling=True, categories=True, seed=12)
+    g_fd, g = check_gradient(problem, "tanh")
+    # Every level occurs, so every vector has a gradient of its own.
+    off = problem.inputs[_network.CAT_OFF]
+    vectors = g[off : off + 7 * 2].reshape(7, 2)
+    assert (np.abs(vectors).sum(axis=1) > 1e-6).all()
+
+
 def test_gradient_every_recipe_part_at_once():
     problem = Problem(
         "mish", "sigmoid_multilabel", batch_norm=True, dropout=True, penalty="elasticnet",
-        embeddings=True, scaling=True, parametric=True, seed=11,
+        embeddings=True, scaling=True, parametric=True, categories=True, seed=11,
     )  # fmt: skip
     check_gradient(problem, "mish")
 

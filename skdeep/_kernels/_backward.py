@@ -89,16 +89,19 @@ def column_dot(A, B, out):
 
 @kernel
 def embed_backward(
-    d_out, X, columns, frequencies, coefs, cosines, sines, g_freq, g_phase, g_coefs, g_int
-):
+    d_out, X, n_values, columns, frequencies, coefs, cosines, sines, g_freq, g_phase, g_coefs,
+    g_int,
+):  # fmt: skip
     """Gradients of the periodic numeric embeddings (:func:`._forward.embed`).
 
     Parameters
     ----------
-    d_out : ndarray of shape (n_rows, n_features + n_embedded * d), float32 or float64
+    d_out : ndarray of shape (n_rows, >= n_values + n_embedded * d), float32 or float64
         Gradient with respect to the embedded rows (the raw-value columns are not used: the
         inputs are data, not parameters).
     X : ndarray of shape (n_rows, n_features), same dtype
+    n_values : int
+        Number of leading value columns of ``X``.
     columns : ndarray of shape (n_embedded,), int64
     frequencies : ndarray of shape (n_embedded, k), same dtype
     coefs : ndarray of shape (n_embedded, k, d), same dtype
@@ -111,7 +114,8 @@ def embed_backward(
     g_int : ndarray of shape (n_embedded, d), same dtype
         Overwritten with the gradient of their intercepts.
     """
-    n, f = X.shape
+    n = X.shape[0]
+    f = n_values
     n_embedded, k = frequencies.shape
     d = g_int.shape[1]
     g_freq[:] = 0.0
@@ -135,3 +139,32 @@ def embed_backward(
                 d_t = -sines[i, e, q] * d_cos
                 g_phase[e, q] += d_t
                 g_freq[e, q] += d_t * _TWO_PI * x
+
+
+@kernel
+def embed_categories_backward(d_out, X, n_values, starts, base, g_vectors):
+    """Gradient of the learned vectors of categorical levels
+    (:func:`._forward.embed_categories`).
+
+    Parameters
+    ----------
+    d_out : ndarray of shape (n_rows, >= base + n_categorical * d), float32 or float64
+        Gradient with respect to the first dense layer's input.
+    X : ndarray of shape (n_rows, n_values + n_categorical), same dtype
+    n_values : int
+    starts : ndarray of shape (n_categorical + 1,), int64
+    base : int
+    g_vectors : ndarray of shape (starts[-1], d), same dtype
+        Overwritten with the gradient: each row sums ``d_out`` over the rows whose code
+        picked it (rows no batch row picked get 0).
+    """
+    n = X.shape[0]
+    n_cat = starts.shape[0] - 1
+    d = g_vectors.shape[1]
+    g_vectors[:] = 0.0
+    for i in range(n):
+        for c in range(n_cat):
+            row = starts[c] + np.int64(X[i, n_values + c])
+            col = base + c * d
+            for m in range(d):
+                g_vectors[row, m] += d_out[i, col + m]

@@ -11,6 +11,9 @@ import numpy as np
 from .._network import (
     B_OFF,
     BETA_OFF,
+    CAT_DIM,
+    CAT_FEATURES,
+    CAT_OFF,
     EMB_B_OFF,
     EMB_DIM,
     EMB_FEATURES,
@@ -20,6 +23,7 @@ from .._network import (
     FAN_OUT,
     FREQ_OFF,
     GAMMA_OFF,
+    IN_FEATURES,
     IN_WIDTH,
     MEAN_OFF,
     MIX_OFF,
@@ -29,7 +33,13 @@ from .._network import (
     VAR_OFF,
     W_OFF,
 )
-from ._backward import batch_norm_backward, column_dot, dense_backward, embed_backward
+from ._backward import (
+    batch_norm_backward,
+    column_dot,
+    dense_backward,
+    embed_backward,
+    embed_categories_backward,
+)
 from ._config import kernel
 from ._forward import (
     activate,
@@ -40,6 +50,7 @@ from ._forward import (
     batch_norm_train,
     dropout,
     embed,
+    embed_categories,
     scale_columns,
 )
 from ._losses import loss_and_delta, penalty_and_grad
@@ -81,6 +92,23 @@ def _embedding_parameters(theta, inputs):
 
 
 @kernel
+def _embedded_columns(inputs):
+    """Column indices of the numerically embedded features."""
+    return inputs[N_INPUT_FIELDS : N_INPUT_FIELDS + inputs[EMB_FEATURES]]
+
+
+@kernel
+def _category_tables(vector, inputs):
+    """``(starts, vectors)``: where each categorical feature's table starts (rows, the total
+    last), and the stacked tables of ``vector`` (theta or its gradient), shape (rows, d)."""
+    first = N_INPUT_FIELDS + inputs[EMB_FEATURES]
+    starts = inputs[first : first + inputs[CAT_FEATURES] + 1]
+    off = inputs[CAT_OFF]
+    d = inputs[CAT_DIM]
+    return starts, vector[off : off + starts[-1] * d].reshape((starts[-1], d))
+
+
+@kernel
 def _input_block(X, theta, inputs, cosines, sines):
     """The first dense layer's input: ``X`` embedded and scaled as the input table says.
 
@@ -89,11 +117,20 @@ def _input_block(X, theta, inputs, cosines, sines):
     itself when that step is absent.
     """
     embedded = X
+    n_cat = inputs[CAT_FEATURES]
+    n_values = inputs[IN_FEATURES] - n_cat
+    if inputs[EMB_FREQS] > 0 or n_cat > 0:
+        embedded = np.empty((X.shape[0], inputs[IN_WIDTH]), X.dtype)
     if inputs[EMB_FREQS] > 0:
         freq, phase, coefs, intercepts = _embedding_parameters(theta, inputs)
-        embedded = np.empty((X.shape[0], inputs[IN_WIDTH]), X.dtype)
-        columns = inputs[N_INPUT_FIELDS:]
-        embed(X, columns, freq, phase, coefs, intercepts, embedded, cosines, sines)
+        columns = _embedded_columns(inputs)
+        embed(X, n_values, columns, freq, phase, coefs, intercepts, embedded, cosines, sines)
+    elif n_cat > 0:
+        embedded[:, :n_values] = X[:, :n_values]
+    if n_cat > 0:
+        starts, vectors = _category_tables(theta, inputs)
+        base = inputs[IN_WIDTH] - n_cat * inputs[CAT_DIM]
+        embed_categories(X, n_values, starts, vectors, embedded, base)
     scaled = embedded
     if inputs[SCALE_OFF] >= 0:
         factors = theta[inputs[SCALE_OFF] : inputs[SCALE_OFF] + inputs[IN_WIDTH]]
@@ -190,9 +227,16 @@ def forward_backward(
     factors = empty1
     if inputs[SCALE_OFF] >= 0:
         factors = theta[inputs[SCALE_OFF] : inputs[SCALE_OFF] + inputs[IN_WIDTH]]
+    n_cat = inputs[CAT_FEATURES]
+    n_values = inputs[IN_FEATURES] - n_cat
     if Xsparse is None:
-        if dropout_rates[0] > 0.0:
+        if dropout_rates[0] > 0.0 and n_cat == 0:
             dropout(Xb, empty2, empty2, dropout_rates[0], rng)
+        elif dropout_rates[0] > 0.0:
+            # Input dropout drops values, never categorical codes (a code is an index).
+            values = np.ascontiguousarray(Xb[:, :n_values])
+            dropout(values, empty2, empty2, dropout_rates[0], rng)
+            Xb[:, :n_values] = values
         embedded, A = _input_block(Xb, theta, inputs, cosines, sines)
     else:
         batch = _gather_rows(Xsparse[0], Xsparse[1], Xsparse[2], rows)
@@ -286,7 +330,7 @@ def forward_backward(
                 _segment(grad, layout, layer - 1, BETA_OFF),
             )
         dZ = dA
-    if Xsparse is None and (k > 0 or inputs[SCALE_OFF] >= 0):
+    if Xsparse is None and (k > 0 or inputs[SCALE_OFF] >= 0 or n_cat > 0):
         # The input block has parameters: its gradient needs the first layer's input gradient.
         d_in = np.dot(dZ, _weights(theta, layout, 0).T)
         if inputs[SCALE_OFF] >= 0:
@@ -297,10 +341,15 @@ def forward_backward(
         if k > 0:
             freq, _, coefs, _ = _embedding_parameters(theta, inputs)
             g_freq, g_phase, g_coefs, g_int = _embedding_parameters(grad, inputs)
-            columns = inputs[N_INPUT_FIELDS:]
             embed_backward(
-                d_in, Xb, columns, freq, coefs, cosines, sines, g_freq, g_phase, g_coefs, g_int
-            )
+                d_in, Xb, n_values, _embedded_columns(inputs), freq, coefs, cosines, sines,
+                g_freq, g_phase, g_coefs, g_int,
+            )  # fmt: skip
+        if n_cat > 0:
+            starts, _ = _category_tables(theta, inputs)
+            _, g_vectors = _category_tables(grad, inputs)
+            base = inputs[IN_WIDTH] - n_cat * inputs[CAT_DIM]
+            embed_categories_backward(d_in, Xb, n_values, starts, base, g_vectors)
     return loss
 
 

@@ -360,16 +360,19 @@ def dropout(A, deriv, gap, rate, state):
 
 
 @kernel
-def embed(X, columns, frequencies, phases, coefs, intercepts, out, cosines, sines):
+def embed(X, n_values, columns, frequencies, phases, coefs, intercepts, out, cosines, sines):
     """Periodic numeric embeddings of some features, after all the raw values.
 
-    Row ``i`` of ``out`` is ``X[i]`` followed, for each embedded feature ``e`` (column
-    ``j = columns[e]``), by its ``d`` values ``c_em + sum_q cos(t_q) W_eqm`` with
-    ``t_q = 2 pi w_eq x_ij + b_eq`` for each of its ``k`` frequencies.
+    Row ``i`` of ``out`` starts with the value columns ``X[i, :n_values]`` followed, for
+    each embedded feature ``e`` (column ``j = columns[e]``), by its ``d`` values
+    ``c_em + sum_q cos(t_q) W_eqm`` with ``t_q = 2 pi w_eq x_ij + b_eq`` for each of its
+    ``k`` frequencies. Columns of ``out`` beyond those are left alone.
 
     Parameters
     ----------
     X : ndarray of shape (n_rows, n_features), float32 or float64
+    n_values : int
+        Number of leading value columns of ``X`` (the rest are categorical codes).
     columns : ndarray of shape (n_embedded,), int64
         Column of ``X`` of each embedded feature.
     frequencies, phases : ndarray of shape (n_embedded, k), same dtype
@@ -378,12 +381,13 @@ def embed(X, columns, frequencies, phases, coefs, intercepts, out, cosines, sine
         ``W``: each embedded feature's map from its ``k`` cosines to its ``d`` values.
     intercepts : ndarray of shape (n_embedded, d), same dtype
         ``c``.
-    out : ndarray of shape (n_rows, n_features + n_embedded * d), same dtype
+    out : ndarray of shape (n_rows, >= n_values + n_embedded * d), same dtype
         Receives the embedded rows.
     cosines, sines : ndarray of shape (n_rows, n_embedded, k), same dtype, or (0, 0, 0)
         Receive ``cos(t)`` and ``sin(t)`` for the backward pass (skipped when empty).
     """
-    n, f = X.shape
+    n = X.shape[0]
+    f = n_values
     n_embedded, k = frequencies.shape
     d = intercepts.shape[1]
     keep = cosines.size > 0
@@ -415,3 +419,34 @@ def scale_columns(A, factors, out):
     for i in range(n):
         for j in range(m):
             out[i, j] = A[i, j] * factors[j]
+
+
+@kernel
+def embed_categories(X, n_values, starts, vectors, out, base):
+    """The learned vectors of categorical levels, written into ``out`` from column ``base``.
+
+    Row ``i`` of ``out`` gets, for each categorical feature ``c``, the ``d`` values of row
+    ``starts[c] + X[i, n_values + c]`` of ``vectors`` at columns ``base + c d`` to
+    ``base + (c + 1) d - 1``.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_rows, n_values + n_categorical), float32 or float64
+        The last ``n_categorical`` columns hold integer codes (as floats), each in
+        ``[0, starts[c + 1] - starts[c])``.
+    n_values : int
+    starts : ndarray of shape (n_categorical + 1,), int64
+        Row of ``vectors`` where each feature's table starts (the total row count last).
+    vectors : ndarray of shape (starts[-1], d), same dtype as ``X``
+    out : ndarray of shape (n_rows, >= base + n_categorical * d), same dtype
+    base : int
+    """
+    n = X.shape[0]
+    n_cat = starts.shape[0] - 1
+    d = vectors.shape[1]
+    for i in range(n):
+        for c in range(n_cat):
+            row = starts[c] + np.int64(X[i, n_values + c])
+            col = base + c * d
+            for m in range(d):
+                out[i, col + m] = vectors[row, m]
