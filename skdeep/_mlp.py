@@ -27,6 +27,7 @@ from sklearn.utils.multiclass import (
 from sklearn.utils.validation import (
     _check_sample_weight,
     check_is_fitted,
+    check_X_y,
     column_or_1d,
     validate_data,
 )
@@ -35,6 +36,7 @@ from ._data_init import data_aware_init
 from ._inference import logistic, raw_output, softmax
 from ._network import ACTIVATION_CODES, INITIALIZERS, SOLVER_CODES, NetworkLayout
 from ._schedules import FACTOR_SCHEDULES, SCHEDULES, STEP_SCHEDULES
+from ._tables import TableEncoding, is_dataframe
 from ._training import TrainingConfig, TrainingState, train, train_lbfgs, validation_function
 from ._warnings import warn_at_user_line
 from .preprocessing import RobustSmoothClipScaler
@@ -90,6 +92,9 @@ _SKLEARN_MLP = dict(
     label_smoothing=0.0,
 )
 
+
+# _input_matrix called without a target (None is a target a user can pass: an error).
+_NO_Y = object()
 
 # The smallest validation part early_stopping="auto" holds out.
 _MIN_AUTO_VALIDATION = 50
@@ -168,6 +173,11 @@ class _BaseRegularizedMLP(BaseEstimator):
         "dropout_schedule": [StrOptions(set(FACTOR_SCHEDULES))],
         "weight_decay_schedule": [StrOptions(set(FACTOR_SCHEDULES))],
         "training_dtype": [StrOptions({"auto", "float32", "float64"})],
+        "categorical_features": [StrOptions({"from_dtype"}), "array-like", None],
+        "max_one_hot_levels": [Interval(Integral, 0, None, closed="left")],
+        "category_embedding_dim": [Interval(Integral, 1, None, closed="left")],
+        "min_category_count": [Interval(Integral, 1, None, closed="left")],
+        "missing_indicators": ["boolean"],
     }
 
     def __init__(self, **params):
@@ -288,14 +298,98 @@ class _BaseRegularizedMLP(BaseEstimator):
 
     def _validate_X_predict(self, X):
         check_is_fitted(self)
-        X = validate_data(
-            self,
-            _native_byte_order(X),
+        return self._input_matrix(X, reset=False)
+
+    def _input_matrix(self, X, reset, y=_NO_Y):
+        """``X`` validated and encoded as the network's input (codes of categorical
+        features in the last columns, see :mod:`skdeep._tables`), and ``y`` validated along
+        (when given). ``reset`` learns the table's encoding."""
+        if reset:
+            table = is_dataframe(X) or not (
+                self.categorical_features is None or isinstance(self.categorical_features, str)
+            )
+        else:
+            encoding = getattr(self, "_table", None)
+            table = encoding is not None and not encoding.array_mode
+        if table:
+            return self._table_matrix(X, reset, y)
+        # A model pickled before tables were taken, or fit on sparse X, has no encoding: it
+        # takes no missing values.
+        allow_nan = reset or getattr(self, "_table", None) is not None
+        kwargs = dict(
             dtype=(np.float64, np.float32),
-            reset=False,
+            reset=reset,
             accept_sparse="csr",
+            ensure_all_finite="allow-nan" if allow_nan else True,
         )
-        return X if sp.issparse(X) else np.require(X, requirements=["C"])
+        if y is _NO_Y:
+            X = validate_data(self, _native_byte_order(X), **kwargs)
+        else:
+            X, y = validate_data(
+                self,
+                _native_byte_order(X),
+                y,
+                multi_output=True,
+                y_numeric=not isinstance(self, ClassifierMixin),
+                **kwargs,
+            )
+        if sp.issparse(X):
+            if reset:
+                self._table = None
+            if not np.isfinite(X.data).all():
+                raise ValueError(
+                    "Input X contains NaN: sparse X must be complete. Fill in the missing "
+                    "values, or pass X dense (missing values are then imputed, with an "
+                    "indicator column)."
+                )
+        else:
+            X = np.require(X, requirements=["C"])
+            if reset:
+                self._table = self._table_encoding().fit(X)
+            encoding = getattr(self, "_table", None)
+            if encoding is not None:
+                X = encoding.transform(X)
+        return X if y is _NO_Y else (X, y)
+
+    def _table_encoding(self):
+        return TableEncoding(
+            self.categorical_features,
+            self.max_one_hot_levels,
+            self.min_category_count,
+            self.missing_indicators,
+        )
+
+    def _table_matrix(self, X, reset, y):
+        """A table (DataFrame, or array with categorical columns) as the network's input."""
+        validate_data(self, X, reset=reset, skip_check_array=True)
+        if not hasattr(X, "shape") or len(X.shape) != 2:
+            X = np.asarray(X, dtype=object)
+            if X.ndim != 2:
+                raise ValueError(
+                    f"Expected a 2D table (rows and columns), got an array of shape "
+                    f"{X.shape}. Reshape it, or pass a DataFrame."
+                )
+        if X.shape[0] < 1:
+            raise ValueError(
+                f"Found array with 0 sample(s) (shape={X.shape}) while a minimum of 1 is required."
+            )
+        if reset:
+            self._table = self._table_encoding().fit(X)
+        encoded = self._table.transform(X)
+        if y is _NO_Y:
+            return encoded
+        return check_X_y(
+            encoded,
+            y,
+            multi_output=True,
+            dtype=None,
+            y_numeric=not isinstance(self, ClassifierMixin),
+        )
+
+    def _n_codes(self):
+        """Number of categorical code columns at the end of the network's input."""
+        encoding = getattr(self, "_table", None)
+        return 0 if encoding is None else len(encoding.category_levels)
 
     # -------------------------------------------------------------------- fitted state
 
@@ -347,6 +441,7 @@ class _BaseRegularizedMLP(BaseEstimator):
 
     def _new_layout(self, n_features, n_outputs, embedded_features):
         """The layout the parameters ask for, embedding ``embedded_features``."""
+        encoding = getattr(self, "_table", None)
         return NetworkLayout(
             [n_features, *self._hidden_sizes(), n_outputs],
             self.batch_normalization,
@@ -355,6 +450,8 @@ class _BaseRegularizedMLP(BaseEstimator):
             embedded_features=embedded_features,
             scaling_layer=self.scaling_layer,
             parametric_activation=self.parametric_activation,
+            category_levels=() if encoding is None else encoding.category_levels,
+            category_dim=self.category_embedding_dim,
         )
 
     def _embedded_columns(self, X):
@@ -370,7 +467,8 @@ class _BaseRegularizedMLP(BaseEstimator):
                     "or pass X as a dense array."
                 )
             return ()
-        columns = self._non_binary_columns(X)
+        n_codes = self._n_codes()
+        columns = self._non_binary_columns(X[:, : X.shape[1] - n_codes])
         if len(columns) == 0 and self.numeric_embeddings == "periodic":
             raise ValueError(
                 "numeric_embeddings='periodic' embeds the columns with more than two distinct "
@@ -401,7 +499,12 @@ class _BaseRegularizedMLP(BaseEstimator):
         """``X`` through the fitted ``input_scaling`` (in ``X``'s precision, so that values
         beyond float32's range are clipped before any cast), then in ``dtype``."""
         scaler = getattr(self, "input_scaler_", None)
-        if scaler is not None:
+        n_codes = self._n_codes()
+        if scaler is not None and n_codes:
+            # Codes are indices, not values: they pass unscaled.
+            n_values = X.shape[1] - n_codes
+            X = np.hstack([scaler.transform(X[:, :n_values]), X[:, n_values:]])
+        elif scaler is not None:
             X = scaler.transform(X)
         if sp.issparse(X):
             out = X.astype(dtype)
@@ -461,16 +564,7 @@ class _BaseRegularizedMLP(BaseEstimator):
                 "so there is nothing to stop. Set early_stopping=False, or use fit."
             )
         first_call = not hasattr(self, "coefs_") or (not self.warm_start and not incremental)
-        X, y = validate_data(
-            self,
-            _native_byte_order(X),
-            y,
-            multi_output=True,
-            dtype=(np.float64, np.float32),
-            reset=first_call,
-            y_numeric=not isinstance(self, ClassifierMixin),
-            accept_sparse="csr",
-        )
+        X, y = self._input_matrix(X, first_call, y)
         if not sp.issparse(X):
             X = np.require(X, requirements=["C", "W"])
         if not first_call:
@@ -485,8 +579,17 @@ class _BaseRegularizedMLP(BaseEstimator):
         Y = self._encode_targets(y, incremental, first_call, sw).astype(dtype)
         Y = self._training_targets(Y)
         if first_call:
+            n_codes = self._n_codes()
+            n_values = X.shape[1] - n_codes
             self.input_scaler_ = (
-                RobustSmoothClipScaler().fit(X) if self.input_scaling == "robust" else None
+                RobustSmoothClipScaler().fit(X[:, :n_values] if n_codes else X)
+                if self.input_scaling == "robust" and n_values > 0
+                else None
+            )
+            self.is_categorical_ = (
+                np.zeros(self.n_features_in_, dtype=bool)
+                if self._table is None
+                else self._table.is_categorical
             )
         X = self._scaled_input(X, dtype)
 
@@ -550,6 +653,10 @@ class _BaseRegularizedMLP(BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
+        # Missing values are imputed (dense X). (The "categorical" tag would mean X holds
+        # integer codes; categorical columns come from a DataFrame's dtypes or
+        # categorical_features instead.)
+        tags.input_tags.allow_nan = True
         return tags
 
     def _check_same_network(self, n_features, n_outputs):
@@ -650,16 +757,7 @@ class _BaseRegularizedMLP(BaseEstimator):
     def _validate_validation_data(self, X_val, y_val, sw_val, dtype):
         if y_val is None:
             raise ValueError("X_val was given without y_val; pass both or neither.")
-        X_val, y_val = validate_data(
-            self,
-            X_val,
-            y_val,
-            multi_output=True,
-            dtype=(np.float64, np.float32),
-            reset=False,
-            accept_sparse="csr",
-            y_numeric=not isinstance(self, ClassifierMixin),
-        )
+        X_val, y_val = self._input_matrix(X_val, False, y_val)
         if y_val.ndim == 2 and y_val.shape[1] == 1:
             y_val = column_or_1d(y_val)
         sw_val = self._validate_sample_weight(sw_val, X_val, y_val, "sample_weight_val")
@@ -1095,6 +1193,11 @@ embedding_frequencies)
         dropout_schedule="flat_cosine",
         weight_decay_schedule="flat_cosine",
         training_dtype="float32",
+        categorical_features="from_dtype",
+        max_one_hot_levels=9,
+        category_embedding_dim=8,
+        min_category_count=5,
+        missing_indicators=True,
         label_smoothing=0.1,
         class_weight=None,
     ):
@@ -1427,6 +1530,11 @@ embedding_intercepts_, input_scaler_
         dropout_schedule="flat_cosine",
         weight_decay_schedule="flat_cosine",
         training_dtype="float32",
+        categorical_features="from_dtype",
+        max_one_hot_levels=9,
+        category_embedding_dim=8,
+        min_category_count=5,
+        missing_indicators=True,
     ):
         params = dict(locals())
         del params["self"], params["__class__"]

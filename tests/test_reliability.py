@@ -138,15 +138,8 @@ def _frame(X, columns="abcd"):
 
 BAD_X = {
     # name: (make bad X from good X and y, expected error, pattern of its message)
-    "nan": (lambda X, y: (_with(X, np.nan), y), ValueError, r"(?s)contains NaN.*imputer"),
     "inf": (lambda X, y: (_with(X, np.inf), y), ValueError, "contains infinity"),
     "minus_inf": (lambda X, y: (_with(X, -np.inf), y), ValueError, "contains infinity"),
-    "pandas_NA": (
-        lambda X, y: (_frame(X).assign(a=pd.array([1, None] * (len(X) // 2), dtype="Int64")), y),
-        ValueError,
-        r"(?s)contains NaN.*imputer",
-    ),
-    "object_with_None": (lambda X, y: (_with(X.astype(object), None), y), ValueError, "NaN"),
     "complex": (lambda X, y: (X + 1j, y), ValueError, "Complex data not supported"),
     "strings": (
         lambda X, y: (np.where(X > 0, "high", "low"), y),
@@ -155,11 +148,6 @@ BAD_X = {
     ),
     "object_strings": (
         lambda X, y: (np.where(X > 0, "high", "low").astype(object), y),
-        ValueError,
-        "could not convert string to float",
-    ),
-    "pandas_categories": (
-        lambda X, y: (_frame(X).assign(a=pd.Categorical(np.where(X[:, 0] > 0, "u", "v"))), y),
         ValueError,
         "could not convert string to float",
     ),
@@ -178,6 +166,53 @@ def test_bad_X_gives_a_clear_error(Est, method, case, xy):
     make, error, message = BAD_X[case]
     with pytest.raises(error, match=message):
         _call(xy, Est, method, *make(*xy(Est)))
+
+
+MISSING_X = {
+    # name: make X with missing values from good X and y
+    "nan": lambda X, y: (_with(X, np.nan), y),
+    "pandas_NA": lambda X, y: (
+        _frame(X).assign(a=pd.array([1, None] * (len(X) // 2), dtype="Int64")),
+        y,
+    ),
+    "object_with_None": lambda X, y: (_with(X.astype(object), None), y),
+}
+
+
+def _categories(X, y):
+    return _frame(X).assign(a=pd.Categorical(np.where(X[:, 0] > 0, "u", "v"))), y
+
+
+def _check_taken(result, X, y):
+    if isinstance(result, float):  # score
+        assert np.isfinite(result)
+        return
+    if hasattr(result, "coefs_"):  # fit, partial_fit
+        result = result.predict_proba(X) if is_classifier(result) else result.predict(X)
+    assert np.isfinite(result).all()
+
+
+@pytest.mark.parametrize("case", list(MISSING_X))
+@pytest.mark.parametrize(
+    "Est, method", [(E, m) for E in ESTIMATORS for m in _x_methods(E)], ids=_ids
+)
+def test_missing_values_in_X_are_taken(Est, method, case, xy):
+    # Imputed, also by a model that saw no missing value in training.
+    X, y = MISSING_X[case](*xy(Est))
+    _check_taken(_call(xy, Est, method, X, y), X, y)
+
+
+@pytest.mark.parametrize(
+    "Est, method", [(E, m) for E in ESTIMATORS for m in _x_methods(E)], ids=_ids
+)
+def test_categorical_column_taken_by_fit_refused_by_a_numeric_model(Est, method, xy):
+    X, y = _categories(*xy(Est))
+    if method in ("fit", "partial_fit"):
+        _check_taken(_call(xy, Est, method, X, y), X, y)
+    else:
+        # The model was fit on numbers: a string column cannot be one of them.
+        with pytest.raises(ValueError, match="could not convert string to float"):
+            _call(xy, Est, method, X, y)
 
 
 BAD_Y = {
@@ -449,7 +484,7 @@ def test_bad_validation_data_gives_a_clear_error(Est, xy):
     X, y = xy(Est)
     cases = [
         (dict(X_val=X[:8]), "without y_val"),
-        (dict(X_val=_with(X[:8], np.nan, (0, 0)), y_val=y[:8]), "contains NaN"),
+        (dict(X_val=_with(X[:8], np.inf, (0, 0)), y_val=y[:8]), "contains infinity"),
         (dict(X_val=X[:8, :3], y_val=y[:8]), "X has 3 features"),
         (dict(X_val=X[:8], y_val=y[:7]), "inconsistent numbers of samples"),
         (dict(X_val=X[:8], y_val=y[:8], sample_weight_val=-np.ones(8)), "Negative values"),
