@@ -23,6 +23,7 @@ WORKLOADS = {
     "W4": "benchmarks.w4_scale",
     "W5": "benchmarks.w5_cold_start",
     "W6": "benchmarks.w6_sparse",
+    "W7": "benchmarks.w7_tables",
     "ACC": "benchmarks.accuracy",
 }
 

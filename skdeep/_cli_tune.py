@@ -6,9 +6,12 @@ The steps, each a function so that it can be tested on its own:
    (missing file, wrong encoding, unparsable or empty file) into one-line errors.
 2. :func:`detect_task` decides between classification and regression from the target;
    :func:`split_columns` sorts the other columns into numeric and categorical ones.
-3. :func:`build_preprocessing` imputes and scales the numeric columns and imputes and
-   one-hot encodes the categorical ones, inside the pipeline, so that cross-validation
-   fits them on the training folds only and the saved model applies them to new rows.
+3. The network takes the table's columns itself (:doc:`/user_guide/tables`: missing values,
+   categorical and text columns, unseen categories), after :func:`select_columns` has left
+   out the ignored ones; so cross-validation learns the encoding on the training folds only
+   and the saved model applies it to new rows. The baselines from scikit-learn, which take
+   numbers only, get :func:`build_preprocessing` (impute and scale the numeric columns,
+   impute and one-hot encode the categorical ones).
 4. :func:`make_search` builds the cross-validated search over the regularization settings.
 5. :func:`run_tune` runs the search, scores a dummy baseline and scikit-learn's MLP with its
    default settings on the same folds, prints the comparison and saves the best pipeline.
@@ -249,8 +252,13 @@ def split_columns(X):
     return numeric, categorical, ignored
 
 
+def select_columns(X, columns):
+    """The ``columns`` of the DataFrame ``X`` (the first step of the tuned pipeline)."""
+    return X[list(columns)]
+
+
 def build_preprocessing(numeric, categorical):
-    """The preprocessing step of the pipeline.
+    """The preprocessing of the scikit-learn baselines.
 
     Parameters
     ----------
@@ -441,10 +449,10 @@ def _format_value(value):
 def _describe_columns(numeric, categorical, ignored):
     parts = []
     if numeric:
-        parts.append(f"{len(numeric)} numeric (median-imputed, standardized)")
+        parts.append(f"{len(numeric)} numeric")
     if categorical:
         parts.append(
-            f"{len(categorical)} categorical (missing as its own category, one-hot encoded): "
+            f"{len(categorical)} categorical: "
             + ", ".join(map(str, categorical[:8]))
             + (", ..." if len(categorical) > 8 else "")
         )
@@ -552,12 +560,19 @@ def _models(args, task, y, numeric, categorical):
             "scikit-learn MLP defaults": MLPRegressor(random_state=args.random_state),
         }
     stopping = _early_stopping_params(y, task, args.cv)
-    # The search space is built around scikit-learn's configuration (He weights for ReLU).
+    # The search space is built around scikit-learn's configuration (He weights for ReLU),
+    # with the estimator's own robust input scaling: it takes the table's columns itself.
     net = network.like_sklearn(
-        weight_init="auto", max_iter=args.max_iter, random_state=args.random_state, **stopping
+        weight_init="auto",
+        input_scaling="robust",
+        max_iter=args.max_iter,
+        random_state=args.random_state,
+        **stopping,
     )
-    pipeline = Pipeline([("preprocess", build_preprocessing(numeric, categorical)), ("mlp", net)])
-    # Every baseline gets its own copy of the same preprocessing.
+    columns = FunctionTransformer(select_columns, kw_args={"columns": [*numeric, *categorical]})
+    pipeline = Pipeline([("columns", columns), ("mlp", net)])
+    # scikit-learn's estimators take numbers only: each baseline gets its own copy of the
+    # standard preprocessing.
     baselines = {
         name: make_pipeline(build_preprocessing(numeric, categorical), estimator)
         for name, estimator in baselines.items()
@@ -695,7 +710,7 @@ def run_tune(args, out=None, err=None):
     _print_results(search, baseline_scores, scoring_name, args.cv, out)
     joblib.dump(search.best_estimator_, args.output)
     print(
-        f"\nSaved the pipeline (preprocessing and network, refitted on all {len(y_fit)} rows) "
+        f"\nSaved the pipeline (column selection and network, refitted on all {len(y_fit)} rows) "
         f"to {args.output} in {time.perf_counter() - started:.0f} s. Use it with:\n"
         f'  model = joblib.load("{args.output}")\n'
         "  model.predict(new_rows)  # a DataFrame with the same columns",

@@ -36,7 +36,7 @@ from ._data_init import data_aware_init
 from ._inference import logistic, raw_output, softmax
 from ._network import ACTIVATION_CODES, INITIALIZERS, SOLVER_CODES, NetworkLayout
 from ._schedules import FACTOR_SCHEDULES, SCHEDULES, STEP_SCHEDULES
-from ._tables import TableEncoding, is_dataframe
+from ._tables import TableEncoding, is_dataframe, pandas_if_polars
 from ._training import TrainingConfig, TrainingState, train, train_lbfgs, validation_function
 from ._warnings import warn_at_user_line
 from .preprocessing import RobustSmoothClipScaler
@@ -304,6 +304,7 @@ class _BaseRegularizedMLP(BaseEstimator):
         """``X`` validated and encoded as the network's input (codes of categorical
         features in the last columns, see :mod:`skdeep._tables`), and ``y`` validated along
         (when given). ``reset`` learns the table's encoding."""
+        X = pandas_if_polars(X)
         if reset:
             table = is_dataframe(X) or not (
                 self.categorical_features is None or isinstance(self.categorical_features, str)
@@ -812,9 +813,11 @@ class _BaseRegularizedMLP(BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            The input data. It trains in ``training_dtype`` (by default float32 input in
-            float32, anything else in float64).
+        X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
+            The input data: numbers, or a table with categorical, string, boolean and
+            missing values (see ``categorical_features`` and :doc:`/user_guide/tables`). It
+            trains in ``training_dtype`` (with ``"auto"``, float32 input in float32,
+            anything else in float64).
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             The target values (class labels in classification, real numbers in regression).
         sample_weight : array-like of shape (n_samples,), default=None
@@ -1053,6 +1056,27 @@ default=0.1, 6.0, 0.1, 0.1
         ``X`` (float32 input trains in float32, any other input in float64), as scikit-learn
         does. float32 halves the memory and speeds up the matrix products; on the defaults'
         benchmark tables it scores as float64 does (see :doc:`/user_guide/defaults`).
+    categorical_features : "from_dtype", None, or array-like of str, int or bool, \
+default="from_dtype"
+        Which columns of ``X`` are categorical. ``"from_dtype"``: the columns of a pandas
+        DataFrame whose dtype is ``category``, ``object``, string or ``bool`` (none of an
+        array, as in :class:`~sklearn.ensemble.HistGradientBoostingClassifier`). Also a list
+        of column names (with a DataFrame), of column indices, or a boolean mask; None: every
+        column is a number. See :doc:`/user_guide/tables`.
+    max_one_hot_levels : int, default=9
+        A categorical column with at most this many levels (after pooling rare ones) is
+        one-hot encoded (two levels: one input of -1 / +1); one with more gets a learned
+        vector per level.
+    category_embedding_dim : int, default=8
+        Values of each level's learned vector.
+    min_category_count : int, default=1
+        Levels seen fewer times in the training data share one level "other", which also
+        takes levels never seen in training (1: every level seen in training keeps its own,
+        as in scikit-learn's encoders).
+    missing_indicators : bool, default=True
+        Missing numbers (NaN, None, ``pd.NA``) are replaced by the column's training median;
+        with ``missing_indicators``, each numeric column that had missing values in training
+        also gets an input that is 1 where the value was missing.
     label_smoothing : float in [0, 1), default=0.1
         Train on the targets ``(1 - label_smoothing) * y + label_smoothing / K`` (``K``
         classes, or 2 for each output of a binary or multilabel problem) instead of the
@@ -1122,7 +1146,14 @@ embedding_frequencies)
         Each embedded feature's map from its cosines to its embedding values.
     embedding_intercepts_ : ndarray of shape (n_embedded, embedding_dim)
     input_scaler_ : RobustSmoothClipScaler or None
-        The fitted input scaling (None without ``input_scaling``).
+        The fitted input scaling (None without ``input_scaling``) of the network's value
+        inputs.
+    is_categorical_ : ndarray of shape (n_features_in_,), bool
+        Which columns of ``X`` were taken as categorical.
+    category_embeddings_ : ndarray of shape (n_vectors, category_embedding_dim)
+        The learned vectors of the levels of the categorical columns with more than
+        ``max_one_hot_levels`` levels, each column's levels (and its level "other", last) in
+        turn (shape (0,) without such columns).
 
     Examples
     --------
@@ -1196,7 +1227,7 @@ embedding_frequencies)
         categorical_features="from_dtype",
         max_one_hot_levels=9,
         category_embedding_dim=8,
-        min_category_count=5,
+        min_category_count=1,
         missing_indicators=True,
         label_smoothing=0.1,
         class_weight=None,
@@ -1427,7 +1458,8 @@ beta_1, beta_2, epsilon, n_iter_no_change, max_fun, input_scaling, numeric_embed
 embedding_frequencies, embedding_dim, embedding_frequency_scale, scaling_layer, \
 parametric_activation, parametrization, bias_lr_factor, scaling_lr_factor, \
 embedding_lr_factor, activation_lr_factor, lr_cycles, dropout_schedule, weight_decay_schedule, \
-training_dtype
+training_dtype, categorical_features, max_one_hot_levels, category_embedding_dim, \
+min_category_count, missing_indicators
         As in :class:`RegularizedMLPClassifier`; the validation score is R² and the
         validation split is not stratified.
 
@@ -1437,7 +1469,7 @@ training_dtype
 batch_norm_running_var_, loss_, loss_curve_, history_, best_epoch_, best_loss_, n_iter_, t_, \
 n_features_in_, feature_names_in_, n_layers_, n_outputs_, activation_mix_, input_scale_, \
 embedded_features_, embedding_frequencies_, embedding_phases_, embedding_coefs_, \
-embedding_intercepts_, input_scaler_
+embedding_intercepts_, input_scaler_, is_categorical_, category_embeddings_
         As in :class:`RegularizedMLPClassifier`.
     validation_scores_ : list of float or None
         Validation R² per epoch of the last ``fit`` with early stopping.
@@ -1533,7 +1565,7 @@ embedding_intercepts_, input_scaler_
         categorical_features="from_dtype",
         max_one_hot_levels=9,
         category_embedding_dim=8,
-        min_category_count=5,
+        min_category_count=1,
         missing_indicators=True,
     ):
         params = dict(locals())

@@ -21,12 +21,17 @@ expects. Plain numeric arrays pass through untouched unless they hold missing va
 """
 
 import numbers
+import warnings
 
 import numpy as np
 import pandas as pd
 
 from ._warnings import warn_at_user_line
 
+# The medians of a large array are those of this many of its rows, evenly spaced.
+MEDIAN_ROWS = 100_000
+_BLOCK_ROWS = 65_536
+_BLOCK_COLUMNS = 16
 # Below this many rows, a column of distinct values is not evidence of an identifier.
 _MIN_ROWS_FOR_IDENTIFIER = 20
 
@@ -50,6 +55,14 @@ MISSING = _Missing()
 
 def is_dataframe(X):
     return isinstance(X, pd.DataFrame)
+
+
+def pandas_if_polars(X):
+    """A polars DataFrame as a pandas one (polars' ``to_pandas``, which needs pyarrow);
+    anything else as it is."""
+    if type(X).__module__.split(".")[0] == "polars" and hasattr(X, "to_pandas"):
+        return X.to_pandas()
+    return X
 
 
 def _is_categorical_dtype(dtype):
@@ -249,22 +262,21 @@ class TableEncoding:
         empty, identifiers = [], []
         if self.array_mode:
             self._fit_array(X, names, empty)
-        for j, name in enumerate(names):
-            if self.array_mode:
-                break
-            if self.is_categorical[j]:
-                spec = self._fit_categorical(_category_values(column(j), name), name)
-                if spec.n_distinct == n and n >= _MIN_ROWS_FOR_IDENTIFIER:
-                    identifiers.append(name)
-            else:
-                values = _numeric_values(column(j), name)
-                spec = self._fit_numeric(values, name)
-                if np.isnan(spec.median):
-                    spec.median = 0.0
-                    empty.append(name)
-                elif _is_row_index(values):
-                    identifiers.append(name)
-            self.columns.append(spec)
+        else:
+            for j, name in enumerate(names):
+                if self.is_categorical[j]:
+                    spec = self._fit_categorical(_category_values(column(j), name), name)
+                    if spec.n_distinct == n and n >= _MIN_ROWS_FOR_IDENTIFIER:
+                        identifiers.append(name)
+                else:
+                    values = _numeric_values(column(j), name)
+                    spec = self._fit_numeric(values, name)
+                    if np.isnan(spec.median):
+                        spec.median = 0.0
+                        empty.append(name)
+                    elif _is_row_index(values):
+                        identifiers.append(name)
+                self.columns.append(spec)
         numeric_dtypes = [
             X.dtypes.iloc[j]
             for j in range(len(names))
@@ -285,8 +297,8 @@ class TableEncoding:
             warn_at_user_line(
                 f"Columns {identifiers} look like identifiers (a different value in every "
                 "row): they carry no pattern that holds for new rows, and a model can only "
-                "memorize them. Drop them from X unless they mean something (categorical "
-                "ones end up pooled into one level 'other').",
+                "memorize them. Drop them from X unless they mean something (or set "
+                "min_category_count=2, which pools a categorical one into one level).",
                 UserWarning,
             )
         self._layout_outputs()
@@ -306,10 +318,22 @@ class TableEncoding:
                 )
 
     def _fit_array(self, X, names, empty):
-        missing = np.isnan(X)
-        missing_rows = missing.sum(axis=0)
-        with np.errstate(all="ignore"):
-            medians = np.median(X, axis=0) if not missing_rows.any() else np.nanmedian(X, axis=0)
+        # Counted block by block and the medians of at most MEDIAN_ROWS evenly spaced rows:
+        # the memory of a large X's fit stays that of the data and the network.
+        missing_rows = np.zeros(X.shape[1], dtype=np.int64)
+        for start in range(0, X.shape[0], _BLOCK_ROWS):
+            missing_rows += np.isnan(X[start : start + _BLOCK_ROWS]).sum(axis=0)
+        sample = X[:: max(1, -(-X.shape[0] // MEDIAN_ROWS))]
+        median = np.nanmedian if missing_rows.any() else np.median
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns: 0 below
+            medians = np.concatenate(
+                [
+                    median(sample[:, start : start + _BLOCK_COLUMNS], axis=0)
+                    for start in range(0, X.shape[1], _BLOCK_COLUMNS)
+                ]
+            )
+        medians = np.where(np.isnan(medians), 0.0, medians)  # no value in the sample
         for j, name in enumerate(names):
             if missing_rows[j] == X.shape[0]:
                 medians[j] = 0.0
@@ -443,11 +467,14 @@ class TableEncoding:
     def _transform_array(self, X):
         """A validated float array: itself when nothing is missing and no indicator is
         due, else with medians filled in and the indicator columns appended."""
-        missing = np.isnan(X)
-        if not missing.any():
+        if not any(
+            np.isnan(X[start : start + _BLOCK_ROWS]).any()
+            for start in range(0, X.shape[0], _BLOCK_ROWS)
+        ):
             if not len(self._indicators):
                 return X
             return np.hstack([X, np.zeros((X.shape[0], len(self._indicators)), X.dtype)])
+        missing = np.isnan(X)
         filled = np.where(missing, self._medians, X)
         return np.ascontiguousarray(
             np.hstack([filled, missing[:, self._indicators].astype(X.dtype)])

@@ -211,6 +211,11 @@ def test_tune_saves_a_model_that_predicts(cancer_csv, tmp_path):
     assert "search: 4/4 fits" in result.stderr  # progress
 
     model = joblib.load(model_path)
+    # The network takes the table's columns itself (the identifier left out before it).
+    network = model[-1]
+    assert "patient_id" not in network.feature_names_in_
+    assert network.is_categorical_[list(network.feature_names_in_).index("clinic")]
+    assert network.is_categorical_.sum() == 1
     table = pd.read_csv(cancer_csv)
     predictions = model.predict(table.drop(columns=["target"]))
     assert set(predictions) <= {"benign", "malignant"}

@@ -62,7 +62,7 @@ def test_raw_dataframe_fits_predicts_and_encodes_each_kind():
     # Values first (numbers, the indicator, the +-1 column, one-hot levels), codes last.
     assert names[:3] == ["num", "num_nan", "num_nan_missing"]
     assert "grade=<missing>" in names and names[-1] == "city"
-    # 30 cities seen 5+ times each, plus the row "other"; vectors of category_embedding_dim.
+    # 30 cities, plus the row "other"; vectors of category_embedding_dim.
     assert reg.category_embeddings_.shape == (31, 8)
     assert reg.score(df, y) > 0.8
     assert np.isfinite(reg.predict(df)).all()
@@ -109,7 +109,7 @@ def test_rare_levels_are_pooled_with_unseen_ones():
     df, y = make_table()
     df["city"] = df["city"].astype(object)
     df.loc[df.index[:3], "city"] = ["rare_a", "rare_b", "rare_b"]  # seen 1 and 2 times
-    reg = RegularizedMLPRegressor(**FAST).fit(df, y)
+    reg = RegularizedMLPRegressor(min_category_count=3, **FAST).fit(df, y)
     rows = df.iloc[[0, 1, 0]].copy()
     rows["city"] = ["rare_a", "rare_b", "never_seen"]
     pred = reg.predict(rows)
@@ -118,8 +118,8 @@ def test_rare_levels_are_pooled_with_unseen_ones():
     assert pred[0] == pytest.approx(pred[2], rel=1e-12)
     codes = reg._table.transform(rows)[:, -1]
     assert codes[0] == codes[1] == codes[2] == len(reg._table.columns[4].levels)
-    # With min_category_count=1 every level keeps its own vector.
-    kept = RegularizedMLPRegressor(min_category_count=1, **FAST).fit(df, y)
+    # With min_category_count=1 (the default) every level keeps its own vector.
+    kept = RegularizedMLPRegressor(**FAST).fit(df, y)
     assert kept._table.transform(rows)[:, -1][0] != kept._table.transform(rows)[:, -1][1]
 
 
@@ -242,7 +242,7 @@ def test_awkward_columns_are_handled():
     df["mixed"] = np.array([1, "a", 2.5, None] * 100, dtype=object)  # mixed types
     df["single"] = ["only_once"] + ["common"] * 399  # a one-row category
     with pytest.warns(UserWarning, match=r"Columns \['empty'\] have no values"):
-        reg = RegularizedMLPRegressor(**FAST).fit(df, y)
+        reg = RegularizedMLPRegressor(min_category_count=2, **FAST).fit(df, y)
     assert kinds(reg)["mixed"] == "one_hot"
     assert set(reg._table.columns[list(df.columns).index("mixed")].levels) == {
         1,
@@ -348,3 +348,15 @@ def test_a_column_transformer_in_front_still_works():
     model = make_pipeline(pre, RegularizedMLPRegressor(**FAST)).fit(df, y)
     assert model[-1]._table.array_mode and not model[-1].is_categorical_.any()
     assert model.score(df, y) > 0.2  # the columns it was given explain part of y
+
+
+def test_polars_dataframe_is_taken_like_pandas():
+    import polars as pl
+
+    df, y = make_table(300)
+    frame = pl.from_pandas(df.drop(columns="color"))  # polars has no pandas Categorical
+    reg = RegularizedMLPRegressor(**FAST).fit(frame, y)
+    assert list(reg.feature_names_in_) == list(frame.columns)
+    assert kinds(reg)["city"] == "code" and kinds(reg)["grade"] == "one_hot"
+    same = RegularizedMLPRegressor(**FAST).fit(df.drop(columns="color"), y)
+    np.testing.assert_allclose(reg.predict(frame), same.predict(df.drop(columns="color")))
