@@ -1148,7 +1148,7 @@ embedding_frequencies)
     input_scaler_ : RobustSmoothClipScaler or None
         The fitted input scaling (None without ``input_scaling``) of the network's value
         inputs.
-    is_categorical_ : ndarray of shape (n_features_in_,), bool
+    is_categorical_ : ndarray of shape (`n_features_in_`,), bool
         Which columns of ``X`` were taken as categorical.
     category_embeddings_ : ndarray of shape (n_vectors, category_embedding_dim)
         The learned vectors of the levels of the categorical columns with more than
