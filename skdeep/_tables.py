@@ -362,7 +362,13 @@ class TableEncoding:
         )
 
     def _fit_categorical(self, values, name):
-        counts = pd.Series(values).value_counts(sort=False)
+        try:
+            counts = pd.Series(values).value_counts(sort=False)
+        except TypeError:
+            raise ValueError(
+                f"Column {name!r} holds values that cannot be categories (they are not "
+                "hashable). Convert them to strings or numbers."
+            ) from None
         # Most frequent first, ties by their text: the same levels in the same order on
         # every run (the order sets which one-hot column or table row a level gets).
         pairs = zip(counts.to_numpy(), counts.index, strict=True)
