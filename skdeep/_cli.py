@@ -108,6 +108,13 @@ def build_parser():
         "neg_mean_absolute_error (default: accuracy for classification, r2 for regression)",
     )
     tune.add_argument(
+        "--keep-column",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="keep this column even if it looks like an identifier (repeat for several)",
+    )
+    tune.add_argument(
         "--max-iter",
         metavar="N",
         type=_positive_int,

@@ -55,6 +55,9 @@ MAX_CATEGORIES = 50
 # A text column needs at least this many rows before "every value distinct" is taken as the
 # sign of an identifier (names, ids) that cannot generalize.
 MIN_ROWS_FOR_IDENTIFIER = 20
+# A classification target whose most frequent class has at least this share of the rows
+# gets a hint about the scoring.
+IMBALANCED_SHARE = 0.8
 # The error for a missing target column lists at most this many of the columns.
 MAX_COLUMNS_LISTED = 30
 # Rounds of the coarse-to-fine search (fewer when --n-iter is smaller).
@@ -220,12 +223,26 @@ def _as_text(X):
     return X.apply(lambda column: column.map(lambda v: v if pd.isna(v) else str(v))).astype(object)
 
 
-def split_columns(X):
+def _is_row_number(values):
+    """Whether a numeric column holds distinct whole numbers in increasing or decreasing
+    order of the rows (a row number or a sequential identifier)."""
+    if values.isna().any() or len(values) < MIN_ROWS_FOR_IDENTIFIER:
+        return False
+    numbers = values.to_numpy(dtype=float)
+    if not np.array_equal(numbers, np.round(numbers)):
+        return False
+    steps = np.diff(numbers)
+    return bool((steps > 0).all() or (steps < 0).all())
+
+
+def split_columns(X, keep=()):
     """Sort the feature columns into numeric and categorical ones, and those to leave out.
 
     Parameters
     ----------
     X : pandas.DataFrame
+    keep : collection of str, default=()
+        Columns never left out as identifiers (``--keep-column``).
 
     Returns
     -------
@@ -234,8 +251,10 @@ def split_columns(X):
     categorical : list of str
         Columns with text, booleans or categories.
     ignored : list of (str, str)
-        Columns left out, with the reason: empty columns, and text columns with a
-        different value in every row (identifiers, free text), which cannot generalize.
+        Columns left out, with the reason: empty columns, text columns with a different
+        value in every row (identifiers, free text), and whole numbers that increase or
+        decrease from row to row (row numbers, sequential identifiers): none of them can
+        generalize, and a sequence sorted like the target would leak it.
     """
     numeric, categorical, ignored = [], [], []
     for column in X.columns:
@@ -244,8 +263,17 @@ def split_columns(X):
         if present.empty:
             ignored.append((column, "empty"))
         elif is_numeric_dtype(values) and not is_bool_dtype(values):
-            numeric.append(column)
-        elif len(present) >= MIN_ROWS_FOR_IDENTIFIER and present.nunique() == len(present):
+            if column not in keep and _is_row_number(values):
+                ignored.append(
+                    (column, "whole numbers rising or falling row by row, like a row number")
+                )
+            else:
+                numeric.append(column)
+        elif (
+            column not in keep
+            and len(present) >= MIN_ROWS_FOR_IDENTIFIER
+            and present.nunique() == len(present)
+        ):
             ignored.append((column, "a different text in every row, like an identifier"))
         else:
             categorical.append(column)
@@ -458,7 +486,8 @@ def _describe_columns(numeric, categorical, ignored):
         )
     lines = ["Features: " + "; ".join(parts) + "."]
     for column, reason in ignored:
-        lines.append(f"Ignored column {column!r}: {reason}.")
+        keep = "" if reason == "empty" else f" (--keep-column {column} keeps it)"
+        lines.append(f"Ignored column {column!r}: {reason}{keep}.")
     return lines
 
 
@@ -514,6 +543,14 @@ def _load_problem(args, out):
             f"({shown}{more}).",
             file=out,
         )
+        share = counts.iloc[0] / counts.sum()
+        if share >= IMBALANCED_SHARE and args.scoring in (None, "accuracy"):
+            print(
+                f"Hint: the classes are imbalanced ({share:.0%} are {_show(counts.index[0])}); "
+                "accuracy rewards predicting the frequent class. --scoring "
+                "balanced_accuracy (or roc_auc, neg_log_loss) measures the rare ones too.",
+                file=out,
+            )
         # Text labels as plain Python objects: the classifier keeps them as its classes_.
         y_fit = y.to_numpy() if is_numeric_dtype(y) else y.astype(object).to_numpy()
     else:
@@ -523,7 +560,10 @@ def _load_problem(args, out):
         )
         y_fit = y.to_numpy(dtype=float)
 
-    numeric, categorical, ignored = split_columns(X)
+    unknown = [c for c in args.keep_column if c not in X.columns]
+    if unknown:
+        raise ValueError(f"--keep-column names no feature column: {', '.join(unknown)}")
+    numeric, categorical, ignored = split_columns(X, keep=set(args.keep_column))
     if not numeric and not categorical:
         raise ValueError(f"no usable feature columns besides the target {args.target!r}")
     for line in _describe_columns(numeric, categorical, ignored):

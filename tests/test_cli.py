@@ -310,19 +310,61 @@ def test_detect_task():
 
 def test_split_columns():
     rows = 30
+    rng = np.random.default_rng(0)
     table = pd.DataFrame(
         {
-            "number": np.arange(rows, dtype=float),
+            "number": rng.normal(size=rows),
+            "count": rng.permutation(rows),  # distinct whole numbers, not in row order
             "flag": [True, False] * (rows // 2),
             "city": ["a", "b", "c"] * (rows // 3),
             "name": [f"n{i}" for i in range(rows)],
+            "row": np.arange(rows),
+            "countdown": np.arange(rows, 0, -1) * 3.0,
             "empty": [np.nan] * rows,
         }
     )
     numeric, categorical, ignored = split_columns(table)
-    assert numeric == ["number"]
+    assert numeric == ["number", "count"]
     assert categorical == ["flag", "city"]
-    assert [column for column, _ in ignored] == ["name", "empty"]
+    assert [column for column, _ in ignored] == ["name", "row", "countdown", "empty"]
+    # --keep-column keeps an identifier-like column, as what its dtype says.
+    numeric, categorical, ignored = split_columns(table, keep={"row", "name"})
+    assert numeric == ["number", "count", "row"]
+    assert categorical == ["flag", "city", "name"]
+    assert [column for column, _ in ignored] == ["countdown", "empty"]
+
+
+def test_tune_sets_aside_a_leaking_row_number_and_hints_at_imbalance(tmp_path):
+    # An id sorted by the target would give a leaked, perfect score; an 88/12 target makes
+    # plain accuracy look good for the majority guess.
+    rng = np.random.default_rng(1)
+    n = 200
+    x = rng.normal(size=n)
+    y = np.where(x + rng.normal(0, 1, n) > 1.6, "yes", "no")
+    frame = pd.DataFrame({"x": x, "z": rng.normal(size=n), "target": y})
+    frame = frame.sort_values("target").reset_index(drop=True)
+    frame.insert(0, "id", np.arange(1, n + 1))
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    common = ["--n-iter", 1, "--cv", 2, "--max-iter", 5, "--n-jobs", 1]
+    result = run_cli("tune", "t.csv", "--target", "target", *common, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (
+        "Ignored column 'id': whole numbers rising or falling row by row, like a row number "
+        "(--keep-column id keeps it)." in result.stdout
+    )
+    assert "Hint: the classes are imbalanced" in result.stdout
+    assert "--scoring balanced_accuracy" in result.stdout
+    # With another scoring, no hint; --keep-column keeps the column.
+    kept = run_cli(
+        "tune", "t.csv", "--target", "target", "--keep-column", "id",
+        "--scoring", "balanced_accuracy", *common, cwd=tmp_path,
+    )  # fmt: skip
+    assert kept.returncode == 0, kept.stderr
+    assert "Ignored column 'id'" not in kept.stdout and "Features: 3 numeric" in kept.stdout
+    assert "Hint:" not in kept.stdout
+    wrong = run_cli("tune", "t.csv", "--target", "target", "--keep-column", "nope", *common,
+                    cwd=tmp_path)  # fmt: skip
+    assert_one_line_error(wrong, "--keep-column names no feature column: nope")
 
 
 def test_console_script_runs_main():
