@@ -69,8 +69,9 @@ def build_parser():
         "tune",
         help="tune a regularized MLP on your own CSV table and save the fitted pipeline",
         description="Read a CSV table, detect the task and the column types, build the "
-        "preprocessing, search the regularization settings by cross-validation, compare with "
-        "a dummy baseline and scikit-learn's MLP, and save the best pipeline.",
+        "encoding, search the regularization settings by cross-validation, compare with "
+        "baselines (a dummy, a regularized linear model, gradient boosting and "
+        "scikit-learn's MLP), and save the best pipeline.",
     )
     tune.add_argument("data", metavar="DATA.csv", help="the table, with a header row")
     tune.add_argument("--target", required=True, metavar="COLUMN", help="column to predict")

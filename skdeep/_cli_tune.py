@@ -13,8 +13,9 @@ The steps, each a function so that it can be tested on its own:
    numbers only, get :func:`build_preprocessing` (impute and scale the numeric columns,
    impute and one-hot encode the categorical ones).
 4. :func:`make_search` builds the cross-validated search over the regularization settings.
-5. :func:`run_tune` runs the search, scores a dummy baseline and scikit-learn's MLP with its
-   default settings on the same folds, prints the comparison and saves the best pipeline.
+5. :func:`run_tune` runs the search, scores the baselines on the same folds (a dummy, a
+   regularized linear model, HistGradientBoosting and scikit-learn's MLP, with their default
+   settings), prints the comparison with a verdict and saves the best pipeline.
 """
 
 import csv
@@ -32,10 +33,12 @@ import joblib
 import numpy as np
 import pandas as pd
 from pandas.api.types import is_bool_dtype, is_numeric_dtype
-from sklearn.compose import ColumnTransformer
+from sklearn.compose import ColumnTransformer, TransformedTargetRegressor
 from sklearn.dummy import DummyClassifier, DummyRegressor
+from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.exceptions import ConvergenceWarning, FitFailedWarning
 from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegressionCV, RidgeCV
 from sklearn.metrics import get_scorer
 from sklearn.model_selection import KFold, StratifiedKFold, cross_validate
 from sklearn.neural_network import MLPClassifier, MLPRegressor
@@ -590,6 +593,10 @@ def _models(args, task, y, numeric, categorical):
         network = RegularizedMLPClassifier
         baselines = {
             "dummy (most frequent class)": DummyClassifier(strategy="prior"),
+            "LogisticRegressionCV": LogisticRegressionCV(max_iter=1000),
+            "HistGradientBoosting defaults": HistGradientBoostingClassifier(
+                random_state=args.random_state
+            ),
             "scikit-learn MLP defaults": MLPClassifier(random_state=args.random_state),
         }
     else:
@@ -597,7 +604,14 @@ def _models(args, task, y, numeric, categorical):
         network = RegularizedMLPRegressor
         baselines = {
             "dummy (mean)": DummyRegressor(strategy="mean"),
-            "scikit-learn MLP defaults": MLPRegressor(random_state=args.random_state),
+            "RidgeCV": RidgeCV(),
+            "HistGradientBoosting defaults": HistGradientBoostingRegressor(
+                random_state=args.random_state
+            ),
+            # Given a standardized target, as the tuned network (which standardizes its own).
+            "scikit-learn MLP defaults": TransformedTargetRegressor(
+                MLPRegressor(random_state=args.random_state), transformer=StandardScaler()
+            ),
         }
     stopping = _early_stopping_params(y, task, args.cv)
     # The search space is built around scikit-learn's configuration (He weights for ReLU),
@@ -652,6 +666,7 @@ def _print_results(search, baseline_scores, scoring_name, n_folds, out):
         "slightly optimistic.",
         file=out,
     )
+    print(_verdict(rows[:-1], rows[-1]), file=out)
     print("\nBest settings:", file=out)
     for key, value in sorted(search.best_params_.items()):
         print(f"  {key.removeprefix('mlp__'):<22}{_format_value(value)}", file=out)
@@ -662,6 +677,28 @@ def _print_results(search, baseline_scores, scoring_name, n_folds, out):
             f"the weights of epoch {final.best_epoch_} (lowest validation loss).",
             file=out,
         )
+
+
+def _verdict(baselines, tuned):
+    """One sentence: did the tuned network beat the best baseline, by how much, and is the
+    difference larger than the spread over the folds?"""
+    finite = [row for row in baselines if np.isfinite(row[1])]
+    if not finite:
+        return "  No baseline could be scored to compare with."
+    name, mean, std = max(finite, key=lambda row: row[1])
+    gap = tuned[1] - mean
+    spread = max(std, tuned[2])
+    if abs(gap) <= spread:
+        return (
+            f"  The tuned network and the best baseline ({name}) are within the spread over "
+            f"the folds of each other ({gap:+.4f}, fold std up to {spread:.4f}): no clear "
+            "winner on this table."
+        )
+    word = "beat" if gap > 0 else "fell short of"
+    return (
+        f"  The tuned network {word} the best baseline ({name}) by {abs(gap):.4f}, more "
+        f"than the fold std ({spread:.4f})."
+    )
 
 
 def run_tune(args, out=None, err=None):
