@@ -179,22 +179,21 @@ def _not_a_number(value):
     return False
 
 
-def _category_values(values, name):
+def _category_values(values):
     """A categorical column as an object array, missing values as :data:`MISSING`."""
     if isinstance(values, pd.Series):
         values = values.to_numpy(dtype=object)
     values = np.asarray(values, dtype=object).copy()
     missing = pd.isna(values)
     values[missing] = MISSING
-    for v in values[:1000]:
-        try:
-            hash(v)
-        except TypeError:
-            raise ValueError(
-                f"Column {name!r} holds values of type {type(v).__name__}, which cannot be "
-                "categories (they are not hashable). Convert them to strings or numbers."
-            ) from None
     return values
+
+
+def _unhashable(name):
+    return ValueError(
+        f"Column {name!r} holds values that cannot be categories (they are not hashable). "
+        "Convert them to strings or numbers."
+    )
 
 
 class _Column:
@@ -265,7 +264,7 @@ class TableEncoding:
         else:
             for j, name in enumerate(names):
                 if self.is_categorical[j]:
-                    spec = self._fit_categorical(_category_values(column(j), name), name)
+                    spec = self._fit_categorical(_category_values(column(j)), name)
                     if spec.n_distinct == n and n >= _MIN_ROWS_FOR_IDENTIFIER:
                         identifiers.append(name)
                 else:
@@ -365,10 +364,7 @@ class TableEncoding:
         try:
             counts = pd.Series(values).value_counts(sort=False)
         except TypeError:
-            raise ValueError(
-                f"Column {name!r} holds values that cannot be categories (they are not "
-                "hashable). Convert them to strings or numbers."
-            ) from None
+            raise _unhashable(name) from None
         # Most frequent first, ties by their text: the same levels in the same order on
         # every run (the order sets which one-hot column or table row a level gets).
         pairs = zip(counts.to_numpy(), counts.index, strict=True)
@@ -446,7 +442,7 @@ class TableEncoding:
                 if spec.indicator:
                     indicators.append(missing)
                 continue
-            levels = self._level_codes(_category_values(column(j), spec.name), spec)
+            levels = self._level_codes(_category_values(column(j)), spec)
             if spec.kind == "binary":
                 binary.append(np.select([levels == 0, levels == 1], [-1.0, 1.0], 0.0))
             elif spec.kind == "one_hot":
@@ -491,7 +487,10 @@ class TableEncoding:
         """Each value's level: its index among the kept levels, ``len(levels)`` ("other")
         for a rare or unseen one. (A one-hot column without rare levels has no column
         "other": an unseen level gets zeros.)"""
-        codes = spec.index.get_indexer(values)
+        try:
+            codes = spec.index.get_indexer(values)
+        except TypeError:
+            raise _unhashable(spec.name) from None
         return np.where(codes < 0, len(spec.levels), codes)
 
 

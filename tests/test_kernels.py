@@ -1028,17 +1028,7 @@ def test_run_epoch_solvers(variant, penalty, bn_dropout, dtype):
 @pytest.mark.parametrize("variant", ["sgd_momentum", "rmsprop", "adam"])
 def test_run_epoch_group_learning_rate_factors(variant, dtype):
     # Group factors other than 1 reach every coordinate of their group through the epoch.
-    p = {**HYPER, **SOLVER_VARIANTS[variant], **PENALTIES["elasticnet"], "weight_decay": 0.1}
-    p["epsilon"] = _epsilon_for(True)
-    setting = dict(
-        arch="2_hidden", act="tanh", kind="squared_error", batch_norm=True, dropout=True, p=p,
-        lr_factors={
-            "weights": 0.5, "biases": 2.0, "batch_norm": 3.0, "embeddings": 0.3,
-            "scaling": 4.0, "activation": 0.7,
-        },
-        parts="all_values",
-    )  # fmt: skip
-    _compare_epochs(setting, dtype)
+    _compare_epochs(_group_factor_setting(variant, "all_values"), dtype)
 
 
 @pytest.mark.parametrize("variant", ["sgd_momentum", "rmsprop", "adam"])
@@ -1047,17 +1037,24 @@ def test_run_epoch_category_learning_rate_factor(variant):
     # float32 the vectors' unit scale through batch norm and a 4x scaling-layer rate leaves
     # rounding differences of 1e-6 to 4e-5 of the largest entry, beyond the 1e-5 tolerance on
     # some seeds; the recipe-parts tests compare the categorical vectors in float32.)
+    _compare_epochs(_group_factor_setting(variant, "all"), np.float64)
+
+
+def _group_factor_setting(variant, parts):
+    """A 2-hidden-layer network with every parameter group at a learning-rate factor of its
+    own (the categorical vectors' only when ``parts`` has them)."""
     p = {**HYPER, **SOLVER_VARIANTS[variant], **PENALTIES["elasticnet"], "weight_decay": 0.1}
     p["epsilon"] = _epsilon_for(True)
-    setting = dict(
+    lr_factors = {
+        "weights": 0.5, "biases": 2.0, "batch_norm": 3.0, "embeddings": 0.3, "scaling": 4.0,
+        "activation": 0.7,
+    }  # fmt: skip
+    if "categories" in PARTS[parts]:
+        lr_factors["categories"] = 1.5
+    return dict(
         arch="2_hidden", act="tanh", kind="squared_error", batch_norm=True, dropout=True, p=p,
-        lr_factors={
-            "weights": 0.5, "biases": 2.0, "batch_norm": 3.0, "embeddings": 0.3,
-            "scaling": 4.0, "activation": 0.7, "categories": 1.5,
-        },
-        parts="all",
+        lr_factors=lr_factors, parts=parts,
     )  # fmt: skip
-    _compare_epochs(setting, np.float64)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
