@@ -32,6 +32,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from ._callbacks import HAS_CALLBACKS, CallbackSupportMixin, EpochTasks
 from ._data_init import data_aware_init
 from ._inference import logistic, raw_output, softmax
 from ._network import ACTIVATION_CODES, INITIALIZERS, SOLVER_CODES, NetworkLayout
@@ -108,7 +109,7 @@ def _native_byte_order(X):
     return X
 
 
-class _BaseRegularizedMLP(BaseEstimator):
+class _BaseRegularizedMLP(CallbackSupportMixin, BaseEstimator):
     """Shared parameters, validation and training of the regularized MLP estimators."""
 
     _class_weight = None
@@ -565,6 +566,7 @@ class _BaseRegularizedMLP(BaseEstimator):
                 "so there is nothing to stop. Set early_stopping=False, or use fit."
             )
         first_call = not hasattr(self, "coefs_") or (not self.warm_start and not incremental)
+        given = (X, y, sample_weight)
         X, y = self._input_matrix(X, first_call, y)
         if not sp.issparse(X):
             X = np.require(X, requirements=["C", "W"])
@@ -639,14 +641,34 @@ class _BaseRegularizedMLP(BaseEstimator):
             validation = validation_function(
                 X_val, Y_val, sw_val, layout, config, self._validation_score
             )
+        tasks = self._epoch_tasks(layout, *given, 1 if incremental else self.max_iter)
+        epochs = tasks if tasks is not None and tasks.active else None
         if self.solver == "lbfgs":
-            train_lbfgs(training, layout, X, Y, sw, config, validation, self.max_fun)
+            train_lbfgs(training, layout, X, Y, sw, config, validation, self.max_fun, epochs)
         else:
-            train(training, layout, X, Y, sw, config, validation, incremental)
+            train(training, layout, X, Y, sw, config, validation, incremental, epochs)
         for name, value in training.fitted_attributes().items():
             setattr(self, name, value)
         self._set_network(layout, training.kernel.theta, training.kernel.bn_state)
+        if tasks is not None:
+            tasks.finish()
         return self
+
+    def _epoch_tasks(self, layout, X, y, sample_weight, max_epochs):
+        """The callback tasks of this fit (None where scikit-learn has no callbacks)."""
+        if not HAS_CALLBACKS:
+            return None
+        lbfgs = self.solver == "lbfgs"
+        return EpochTasks(
+            self,
+            X,
+            y,
+            sample_weight,
+            # L-BFGS begins one iteration more than it runs (see train_lbfgs).
+            max_epochs + lbfgs,
+            "iteration" if lbfgs else "epoch",
+            layout.fitted_attributes,
+        )
 
     def _start_network(self, layout, theta, bn_state, Y):
         """Adjust the initial parameters to the training targets ``Y`` (in place)."""

@@ -368,7 +368,7 @@ class CoarseToFineSearchCV(BaseSearchCV):
         untried = [p for p in ParameterGrid(distributions) if not any(_same(p, t) for t in tried)]
         return [untried[i] for i in sorted(rng.permutation(len(untried))[:n])]
 
-    def _run_search(self, evaluate_candidates):
+    def _run_search(self, evaluate_candidates, *, callback_ctx=None):
         # BaseSearchCV.fit has validated the parameters' types; this runs before any fit.
         if self.n_iter < self.n_rounds:
             raise ValueError(
@@ -384,7 +384,14 @@ class CoarseToFineSearchCV(BaseSearchCV):
         self.n_candidates_ = []
         tried = []
         results = None
-        for round_, size in enumerate(self._round_sizes()):
+        sizes = self._round_sizes()
+        # scikit-learn >= 1.9 hands the search's callback task: rounds are its subtasks, and
+        # each round's fits (candidates x folds) theirs, as in its own searches.
+        search_task = None
+        if callback_ctx is not None:
+            search_task = callback_ctx.subcontext(task_name="search", max_subtasks=len(sizes))
+            search_task.call_on_fit_task_begin(estimator=self)
+        for round_, size in enumerate(sizes):
             if round_ == 0:
                 distributions = dict(self.param_distributions)
             else:
@@ -406,9 +413,22 @@ class CoarseToFineSearchCV(BaseSearchCV):
             self.param_distributions_.append(distributions)
             self.n_candidates_.append(len(candidates))
             tried.extend(candidates)
-            results = evaluate_candidates(
-                candidates, cv, more_results={"round": [round_] * len(candidates)}
+            more_results = {"round": [round_] * len(candidates)}
+            if search_task is None:
+                results = evaluate_candidates(candidates, cv, more_results=more_results)
+                continue
+            round_task = search_task.subcontext(
+                task_name="round",
+                max_subtasks=len(candidates) * self.n_splits_,
+                sequential_subtasks=False,
             )
+            round_task.call_on_fit_task_begin(estimator=self)
+            results = evaluate_candidates(
+                candidates, cv, more_results=more_results, callback_ctx=round_task
+            )
+            round_task.call_on_fit_task_end(estimator=self)
+        if search_task is not None:
+            search_task.call_on_fit_task_end(estimator=self)
         self.n_rounds_ = len(self.n_candidates_)
 
     def _narrow(self, ranges, choices, results):

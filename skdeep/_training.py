@@ -489,7 +489,7 @@ def _record_epoch(state, config, loss, lr, validation, started):
     return row
 
 
-def train(state, layout, X, Y, sw, config, validation, incremental):
+def train(state, layout, X, Y, sw, config, validation, incremental, epochs=None):
     """Train for up to ``config.max_iter`` epochs (one epoch when ``incremental``).
 
     With one BLAS thread when the matrix products are small, and only from the main thread:
@@ -509,16 +509,21 @@ def train(state, layout, X, Y, sw, config, validation, incremental):
         ``validation(theta, bn_state) -> (val_loss, val_score)`` on held-out data, or None.
     incremental : bool
         ``partial_fit``: a single epoch; progress is tracked but nothing stops.
+    epochs : object or None
+        Told about each epoch: ``epochs.begin(theta, bn_state)`` before it and
+        ``epochs.end(theta, bn_state)`` after it, which returns True to stop training there
+        (the estimator's callbacks); None when nothing listens.
     """
     small = config.batch_size * layout.widest < SINGLE_THREAD_BLAS_BELOW
+    args = (state, layout, X, Y, sw, config, validation, incremental, epochs)
     if not small or threading.current_thread() is not threading.main_thread():
-        train_epochs(state, layout, X, Y, sw, config, validation, incremental)
+        train_epochs(*args)
         return
     with threadpool_limits(limits=1, user_api="blas"):
-        train_epochs(state, layout, X, Y, sw, config, validation, incremental)
+        train_epochs(*args)
 
 
-def train_epochs(state, layout, X, Y, sw, config, validation, incremental):
+def train_epochs(state, layout, X, Y, sw, config, validation, incremental, epochs=None):
     """The epoch loop of :func:`train` (same parameters)."""
     kernel = state.kernel
     monitor = state.monitor
@@ -555,6 +560,8 @@ def train_epochs(state, layout, X, Y, sw, config, validation, incremental):
             state, config, first_epoch + state.n_iter, state.t, n_batches
         )
         epoch_start = kernel.snapshot()
+        if epochs is not None:
+            epochs.begin(kernel.theta, kernel.bn_state)
         loss = run_epoch(
             X,
             Y,
@@ -588,6 +595,8 @@ def train_epochs(state, layout, X, Y, sw, config, validation, incremental):
                 )
             _warn_divergence(len(state.loss_curve) + 1, loss, lr, config)
             diverged = True
+            if epochs is not None:
+                epochs.abandon()  # the epoch's parameters were thrown away
             break
         loss = float(loss)
         if loss < fallback_loss:
@@ -609,6 +618,11 @@ def train_epochs(state, layout, X, Y, sw, config, validation, incremental):
         )
         if new_best and on_validation and config.restore_best_weights:
             best_weights = (kernel.theta.copy(), kernel.bn_state.copy())
+        if epochs is not None and epochs.end(kernel.theta, kernel.bn_state):
+            # A callback stopped the fit: as early stopping does, without a warning that
+            # max_iter was reached (the best weights, if kept, are restored below).
+            stopped = True
+            break
         if incremental or monitor.no_improvement <= config.patience:
             continue
         if config.learning_rate == "adaptive" and lr > _MIN_ADAPTIVE_LR:
@@ -641,7 +655,7 @@ def train_epochs(state, layout, X, Y, sw, config, validation, incremental):
         kernel.bn_state[:] = best_weights[1]
 
 
-def train_lbfgs(state, layout, X, Y, sw, config, validation, max_fun):
+def train_lbfgs(state, layout, X, Y, sw, config, validation, max_fun, epochs=None):
     """Full-batch L-BFGS (``solver="lbfgs"``) on the training objective, through scipy.
 
     The objective is the one mini-batch training minimizes with the whole training set as
@@ -669,6 +683,10 @@ def train_lbfgs(state, layout, X, Y, sw, config, validation, max_fun):
         As in :func:`train`; recorded each iteration.
     max_fun : int
         Most objective evaluations.
+    epochs : object or None
+        As in :func:`train`, told about each iteration. scipy reports an iteration when it
+        has run, so the next one begins then; the one begun when scipy stops never runs and
+        is ended empty (``epochs.abandon()``). A request to stop ends the iterations.
     """
     kernel = state.kernel
     monitor = state.monitor
@@ -709,15 +727,30 @@ def train_lbfgs(state, layout, X, Y, sw, config, validation, max_fun):
         row = _record_epoch(state, config, loss, np.nan, validation, last["started"])
         monitor.update(-loss, row["epoch"], loss, config.min_delta, on_validation=False)
         last["started"] = time.perf_counter()
+        if epochs is not None:
+            if epochs.end(theta, kernel.bn_state):
+                last["stop"] = True
+                raise StopIteration  # scipy ends the minimization at this iteration
+            epochs.begin(theta, kernel.bn_state)
 
-    result = scipy.optimize.minimize(
-        objective,
-        theta.astype(np.float64),
-        method="L-BFGS-B",
-        jac=True,
-        callback=iteration_done,
-        options={"maxiter": config.max_iter, "maxfun": max_fun, "gtol": config.tol},
-    )
+    if epochs is not None:
+        epochs.begin(theta, kernel.bn_state)
+    try:
+        result = scipy.optimize.minimize(
+            objective,
+            theta.astype(np.float64),
+            method="L-BFGS-B",
+            jac=True,
+            callback=iteration_done,
+            options={"maxiter": config.max_iter, "maxfun": max_fun, "gtol": config.tol},
+        )
+    except StopIteration:
+        # scipy < 1.11 lets a callback's StopIteration through: theta holds the iterate.
+        result = scipy.optimize.OptimizeResult(
+            x=theta.copy(), fun=last["value"], nit=state.n_iter, status=0, message=""
+        )
+    if epochs is not None:
+        epochs.abandon()
     theta[:] = result.x
     if layout.n_bn_state and np.isfinite(theta).all():
         set_running_statistics()
@@ -730,7 +763,7 @@ def train_lbfgs(state, layout, X, Y, sw, config, validation, max_fun):
         )
     state.loss = float(result.fun)
     state.n_iter = min(int(result.nit), config.max_iter)
-    if result.status != 0:
+    if result.status != 0 and not last.get("stop"):
         message = result.message.decode() if isinstance(result.message, bytes) else result.message
         warn_at_user_line(
             f"lbfgs failed to converge after {state.n_iter} iteration(s) "

@@ -1,0 +1,99 @@
+"""scikit-learn's callback protocol (:mod:`sklearn.callback`) for the estimators.
+
+A fit is one task whose subtasks are its epochs (L-BFGS iterations with
+``solver="lbfgs"``; a ``partial_fit`` call is a task of one epoch), so that
+:class:`sklearn.callback.ProgressBar` counts epochs and
+:class:`sklearn.callback.ScoringMonitor` scores the network after each of them. On
+scikit-learn versions without :mod:`sklearn.callback` (before 1.9) the estimators have no
+``set_callbacks`` and fit exactly as before.
+"""
+
+try:
+    from sklearn.callback import CallbackSupportMixin
+
+    HAS_CALLBACKS = True
+except ImportError:  # scikit-learn < 1.9
+
+    class CallbackSupportMixin:
+        """Stands in for scikit-learn's mixin where it does not exist: no callbacks."""
+
+    HAS_CALLBACKS = False
+
+
+class EpochTasks:
+    """The callback tasks of one fit: the fit itself and one subtask per epoch.
+
+    Built at the start of ``fit`` (which sets the callbacks up and begins the fit task) and
+    handed to the training loop, which calls :meth:`begin` and :meth:`end` around each
+    epoch. The training loop only sees these two methods and a flat parameter vector; the
+    estimator layer owns everything scikit-learn's protocol needs.
+
+    Parameters
+    ----------
+    estimator : estimator instance
+        The estimator being fitted (it inherits scikit-learn's ``CallbackSupportMixin``).
+    X, y : array-like
+        The data given to ``fit``, handed to the hooks (a scoring callback scores on them).
+    sample_weight : array-like or None
+        Handed to the hooks as metadata.
+    max_epochs : int
+        Most subtasks (epochs or iterations) this fit can run.
+    task_name : str
+        Name of the subtasks: ``"epoch"``, or ``"iteration"`` for L-BFGS.
+    attributes : callable
+        ``attributes(theta, bn_state) -> dict``: the fitted attributes of a network with
+        these parameters; copies of them make a model that predicts as if the fit had
+        stopped there (the hooks' ``fitted_estimator``), built only when a callback asks.
+    """
+
+    def __init__(self, estimator, X, y, sample_weight, max_epochs, task_name, attributes):
+        self._estimator = estimator
+        self._task_name = task_name
+        self._X = X
+        self._y = y
+        self._metadata = None if sample_weight is None else {"sample_weight": sample_weight}
+        self._attributes = attributes
+        self._fit = estimator._init_callback_context(max_subtasks=max_epochs)
+        self._fit.call_on_fit_task_begin(estimator=estimator, X=X, y=y, metadata=self._metadata)
+        self._epoch = None
+
+    @property
+    def active(self):
+        """Whether any callback listens to this fit's epochs (else nothing calls them)."""
+        return bool(self._fit._callbacks)
+
+    def _hook_arguments(self, theta, bn_state):
+        return {
+            "estimator": self._estimator,
+            "X": self._X,
+            "y": self._y,
+            "metadata": self._metadata,
+            # A copy now: the training loop goes on updating theta in place.
+            "reconstruction_attributes": lambda: self._attributes(theta.copy(), bn_state.copy()),
+        }
+
+    def begin(self, theta, bn_state):
+        """Begin the next epoch's task (``theta``, ``bn_state``: the network before it)."""
+        self._epoch = self._fit.subcontext(task_name=self._task_name)
+        self._epoch.call_on_fit_task_begin(**self._hook_arguments(theta, bn_state))
+
+    def end(self, theta, bn_state):
+        """End the current epoch's task; True when a callback asks training to stop."""
+        epoch, self._epoch = self._epoch, None
+        return epoch.call_on_fit_task_end(**self._hook_arguments(theta, bn_state))
+
+    def abandon(self):
+        """End a begun epoch that never ran (L-BFGS's last), as an empty task."""
+        if self._epoch is not None:
+            epoch, self._epoch = self._epoch, None
+            epoch.call_on_fit_task_end(estimator=self._estimator)
+
+    def finish(self):
+        """End the fit task (the estimator now holds the fitted model)."""
+        self._fit.call_on_fit_task_end(
+            estimator=self._estimator,
+            X=self._X,
+            y=self._y,
+            metadata=self._metadata,
+            reconstruction_attributes={},
+        )
