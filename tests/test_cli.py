@@ -1,8 +1,6 @@
 """The command line: ``python -m skdeep demo`` and ``python -m skdeep tune``."""
 
-import csv
 import importlib
-import io
 import os
 import re
 import subprocess
@@ -13,15 +11,9 @@ import joblib
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
-from threadpoolctl import threadpool_limits
-
-from skdeep import RegularizedMLPClassifier
 from skdeep.__main__ import main
 from skdeep._cli_tune import _verdict, detect_task, read_table, search_space, split_columns
-from skdeep._demo import BASE_PARAMS, TECHNIQUES, _replay, load_split, run_demo, run_technique
-
-TECHNIQUE_NAMES = [name for name, _ in TECHNIQUES]
+from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
 
 
 def run_cli(*args, cwd=None):
@@ -37,112 +29,6 @@ def run_cli(*args, cwd=None):
     )
 
 
-ROW = re.compile(
-    "^(" + "|".join(map(re.escape, TECHNIQUE_NAMES)) + r") +(-?[\d.]+) +(-?[\d.]+) +(-?[\d.]+)"
-    r" +(\d+) +([\d.]+)$"
-)
-
-
-def table_rows(stdout):
-    """The rows of the demo's table: technique -> (train, test, gap, epochs, seconds)."""
-    rows = {}
-    for line in stdout.splitlines():
-        match = ROW.match(line)
-        if match:
-            name, train, test, gap, epochs, seconds = match.groups()
-            rows[name] = (
-                float(train),
-                float(test),
-                float(gap),
-                int(epochs),
-                float(seconds),
-            )
-    return rows
-
-
-# ------------------------------------------------------------------------------------ demo
-
-
-def test_demo_prints_the_table_and_saves_the_plot(tmp_path):
-    out = tmp_path / "out"
-    result = run_cli("demo", "--epochs", 3, "--output", out)
-    assert result.returncode == 0, result.stderr
-    assert "Traceback" not in result.stderr
-    rows = table_rows(result.stdout)
-    assert list(rows) == TECHNIQUE_NAMES
-    for train, test, gap, epochs, seconds in rows.values():
-        assert 0 <= train <= 1 and 0 <= test <= 1
-        assert gap == pytest.approx(train - test, abs=2e-3)  # printed with 3 decimals
-        assert 1 <= epochs <= 3 and seconds >= 0
-    assert rows["no regularization"][3] == 3
-
-    png = out / "learning_curves.png"
-    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    import matplotlib.image
-
-    height, width, _ = matplotlib.image.imread(png).shape
-    assert width > 1000 and height > 500  # six readable panels
-    with open(out / "learning_curves.csv", newline="") as handle:
-        curves = list(csv.DictReader(handle))
-    assert {row["technique"] for row in curves} == set(TECHNIQUE_NAMES)
-    assert len([row for row in curves if row["technique"] == "dropout 0.2"]) == 3
-    assert f"Saved {png}" in result.stdout
-
-
-def test_demo_curves_are_the_training_of_fit():
-    """The per-epoch scoring does not change the training: the curves are fit's network."""
-    X_train, X_test, y_train, y_test = load_split(200, random_state=1)
-    params = {**BASE_PARAMS, "dropout": 0.2, "max_iter": 4, "random_state": 1}
-    with threadpool_limits(1, user_api="blas"):  # as in the demo; also much faster
-        replayed, train_curve, test_curve, _ = _replay(
-            params, X_train, y_train, X_test, y_test, 4, np.arange(10)
-        )
-        fitted = RegularizedMLPClassifier.like_sklearn(**params).fit(X_train, y_train)
-    for a, b in zip(replayed.coefs_, fitted.coefs_, strict=True):
-        np.testing.assert_array_equal(a, b)
-    assert train_curve[-1] == fitted.score(X_train, y_train)
-    assert test_curve[-1] == fitted.score(X_test, y_test)
-
-
-def test_demo_early_stopping_curves_match_the_kept_weights():
-    split = load_split(200, random_state=0)
-    name, extra = TECHNIQUES[-1]
-    run = run_technique(name, {**extra, "patience": 2}, split, n_epochs=40, random_state=0)
-    assert run.best_epoch is not None and run.best_epoch < run.epochs <= 40
-    assert len(run.train_curve) == len(run.test_curve) == len(run.validation_curve) == run.epochs
-    # fit restored the best epoch's weights; the replayed curve passes through that network.
-    assert run.test_curve[run.best_epoch - 1] == run.test_accuracy
-    assert run.train_curve[run.best_epoch - 1] == run.train_accuracy
-    assert run.n_fit == 160  # 20 % of the 200 training samples were the validation set
-
-
-def test_demo_makes_its_point():
-    """Full-length training: a clear gap without regularization, smaller with the classics."""
-    X_train, X_test, y_train, y_test = load_split()
-    gaps = {}
-    with threadpool_limits(1, user_api="blas"):
-        for name in ("no regularization", "weight decay 0.1", "dropout 0.2"):
-            params = {**BASE_PARAMS, **dict(TECHNIQUES)[name], "max_iter": 200}
-            clf = RegularizedMLPClassifier.like_sklearn(random_state=0, **params).fit(
-                X_train, y_train
-            )
-            gaps[name] = clf.score(X_train, y_train) - clf.score(X_test, y_test)
-    assert gaps["no regularization"] > 0.08
-    assert gaps["weight decay 0.1"] < gaps["no regularization"] - 0.02
-    assert gaps["dropout 0.2"] < gaps["no regularization"] - 0.02
-
-
-def test_demo_without_matplotlib_still_prints_the_table(tmp_path, monkeypatch):
-    monkeypatch.setitem(sys.modules, "matplotlib", None)  # as if it were not installed
-    out, err = io.StringIO(), io.StringIO()
-    runs = run_demo(tmp_path / "out", n_train=100, n_epochs=1, out=out, err=err)
-    assert [run.technique for run in runs] == TECHNIQUE_NAMES
-    assert 'pip install "skdeep[plot]"' in err.getvalue()
-    assert list(table_rows(out.getvalue())) == TECHNIQUE_NAMES
-    assert not (tmp_path / "out" / "learning_curves.png").exists()
-    assert (tmp_path / "out" / "learning_curves.csv").exists()
-
-
 def test_main_without_a_command_prints_help(capsys):
     assert main([]) == 0
     assert "demo" in capsys.readouterr().out
@@ -156,11 +42,6 @@ def assert_one_line_error(result, *fragments):
     assert lines[0].startswith("skdeep ")
     for fragment in fragments:
         assert fragment in lines[0]
-
-
-def test_demo_rejects_impossible_training_sizes(tmp_path):
-    result = run_cli("demo", "--n-train", 5, "--output", tmp_path)
-    assert_one_line_error(result, "--n-train must be between 10 and 1787")
 
 
 # ------------------------------------------------------------------------------------ tune
