@@ -84,6 +84,14 @@ def build_parser():
         help="where to save the fitted pipeline (default: %(default)s)",
     )
     tune.add_argument(
+        "--report",
+        metavar="FILE",
+        default=None,
+        help="also write a JSON report of the run to FILE: the data, the task, each column's "
+        "role, the scores of every model per fold, the verdict, the best settings and the "
+        "timings (default: no report)",
+    )
+    tune.add_argument(
         "--n-iter",
         metavar="N",
         type=_positive_int,

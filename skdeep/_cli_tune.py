@@ -16,11 +16,14 @@ The steps, each a function so that it can be tested on its own:
 5. :func:`run_tune` runs the search, scores the baselines on the same folds (a dummy, a
    regularized linear model, HistGradientBoosting and scikit-learn's MLP, with their default
    settings), prints the comparison with a verdict and saves the best pipeline.
+   :func:`build_report` gathers the run's results in one dictionary: the printed comparison
+   is made from it, and ``--report`` writes it as JSON.
 """
 
 import csv
 import difflib
 import itertools
+import json
 import math
 import os
 import re
@@ -46,6 +49,7 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 from threadpoolctl import threadpool_limits
 
+from . import __version__
 from ._mlp import RegularizedMLPClassifier, RegularizedMLPRegressor
 from .model_selection import CoarseToFineSearchCV, mlp_search_space
 
@@ -65,6 +69,12 @@ IMBALANCED_SHARE = 0.8
 MAX_COLUMNS_LISTED = 30
 # Rounds of the coarse-to-fine search (fewer when --n-iter is smaller).
 SEARCH_ROUNDS = 3
+# Not on a terminal (a log file, a CI job), progress is printed at most once per this many
+# seconds, plus one line at the end of each phase: a long job shows its pace, a short one
+# does not fill the log.
+PROGRESS_INTERVAL = 30
+# The name of the tuned network in the comparison (the printed table and the report).
+TUNED_NAME = "skdeep, tuned (best of the search)"
 
 
 # ---------------------------------------------------------------------------------- reading
@@ -128,15 +138,31 @@ def read_table(path, *, sep=None, encoding="utf-8"):
     return table
 
 
-def _check_writable(path):
-    """Fail before the search, not after it, when the model cannot be saved to ``path``."""
+def _check_writable(path, option="--output", action="save the model to", example="model.joblib"):
+    """Fail before the search, not after it, when the file ``path`` cannot be written."""
     folder = os.path.dirname(os.path.abspath(path))
     if os.path.isdir(path):
-        raise ValueError(f"--output {path} is a folder; give a file name such as model.joblib")
+        raise ValueError(f"{option} {path} is a folder; give a file name such as {example}")
     if not os.path.isdir(folder):
-        raise ValueError(f"cannot save the model to {path}: the folder {folder} does not exist")
+        raise ValueError(f"cannot {action} {path}: the folder {folder} does not exist")
     if not os.access(folder, os.W_OK):
-        raise ValueError(f"cannot save the model to {path}: the folder {folder} is not writable")
+        raise ValueError(f"cannot {action} {path}: the folder {folder} is not writable")
+
+
+def _check_outputs(args):
+    """Check, before the search, that the model and the report can be written, and that
+    neither would overwrite the data or the other."""
+    _check_writable(args.output)
+    written = {"--output": args.output}
+    if args.report is not None:
+        _check_writable(args.report, "--report", "write the report to", "report.json")
+        written["--report"] = args.report
+    seen = {os.path.realpath(args.data): "the data file"}
+    for option, path in written.items():
+        same = seen.get(os.path.realpath(path))
+        if same is not None:
+            raise ValueError(f"{option} {path} is {same}; give another file name")
+        seen[os.path.realpath(path)] = f"the {option} file"
 
 
 # --------------------------------------------------------------------- the target and columns
@@ -417,10 +443,14 @@ class _ProgressScorer:
         self.label = label
         self.done = 0
         self.error = None
+        self.seconds = None
         self.started = time.perf_counter()
         self._lock = threading.Lock()
         self._interactive = bool(getattr(stream, "isatty", lambda: False)())
-        self._last_decile = 0
+        self._printed = self.started
+
+    def _line(self, now):
+        return f"  {self.label}: {self.done}/{self.total} fits ({now - self.started:.0f} s)"
 
     def __call__(self, estimator, X, y, **kwargs):
         try:
@@ -434,21 +464,22 @@ class _ProgressScorer:
                     self.error = f"{type(exc).__name__}: {exc}".splitlines()[0]
         with self._lock:
             self.done += 1
-            seconds = time.perf_counter() - self.started
-            line = f"  {self.label}: {self.done}/{self.total} fits ({seconds:.0f} s)"
+            now = time.perf_counter()
             if self._interactive:
-                print("\r" + line, end="", file=self.stream, flush=True)
-            else:
-                # In a log, one line per tenth of the work is enough.
-                decile = 10 * self.done // max(self.total, 1)
-                if decile > self._last_decile:
-                    self._last_decile = decile
-                    print(line, file=self.stream, flush=True)
+                print("\r" + self._line(now), end="", file=self.stream, flush=True)
+            elif now - self._printed >= PROGRESS_INTERVAL:
+                self._printed = now
+                print(self._line(now), file=self.stream, flush=True)
         return score
 
     def finish(self):
-        if self._interactive:
-            print("", file=self.stream, flush=True)
+        """Print the phase's last line (on a terminal, over the updating one) and keep its
+        duration in ``seconds``."""
+        with self._lock:
+            now = time.perf_counter()
+            self.seconds = now - self.started
+            line = ("\r" if self._interactive else "") + self._line(now)
+            print(line, file=self.stream, flush=True)
 
 
 def _failed_fits(search):
@@ -474,7 +505,13 @@ def _short_reason(exc):
 def _format_value(value):
     if isinstance(value, float | np.floating):
         return f"{value:.3g}"
+    if isinstance(value, list):  # a tuple, such as hidden_layer_sizes, from the report
+        return str(tuple(value))
     return str(value)
+
+
+def _format_score(value):
+    return "nan" if value is None else f"{value:.4f}"
 
 
 def _describe_columns(numeric, categorical, ignored):
@@ -505,6 +542,9 @@ def _load_problem(args, out):
         The target as the network takes it.
     task : {"classification", "regression"}
     numeric, categorical : list of str
+    facts : dict
+        What was found, for :func:`build_report`: the table's size, the task and how it was
+        decided, the class counts and the role of each column.
     """
     table = read_table(args.data, sep=args.sep, encoding=args.encoding)
     if args.target not in table.columns:
@@ -519,9 +559,11 @@ def _load_problem(args, out):
         )
     print(f"Read {args.data}: {table.shape[0]} rows, {table.shape[1]} columns.", file=out)
 
+    facts = {"rows": table.shape[0], "columns": table.shape[1]}
     missing_target = table[args.target].isna()
     if missing_target.all():
         raise ValueError(f"the target column {args.target!r} has no values")
+    facts["rows_without_target"] = int(missing_target.sum())
     if missing_target.any():
         table = table.loc[~missing_target].reset_index(drop=True)
         print(
@@ -533,12 +575,17 @@ def _load_problem(args, out):
 
     if args.task == "auto":
         task, reason = detect_task(y)
-        how = f"detected because {reason}; use --task to override"
+        facts["task_detection"] = f"detected because {reason}"
+        how = f"{facts['task_detection']}; use --task to override"
     else:
         task, how = args.task, "as requested"
+        facts["task_detection"] = f"--task {task}"
+    facts["task"] = task
+    facts["class_counts"] = None
     check_target(y, args.target, task, args.cv)
     if task == "classification":
         counts = y.value_counts()
+        facts["class_counts"] = {_label(k): int(v) for k, v in counts.items()}
         shown = ", ".join(f"{_show(k)}: {v}" for k, v in list(counts.items())[:10])
         more = ", ..." if len(counts) > 10 else ""
         print(
@@ -566,12 +613,63 @@ def _load_problem(args, out):
     unknown = [c for c in args.keep_column if c not in X.columns]
     if unknown:
         raise ValueError(f"--keep-column names no feature column: {', '.join(unknown)}")
-    numeric, categorical, ignored = split_columns(X, keep=set(args.keep_column))
+    keep = set(args.keep_column)
+    numeric, categorical, ignored = split_columns(X, keep=keep)
     if not numeric and not categorical:
         raise ValueError(f"no usable feature columns besides the target {args.target!r}")
     for line in _describe_columns(numeric, categorical, ignored):
         print(line, file=out)
-    return X, y, y_fit, task, numeric, categorical
+    # The kept columns that would have been set aside, and why (each column is judged alone).
+    _, _, would_ignore = split_columns(X[[c for c in X.columns if c in keep]])
+    facts["column_roles"] = _column_roles(
+        table.columns, args.target, numeric, categorical, ignored, dict(would_ignore)
+    )
+    return X, y, y_fit, task, numeric, categorical, facts
+
+
+def _label(value):
+    """A class label as a JSON object key."""
+    return str(value.item() if hasattr(value, "item") else value)
+
+
+def _column_roles(columns, target, numeric, categorical, ignored, kept):
+    """The role of each column of the table, in the table's order, for the report.
+
+    Parameters
+    ----------
+    columns : sequence of str
+        All columns, the target included.
+    target : str
+    numeric, categorical : list of str
+        The features, from :func:`split_columns`.
+    ignored : list of (str, str)
+        The columns left out and why, from :func:`split_columns`.
+    kept : dict
+        Columns kept by ``--keep-column`` that would have been left out, and why.
+
+    Returns
+    -------
+    dict
+        Column name -> ``{"role": ...}``: ``"target"``, ``"numeric"``, ``"categorical"``,
+        ``"identifier"`` (left out; ``"reason"`` says why) or ``"empty"`` (left out).
+        A column kept by ``--keep-column`` has ``"kept_by": "--keep-column"`` and the
+        ``"reason"`` it would have been left out for.
+    """
+    left_out = dict(ignored)
+    roles = {}
+    for column in columns:
+        if column == target:
+            role = {"role": "target"}
+        elif column in left_out:
+            reason = left_out[column]
+            role = {"role": "empty"} if reason == "empty" else {"role": "identifier"}
+            role["reason"] = reason
+        else:
+            role = {"role": "numeric" if column in numeric else "categorical"}
+            if column in kept:
+                role.update(kept_by="--keep-column", reason=kept[column])
+        roles[str(column)] = role
+    return roles
 
 
 def _get_scorer(name, task):
@@ -641,40 +739,128 @@ def _mean_std(scores):
     return (scores.mean(), scores.std()) if scores.size else (np.nan, np.nan)
 
 
-def _print_results(search, baseline_scores, scoring_name, n_folds, out):
-    rows = [(name, *_mean_std(s)) for name, s in baseline_scores.items()]
+def build_report(args, facts, scoring_name, search, baseline_scores, seconds):
+    """The results of a run, as a dictionary that :func:`json.dump` takes.
+
+    The printed comparison is made from it (:func:`_print_results`), so the table and the
+    ``--report`` file hold the same numbers.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Arguments of the ``tune`` sub-command.
+    facts : dict
+        What :func:`_load_problem` found in the table.
+    scoring_name : str
+    search : estimator
+        The fitted search.
+    baseline_scores : dict
+        Baseline name -> test score of each fold (NaN for a failed fit).
+    seconds : dict
+        Duration of the phases: ``"search"`` (with the refit on all rows), ``"baselines"``
+        and ``"total"``.
+
+    Returns
+    -------
+    dict
+        Missing scores (failed fits) are None; numpy numbers are Python numbers and tuples
+        are lists.
+    """
+    results = search.cv_results_
     best = search.best_index_
-    rows.append(
-        (
-            "skdeep, tuned (best of the search)",
-            search.cv_results_["mean_test_score"][best],
-            search.cv_results_["std_test_score"][best],
-        )
-    )
-    print(
-        f"\nCross-validated {scoring_name} ({n_folds} folds, the same for every model):", file=out
-    )
-    width = max(len(name) for name, _, _ in rows)
-    print(f"  {'model':<{width}}  {'mean':>8}  {'std':>7}", file=out)
-    for name, mean, std in rows:
-        print(f"  {name:<{width}}  {mean:>8.4f}  {std:>7.4f}", file=out)
+    scores = {}
+    for name, folds in baseline_scores.items():
+        mean, std = _mean_std(folds)
+        scores[name] = {"folds": list(folds), "mean": mean, "std": std}
+    scores[TUNED_NAME] = {
+        "folds": [results[f"split{i}_test_score"][best] for i in range(args.cv)],
+        # As the search ranked the candidates.
+        "mean": results["mean_test_score"][best],
+        "std": results["std_test_score"][best],
+    }
+    rows = [(name, score["mean"], score["std"]) for name, score in scores.items()]
     n_failed, n_total = _failed_fits(search)
-    if n_failed:
-        print(f"  ({n_failed} of {n_total} search fits failed and were left out.)", file=out)
+    final = search.best_estimator_.named_steps["mlp"]
+    report = {
+        "skdeep_version": __version__,
+        "data": str(args.data),
+        "rows": facts["rows"],
+        "columns": facts["columns"],
+        "rows_without_target": facts["rows_without_target"],
+        "target": args.target,
+        "task": facts["task"],
+        "task_detection": facts["task_detection"],
+        "class_counts": facts["class_counts"],
+        "scoring": scoring_name,
+        "column_roles": facts["column_roles"],
+        "folds": args.cv,
+        "scores": scores,
+        "verdict": _verdict(rows[:-1], rows[-1]).strip(),
+        "best_params": {
+            key.removeprefix("mlp__"): value for key, value in sorted(search.best_params_.items())
+        },
+        "search": {"settings": args.n_iter, "fits": n_total, "failed_fits": n_failed},
+        # The best setting refitted on all rows: the saved model.
+        "refit": {
+            "rows": facts["rows"] - facts["rows_without_target"],
+            "epochs": final.n_iter_,
+            "best_epoch": final.best_epoch_ if final.early_stopping else None,
+        },
+        "model": str(args.output),
+        "seconds": {name: round(value, 1) for name, value in seconds.items()},
+    }
+    return _json_safe(report)
+
+
+def _json_safe(value):
+    """``value`` with numpy numbers as Python numbers, tuples as lists and NaN as None (JSON
+    has no NaN); anything else that JSON cannot hold as its text."""
+    if isinstance(value, dict):
+        return {str(key): _json_safe(item) for key, item in value.items()}
+    if isinstance(value, list | tuple | np.ndarray):
+        return [_json_safe(item) for item in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
+
+
+def _print_results(report, out):
+    """Print the comparison, the verdict and the best settings from the report."""
+    print(
+        f"\nCross-validated {report['scoring']} ({report['folds']} folds, the same for every "
+        "model):",
+        file=out,
+    )
+    width = max(len(name) for name in report["scores"])
+    print(f"  {'model':<{width}}  {'mean':>8}  {'std':>7}", file=out)
+    for name, score in report["scores"].items():
+        mean, std = _format_score(score["mean"]), _format_score(score["std"])
+        print(f"  {name:<{width}}  {mean:>8}  {std:>7}", file=out)
+    search = report["search"]
+    if search["failed_fits"]:
+        print(
+            f"  ({search['failed_fits']} of {search['fits']} search fits failed and were left "
+            "out.)",
+            file=out,
+        )
     print(
         "  The tuned score is the best of several candidates on these folds, so it is "
         "slightly optimistic.",
         file=out,
     )
-    print(_verdict(rows[:-1], rows[-1]), file=out)
+    print("  " + report["verdict"], file=out)
     print("\nBest settings:", file=out)
-    for key, value in sorted(search.best_params_.items()):
-        print(f"  {key.removeprefix('mlp__'):<22}{_format_value(value)}", file=out)
-    final = search.best_estimator_.named_steps["mlp"]
-    if final.early_stopping:
+    for key, value in report["best_params"].items():
+        print(f"  {key:<22}{_format_value(value)}", file=out)
+    refit = report["refit"]
+    if refit["best_epoch"] is not None:
         print(
-            f"\nRefitted on all rows, the network trained for {final.n_iter_} epochs and kept "
-            f"the weights of epoch {final.best_epoch_} (lowest validation loss).",
+            f"\nRefitted on all rows, the network trained for {refit['epochs']} epochs and kept "
+            f"the weights of epoch {refit['best_epoch']} (lowest validation loss).",
             file=out,
         )
 
@@ -701,6 +887,43 @@ def _verdict(baselines, tuned):
     )
 
 
+def _to_json(value, indent=""):
+    """JSON text of ``value``, indented by two spaces, with each list or object of plain
+    values on one line when that line stays within 88 characters (class counts, a column's
+    role): a table's columns then take a line each, not three."""
+    flat = json.dumps(value, ensure_ascii=False)
+    if not isinstance(value, dict | list) or not value:
+        return flat
+    plain = not any(isinstance(item, dict | list) for item in _items(value))
+    if plain and len(indent) + len(flat) <= 88:
+        return flat
+    inner = indent + "  "
+    if isinstance(value, dict):
+        parts = [
+            f"{inner}{json.dumps(key, ensure_ascii=False)}: {_to_json(item, inner)}"
+            for key, item in value.items()
+        ]
+        return "{\n" + ",\n".join(parts) + "\n" + indent + "}"
+    parts = [inner + _to_json(item, inner) for item in value]
+    return "[\n" + ",\n".join(parts) + "\n" + indent + "]"
+
+
+def _items(value):
+    return value.values() if isinstance(value, dict) else value
+
+
+def write_report(report, path):
+    """Write the report of :func:`build_report` to ``path`` as JSON (UTF-8).
+
+    Parameters
+    ----------
+    report : dict
+    path : str
+    """
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(_to_json(report) + "\n")
+
+
 def run_tune(args, out=None, err=None):
     """Run ``skdeep tune`` with parsed arguments.
 
@@ -709,7 +932,7 @@ def run_tune(args, out=None, err=None):
     args : argparse.Namespace
         Arguments of the ``tune`` sub-command (see ``skdeep tune --help``).
     out, err : file-like, default=None
-        Streams for the report and for progress; ``sys.stdout`` and ``sys.stderr`` by
+        Streams for the results and for progress; ``sys.stdout`` and ``sys.stderr`` by
         default.
 
     Returns
@@ -727,8 +950,8 @@ def run_tune(args, out=None, err=None):
     out = sys.stdout if out is None else out
     err = sys.stderr if err is None else err
     started = time.perf_counter()
-    _check_writable(args.output)
-    X, y, y_fit, task, numeric, categorical = _load_problem(args, out)
+    _check_outputs(args)
+    X, y, y_fit, task, numeric, categorical, facts = _load_problem(args, out)
     scoring_name, scorer = _get_scorer(args.scoring, task)
     pipeline, cv, baselines = _models(args, task, y, numeric, categorical)
 
@@ -749,7 +972,6 @@ def run_tune(args, out=None, err=None):
         n_jobs=args.n_jobs,
         random_state=args.random_state,
     )
-    baseline_progress = _ProgressScorer(scorer, len(baselines) * args.cv, err, "baselines")
     with warnings.catch_warnings(), threadpool_limits(1, user_api="blas"):
         # Expected during a search: networks that end at max_iter, candidates that fail
         # (reported below), and categories that occur only in a validation fold.
@@ -757,6 +979,10 @@ def run_tune(args, out=None, err=None):
         warnings.simplefilter("ignore", FitFailedWarning)
         warnings.filterwarnings("ignore", message="Found unknown categories")
         warnings.filterwarnings("ignore", message="One or more of the test scores are non-finite")
+        # scikit-learn announcing changes to its linear baselines' defaults (1.9: scoring,
+        # l1_ratios and fitted attributes of LogisticRegressionCV); the baselines run at
+        # today's defaults, which is what the report compares with.
+        warnings.filterwarnings("ignore", category=FutureWarning, module=r"sklearn\.linear_model")
         # Threads, not processes: the training kernels release the GIL, and threads share
         # the data and the progress counter. BLAS gets one thread per fit for the same
         # reason: the fits already occupy the cores.
@@ -770,6 +996,8 @@ def run_tune(args, out=None, err=None):
             if not np.isfinite(search.cv_results_["mean_test_score"]).any():
                 reason = f": {progress.error}" if progress.error else ""
                 raise ValueError(f"scoring with {scoring_name!r} failed in every fold{reason}")
+            # Made now, so that its clock starts with the baselines.
+            baseline_progress = _ProgressScorer(scorer, len(baselines) * args.cv, err, "baselines")
             baseline_scores = {
                 name: cross_validate(
                     model,
@@ -784,13 +1012,23 @@ def run_tune(args, out=None, err=None):
             }
             baseline_progress.finish()
 
-    _print_results(search, baseline_scores, scoring_name, args.cv, out)
+    seconds = {
+        "search": progress.seconds,
+        "baselines": baseline_progress.seconds,
+        "total": time.perf_counter() - started,
+    }
+    report = build_report(args, facts, scoring_name, search, baseline_scores, seconds)
+    _print_results(report, out)
     joblib.dump(search.best_estimator_, args.output)
     print(
-        f"\nSaved the pipeline (column selection and network, refitted on all {len(y_fit)} rows) "
-        f"to {args.output} in {time.perf_counter() - started:.0f} s. Use it with:\n"
+        f"\nSaved the pipeline (column selection and network, refitted on all "
+        f"{report['refit']['rows']} rows) to {args.output} in {report['seconds']['total']:.0f} s. "
+        "Use it with:\n"
         f'  model = joblib.load("{args.output}")\n'
         "  model.predict(new_rows)  # a DataFrame with the same columns",
         file=out,
     )
+    if args.report is not None:
+        write_report(report, args.report)
+        print(f"\nWrote the report of the run to {args.report}.", file=out)
     return search

@@ -1,6 +1,8 @@
 """The command line: ``python -m skdeep demo`` and ``python -m skdeep tune``."""
 
 import importlib
+import io
+import json
 import os
 import re
 import subprocess
@@ -11,9 +13,20 @@ import joblib
 import numpy as np
 import pandas as pd
 import pytest
-from skdeep.__main__ import main
-from skdeep._cli_tune import _verdict, detect_task, read_table, search_space, split_columns
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
+
+import skdeep
+import skdeep._cli_tune
+from skdeep.__main__ import main
+from skdeep._cli import build_parser
+from skdeep._cli_tune import (
+    _verdict,
+    detect_task,
+    read_table,
+    run_tune,
+    search_space,
+    split_columns,
+)
 
 
 def run_cli(*args, cwd=None):
@@ -62,6 +75,36 @@ def cancer_csv(tmp_path_factory):
     return path
 
 
+@pytest.fixture(scope="module")
+def leaky_csv(tmp_path_factory):
+    """An id sorted by the target would give a leaked, perfect score; a 91/9 target makes
+    plain accuracy look good for the majority guess."""
+    rng = np.random.default_rng(1)
+    n = 200
+    x = rng.normal(size=n)
+    y = np.where(x + rng.normal(0, 1, n) > 1.6, "yes", "no")
+    frame = pd.DataFrame({"x": x, "z": rng.normal(size=n), "target": y})
+    frame = frame.sort_values("target").reset_index(drop=True)
+    frame.insert(0, "id", np.arange(1, n + 1))
+    path = tmp_path_factory.mktemp("tables") / "leaky.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+# A quick search on the leaky table, for the tests of the output rather than the model.
+QUICK = ["--n-iter", 2, "--cv", 2, "--max-iter", 5, "--n-jobs", 1]
+PROGRESS_LINE = re.compile(r"^  (search|baselines): (\d+)/(\d+) fits \(\d+ s\)$")
+
+
+def progress_lines(stderr):
+    """The progress lines: (phase, fits done, fits in all)."""
+    return [
+        (match[1], int(match[2]), int(match[3]))
+        for match in map(PROGRESS_LINE.match, stderr.splitlines())
+        if match
+    ]
+
+
 def test_tune_searches_the_regularization_settings_and_the_activation():
     space = search_space()
     assert sorted(space) == [
@@ -93,7 +136,8 @@ def test_tune_saves_a_model_that_predicts(cancer_csv, tmp_path):
         assert re.search(rf"{re.escape(model)}.*\s0\.\d{{4}}\s+0\.\d{{4}}", result.stdout), model
     assert "the best baseline (" in result.stdout
     assert "Best settings:" in result.stdout and "dropout" in result.stdout
-    assert "search: 4/4 fits" in result.stderr  # progress
+    # Not on a terminal, a short run prints one progress line per phase, at its end.
+    assert progress_lines(result.stderr) == [("search", 4, 4), ("baselines", 8, 8)]
 
     model = joblib.load(model_path)
     # The network takes the table's columns itself (the identifier left out before it).
@@ -240,19 +284,9 @@ def test_split_columns():
     assert [column for column, _ in ignored] == ["countdown", "empty"]
 
 
-def test_tune_sets_aside_a_leaking_row_number_and_hints_at_imbalance(tmp_path):
-    # An id sorted by the target would give a leaked, perfect score; an 88/12 target makes
-    # plain accuracy look good for the majority guess.
-    rng = np.random.default_rng(1)
-    n = 200
-    x = rng.normal(size=n)
-    y = np.where(x + rng.normal(0, 1, n) > 1.6, "yes", "no")
-    frame = pd.DataFrame({"x": x, "z": rng.normal(size=n), "target": y})
-    frame = frame.sort_values("target").reset_index(drop=True)
-    frame.insert(0, "id", np.arange(1, n + 1))
-    frame.to_csv(tmp_path / "t.csv", index=False)
+def test_tune_sets_aside_a_leaking_row_number_and_hints_at_imbalance(leaky_csv, tmp_path):
     common = ["--n-iter", 1, "--cv", 2, "--max-iter", 5, "--n-jobs", 1]
-    result = run_cli("tune", "t.csv", "--target", "target", *common, cwd=tmp_path)
+    result = run_cli("tune", leaky_csv, "--target", "target", *common, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert (
         "Ignored column 'id': whole numbers rising or falling row by row, like a row number "
@@ -260,17 +294,149 @@ def test_tune_sets_aside_a_leaking_row_number_and_hints_at_imbalance(tmp_path):
     )
     assert "Hint: the classes are imbalanced" in result.stdout
     assert "--scoring balanced_accuracy" in result.stdout
-    # With another scoring, no hint; --keep-column keeps the column.
+    # With another scoring, no hint; --keep-column keeps the column, and the report says so.
     kept = run_cli(
-        "tune", "t.csv", "--target", "target", "--keep-column", "id",
-        "--scoring", "balanced_accuracy", *common, cwd=tmp_path,
+        "tune", leaky_csv, "--target", "target", "--keep-column", "id",
+        "--scoring", "balanced_accuracy", "--report", "report.json", *common, cwd=tmp_path,
     )  # fmt: skip
     assert kept.returncode == 0, kept.stderr
     assert "Ignored column 'id'" not in kept.stdout and "Features: 3 numeric" in kept.stdout
     assert "Hint:" not in kept.stdout
-    wrong = run_cli("tune", "t.csv", "--target", "target", "--keep-column", "nope", *common,
+    report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
+    assert report["column_roles"]["id"] == {
+        "role": "numeric",
+        "kept_by": "--keep-column",
+        "reason": "whole numbers rising or falling row by row, like a row number",
+    }
+    assert report["scoring"] == "balanced_accuracy"
+    assert report["task_detection"] == "detected because its values are not numbers"
+    wrong = run_cli("tune", leaky_csv, "--target", "target", "--keep-column", "nope", *common,
                     cwd=tmp_path)  # fmt: skip
     assert_one_line_error(wrong, "--keep-column names no feature column: nope")
+
+
+def printed_scores(stdout):
+    """The rows of tune's table: model -> (mean, std), as printed."""
+    return dict(
+        (name, (mean, std))
+        for name, mean, std in re.findall(
+            r"^  (\S.*?)\s+(-?\d+\.\d{4}|nan)\s+(\d+\.\d{4}|nan)$", stdout, flags=re.M
+        )
+    )
+
+
+def test_tune_report_holds_the_printed_results(leaky_csv, tmp_path):
+    result = run_cli(
+        "tune", leaky_csv, "--target", "target", "--report", "report.json", *QUICK, cwd=tmp_path
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "Wrote the report of the run to report.json." in result.stdout
+    report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
+    table = pd.read_csv(leaky_csv)
+
+    assert report["skdeep_version"] == skdeep.__version__
+    assert report["data"] == str(leaky_csv)
+    assert (report["rows"], report["columns"], report["rows_without_target"]) == (200, 4, 0)
+    assert (report["target"], report["task"]) == ("target", "classification")
+    assert report["task_detection"] == "detected because its values are not numbers"
+    assert report["class_counts"] == table["target"].value_counts().to_dict()
+    assert report["class_counts"] == {"no": 182, "yes": 18}
+    assert report["column_roles"] == {
+        "id": {
+            "role": "identifier",
+            "reason": "whole numbers rising or falling row by row, like a row number",
+        },
+        "x": {"role": "numeric"},
+        "z": {"role": "numeric"},
+        "target": {"role": "target"},
+    }
+    assert (report["scoring"], report["folds"]) == ("accuracy", 2)
+
+    # The same models, in the same order, with the printed numbers.
+    printed = printed_scores(result.stdout)
+    assert list(report["scores"]) == list(printed) == [
+        "dummy (most frequent class)", "LogisticRegressionCV", "HistGradientBoosting defaults",
+        "scikit-learn MLP defaults", "skdeep, tuned (best of the search)",
+    ]  # fmt: skip
+    for name, score in report["scores"].items():
+        assert (f"{score['mean']:.4f}", f"{score['std']:.4f}") == printed[name], name
+        assert len(score["folds"]) == 2
+        assert score["mean"] == pytest.approx(np.mean(score["folds"]))
+        assert score["std"] == pytest.approx(np.std(score["folds"]))
+    # Predicting "no" everywhere scores its share in every stratified fold.
+    assert report["scores"]["dummy (most frequent class)"]["folds"] == [0.91, 0.91]
+    assert "  " + report["verdict"] + "\n" in result.stdout
+    assert report["verdict"].startswith("The tuned network ")
+
+    settings = result.stdout.split("Best settings:\n", 1)[1].split("\n\n", 1)[0]
+    settings = dict(re.findall(r"^  (\w+) +(.+)$", settings, flags=re.M))
+    assert list(settings) == list(report["best_params"])
+    assert set(settings) == {key.removeprefix("mlp__") for key in search_space()}
+    for key, value in report["best_params"].items():
+        if isinstance(value, float):
+            assert float(settings[key]) == pytest.approx(value, rel=5e-3), key
+        elif isinstance(value, list):
+            assert settings[key] == str(tuple(value)), key
+        else:
+            assert settings[key] == str(value), key
+    assert all(isinstance(size, int) for size in report["best_params"]["hidden_layer_sizes"])
+    assert isinstance(report["best_params"]["batch_normalization"], bool)
+
+    assert report["search"] == {"settings": 2, "fits": 4, "failed_fits": 0}
+    assert report["refit"]["rows"] == 200 and 1 <= report["refit"]["epochs"] <= 5
+    assert f"kept the weights of epoch {report['refit']['best_epoch']} " in result.stdout
+    assert report["model"] == "model.joblib" and (tmp_path / "model.joblib").exists()
+    seconds = report["seconds"]
+    assert seconds["search"] > 0 and seconds["baselines"] > 0
+    assert seconds["total"] >= seconds["search"] + seconds["baselines"] - 0.1  # rounded
+    assert f" in {seconds['total']:.0f} s." in result.stdout
+
+
+@pytest.mark.parametrize(
+    "report, expected",
+    [
+        ("no/report.json", "cannot write the report to no/report.json: the folder"),
+        (".", "--report . is a folder; give a file name such as report.json"),
+        ("model.joblib", "--report model.joblib is the --output file; give another file name"),
+        ("t.csv", "--report t.csv is the data file; give another file name"),
+    ],
+)
+def test_tune_refuses_a_report_it_cannot_write_before_searching(report, expected, tmp_path):
+    (tmp_path / "t.csv").write_text("a,y\n" + "".join(f"{i},{i % 2}\n" for i in range(20)))
+    result = run_cli("tune", "t.csv", "--target", "y", "--report", report, cwd=tmp_path)
+    assert_one_line_error(result, expected)
+    assert not (tmp_path / "model.joblib").exists()
+    assert (tmp_path / "t.csv").read_text().startswith("a,y\n")
+
+
+def test_tune_progress_in_a_log_is_periodic(leaky_csv, tmp_path, monkeypatch):
+    # With no interval, every fit prints its line, and each phase ends with one more.
+    monkeypatch.setattr(skdeep._cli_tune, "PROGRESS_INTERVAL", 0)
+    args = build_parser().parse_args(
+        ["tune", str(leaky_csv), "--target", "target", "--output", str(tmp_path / "m.joblib"),
+         *map(str, QUICK)]
+    )  # fmt: skip
+    out, err = io.StringIO(), io.StringIO()  # not terminals
+    run_tune(args, out=out, err=err)
+    assert progress_lines(err.getvalue()) == [("search", i, 4) for i in (1, 2, 3, 4, 4)] + [
+        ("baselines", i, 8) for i in (1, 2, 3, 4, 5, 6, 7, 8, 8)
+    ]
+    assert not progress_lines(out.getvalue())
+
+
+def test_tune_progress_on_a_terminal_is_one_updating_line():
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    stream = Terminal()
+    progress = skdeep._cli_tune._ProgressScorer(lambda *args: 1.0, 2, stream, "search")
+    assert [progress(None, None, None) for _ in range(2)] == [1.0, 1.0]
+    progress.finish()
+    assert stream.getvalue() == (
+        "\r  search: 1/2 fits (0 s)\r  search: 2/2 fits (0 s)\r  search: 2/2 fits (0 s)\n"
+    )
+    assert 0 <= progress.seconds < 1
 
 
 def test_console_script_runs_main():
