@@ -23,8 +23,9 @@ except ImportError:  # scikit-learn < 1.9
 class EpochTasks:
     """The callback tasks of one fit: the fit itself and one subtask per epoch.
 
-    Built at the start of ``fit`` (which sets the callbacks up and begins the fit task) and
-    handed to the training loop, which calls :meth:`begin` and :meth:`end` around each
+    Built by ``fit`` once the data are validated and the network initialized (which sets the
+    callbacks up and begins the fit task, as scikit-learn's estimators do after validation),
+    and handed to the training loop, which calls :meth:`begin` and :meth:`end` around each
     epoch. The training loop only sees these two methods and a flat parameter vector; the
     estimator layer owns everything scikit-learn's protocol needs.
 
@@ -60,7 +61,7 @@ class EpochTasks:
     @property
     def active(self):
         """Whether any callback listens to this fit's epochs (else nothing calls them)."""
-        return bool(self._fit._callbacks)
+        return bool(getattr(self._estimator, "_skl_callbacks", None))
 
     def _hook_arguments(self, theta, bn_state):
         return {
@@ -68,7 +69,8 @@ class EpochTasks:
             "X": self._X,
             "y": self._y,
             "metadata": self._metadata,
-            # A copy now: the training loop goes on updating theta in place.
+            # Called (if a callback asks for the model) inside the hook, before the training
+            # loop goes on updating theta in place; the copies keep this moment's network.
             "reconstruction_attributes": lambda: self._attributes(theta.copy(), bn_state.copy()),
         }
 

@@ -719,7 +719,9 @@ def train_lbfgs(state, layout, X, Y, sw, config, validation, max_fun, epochs=Non
 
     def iteration_done(xk):
         theta[:] = xk
-        if validation is not None and layout.n_bn_state:
+        if (validation is not None or epochs is not None) and layout.n_bn_state:
+            # What is scored after this iteration (the validation score, a callback's model)
+            # predicts with the running statistics, which the objective does not update.
             set_running_statistics()
         loss = last["value"]
         state.t += X.shape[0]

@@ -1,5 +1,6 @@
 """scikit-learn's callback API (sklearn.callback): one task per epoch, alone and nested."""
 
+import pickle
 import subprocess
 import sys
 import textwrap
@@ -8,6 +9,7 @@ import warnings
 import numpy as np
 import pytest
 from scipy.stats import loguniform
+from sklearn.base import clone
 from sklearn.datasets import load_breast_cancer, load_diabetes
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV
@@ -33,6 +35,7 @@ class TaskRecorder:
 
     def __init__(self, stop_after=None, predict_on=None):
         self.events = []
+        self.empty_ends = 0
         self.stop_after = stop_after
         self.predict_on = predict_on
         self.predictions = []
@@ -49,6 +52,9 @@ class TaskRecorder:
     def on_fit_task_end(self, estimator, context, *, fitted_estimator=None):
         self.events.append(("end", context.estimator_name, context.task_name))
         if context.task_name in ("epoch", "iteration"):
+            if fitted_estimator is None:  # a task that ended without a model
+                self.empty_ends += 1
+                return False
             if self.predict_on is not None:
                 self.predictions.append(fitted_estimator.predict(self.predict_on))
             n_epochs = sum(e[0] == "end" and e[2] == context.task_name for e in self.events)
@@ -91,13 +97,20 @@ def test_a_callback_can_stop_training_without_a_convergence_warning(cancer):
 
 
 @pytest.mark.parametrize("stop_after", [None, 3])
-def test_lbfgs_iterations_are_tasks(cancer, stop_after):
+@pytest.mark.parametrize("batch_normalization", [False, True])
+def test_lbfgs_iterations_are_tasks(cancer, stop_after, batch_normalization):
     X, y = cancer
-    recorder = TaskRecorder(stop_after=stop_after)
-    clf = RegularizedMLPClassifier(solver="lbfgs", max_iter=8, random_state=0)
+    recorder = TaskRecorder(stop_after=stop_after, predict_on=X)
+    clf = RegularizedMLPClassifier(
+        solver="lbfgs", max_iter=8, batch_normalization=batch_normalization, random_state=0
+    )
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
+        # Stopped by the callback, L-BFGS has not failed to converge: no warning then.
+        warnings.simplefilter("ignore" if stop_after is None else "error", ConvergenceWarning)
         clf.set_callbacks(recorder).fit(X, y)
+    # Each iteration's model is the network of that iteration (with batch normalization,
+    # with the running statistics of those weights): the last one is the final model.
+    np.testing.assert_array_equal(recorder.predictions[-1], clf.predict(X))
     assert clf.n_iter_ == (8 if stop_after is None else 3)
     # One iteration more begins than runs (scipy reports an iteration once it has run, so
     # the next begins then); it ends as an empty task.
@@ -168,8 +181,8 @@ def test_propagated_through_pipeline_and_grid_search(cancer):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         search.set_callbacks(recorder).fit(X, y)
-    # 2 candidates x 2 folds + the refit, each 3 epochs (early_stopping="auto" holds out
-    # nothing on 569 rows).
+    # 2 candidates x 2 folds + the refit, each 3 epochs (with max_iter=3, the validation
+    # part that early_stopping="auto" holds out cannot stop a fit before its last epoch).
     assert recorder.ends("epoch") == 5 * 3
     fits = [e for e in recorder.events if e[:2] == ("end", "RegularizedMLPClassifier")]
     assert sum(e[2] == "fit" for e in fits) == 5
@@ -241,3 +254,78 @@ def test_without_sklearn_callback_the_estimators_fit_as_before():
 def test_callbacks_must_follow_the_protocol():
     with pytest.raises(TypeError, match="FitCallback protocol"):
         RegularizedMLPClassifier().set_callbacks(object())
+
+
+def test_a_callback_stop_keeps_the_best_epoch_of_early_stopping(cancer):
+    X, y = cancer
+    recorder = TaskRecorder(stop_after=6)
+    # A constant learning rate (like_sklearn): the first epochs do not depend on max_iter.
+    clf = RegularizedMLPClassifier.like_sklearn(
+        max_iter=50, early_stopping=True, n_iter_no_change=50, learning_rate_init=0.01,
+        random_state=0,
+    )  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)  # a stop, not max_iter
+        clf.set_callbacks(recorder).fit(X, y)
+    assert clf.n_iter_ == 6
+    best = int(np.argmax([row["val_score"] for row in clf.history_]))
+    assert clf.best_epoch_ == best + 1
+    # The kept weights are those of the best epoch, as when early stopping ends a fit.
+    assert clf.best_epoch_ < 6  # else the test would show nothing
+    again = clone(clf).set_callbacks()
+    again.set_params(max_iter=clf.best_epoch_, restore_best_weights=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        again.fit(X, y)
+    np.testing.assert_array_equal(again.coefs_[0], clf.coefs_[0])
+
+
+def test_a_diverging_epoch_ends_as_an_empty_task():
+    X = np.finfo(np.float64).max * np.random.RandomState(0).uniform(size=(10, 2))
+    y = np.random.RandomState(1).normal(size=10)
+    reg = RegularizedMLPRegressor.like_sklearn(max_iter=3, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        reg.fit(X / np.finfo(np.float64).max, y)
+        recorder = TaskRecorder(predict_on=X)
+        reg.set_callbacks(recorder).partial_fit(X, y)  # overflows: the epoch is thrown away
+    assert recorder.empty_ends == 1 and recorder.predictions == []
+    assert recorder.events[1:-1] == [
+        ("begin", "RegularizedMLPRegressor", "fit"),
+        ("begin", "RegularizedMLPRegressor", "epoch"),
+        ("end", "RegularizedMLPRegressor", "epoch"),
+        ("end", "RegularizedMLPRegressor", "fit"),
+    ]
+
+
+class Failing(TaskRecorder):
+    def on_fit_task_end(self, estimator, context, *, fitted_estimator=None):
+        super().on_fit_task_end(estimator, context, fitted_estimator=fitted_estimator)
+        if context.task_name == "epoch":
+            raise RuntimeError("a callback failed")
+        return False
+
+
+def test_a_failing_callback_stops_the_fit_and_is_still_torn_down(cancer):
+    X, y = cancer
+    failing = Failing()
+    clf = RegularizedMLPClassifier(max_iter=5, random_state=0).set_callbacks(failing)
+    with pytest.raises(RuntimeError, match="a callback failed"):
+        clf.fit(X, y)
+    assert failing.events[-1] == ("teardown", "RegularizedMLPClassifier")
+    assert not hasattr(clf, "_callback_fit_ctx")
+
+
+def test_callbacks_survive_clone_and_pickle(cancer):
+    X, y = cancer
+    recorder = TaskRecorder()
+    clf = RegularizedMLPClassifier(max_iter=2, random_state=0).set_callbacks(recorder)
+    assert clone(clf)._skl_callbacks == [recorder]  # scikit-learn's clone keeps them
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, y)
+        restored = pickle.loads(pickle.dumps(clf))
+        np.testing.assert_array_equal(restored.predict(X), clf.predict(X))
+        restored.fit(X, y)  # the unpickled callback's copy records the refit
+    assert restored._skl_callbacks[0].ends("epoch") == 2 + 2
+    assert recorder.ends("epoch") == 2

@@ -69,7 +69,8 @@ def test_demo_prints_the_table_the_summary_and_saves_its_files(tmp_path):
             line for line in result.stdout.splitlines() if line.startswith(row["technique"] + "  ")
         )
         assert row["strength"] in printed
-        printed_train, printed_test, printed_gap = map(float, printed.split()[-5:-2])
+        *_, printed_test, _, printed_gap, _, _ = printed.split()  # ... test (sd) gap epochs sec
+        printed_test, printed_gap = float(printed_test), float(printed_gap)
         assert printed_test == pytest.approx(test, abs=6e-4)
         assert printed_gap == pytest.approx(gap, abs=6e-4)
     assert "Without regularization the network fits its 100 training digits" in result.stdout
@@ -141,30 +142,41 @@ def _run(chosen_by, train, test, technique="dropout", strength="0.2"):
     )
 
 
-def test_summary_counts_only_changes_beyond_the_spread_over_seeds():
+def test_summary_counts_only_changes_a_paired_test_finds():
     base = _run("baseline", [1, 1, 1], [0.920, 0.925, 0.930], technique="none")
     runs = [
         base,
-        # +0.03, far beyond the spread: raises test accuracy and narrows the gap.
+        # +0.03 on every seed: raises test accuracy and narrows the gap.
         _run("search", [1, 1, 1], [0.950, 0.955, 0.960], "dropout", "0.1"),
-        # +0.01 with a spread of 0.06: within the noise.
+        # +0.01 on average, but -0.02 on one seed and +0.03 on another: no evidence.
         _run("search", [1, 1, 1], [0.90, 0.935, 0.96], "weight decay", "0.01"),
         # Lower test accuracy, and a lower train accuracy: a smaller gap too.
         _run("textbook", [0.90, 0.91, 0.92], [0.85, 0.86, 0.87], "L1 penalty", "0.1"),
         _run("textbook", [1, 1, 1], [0.921, 0.925, 0.929], "batch normalization", "on"),
+        # Lower test accuracy at the same train accuracy: a wider gap.
+        _run("textbook", [1, 1, 1], [0.89, 0.895, 0.90], "early stopping", "patience 20"),
     ]
     first, searched, textbook = summarize(runs)
-    assert "scores 0.925 on the test digits, a gap of 0.075" in first
-    assert "up to 0.010" in first
+    assert "scores 0.925 on the test digits, a gap of 0.075 (means over 3 seeds" in first
+    assert "paired t-test over the seeds gives p < 0.05" in first
     assert searched == (
         "At the strengths the search picked on held-out training samples, test accuracy rises "
-        "with dropout (0.1: 0.955); the gap narrows with dropout (0.1: gap 0.045)."
+        "with dropout (0.1: 0.955); the gap narrows with dropout (0.1: 0.045)."
     )
     assert textbook == (
-        "At the lecture's strengths, no technique raises test accuracy beyond the spread over "
-        "seeds; the gap narrows with L1 penalty (0.1: gap 0.050); test accuracy falls with "
-        "L1 penalty (0.1: 0.860)."
+        "At the lecture's strengths, no technique raises test accuracy by more than the seeds "
+        "move it; the gap narrows with L1 penalty (0.1: 0.050); the gap widens with early "
+        "stopping (patience 20: 0.105); test accuracy falls with L1 penalty (0.1: 0.860) and "
+        "early stopping (patience 20: 0.895)."
     )
+
+
+def test_one_seed_is_no_evidence():
+    runs = [
+        _run("baseline", [1.0], [0.90], technique="none"),
+        _run("search", [1.0], [0.95], "dropout", "0.1"),
+    ]
+    assert "no technique raises test accuracy" in summarize(runs)[1]
 
 
 def test_warm_up_says_when_it_compiles():
@@ -201,4 +213,4 @@ def test_demo_rejects_impossible_training_sizes(tmp_path):
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in result.stderr
-    assert "--n-train must be between 100 and 1787" in lines[0]
+    assert "n_train (--n-train) must be between 100 and 1787" in lines[0]
