@@ -10,10 +10,14 @@ The build needs no network access: intersphinx is deliberately not enabled.
 
 import doctest
 import re
+import sys
+from pathlib import Path
 
 from threadpoolctl import threadpool_limits
 
 import skdeep
+
+sys.path.insert(0, str(Path(__file__).parent / "_ext"))
 
 # The examples train small networks, too small for BLAS threads to pay off. On a machine
 # whose cores are busy (for example with parallel test workers), OpenBLAS's waiting threads
@@ -34,8 +38,12 @@ extensions = [
     "sphinx.ext.autosummary",
     "sphinx.ext.doctest",
     "sphinx.ext.mathjax",
+    # MathJax served from the built site itself: formulas render without the network.
+    "sphinx-mathjax-offline",
     "numpydoc",
     "matplotlib.sphinxext.plot_directive",
+    "sphinx_copybutton",
+    "sphinx_gallery.gen_gallery",
 ]
 
 templates_path = ["_templates"]
@@ -105,12 +113,40 @@ doctest_default_flags = (
 plot_include_source = True
 plot_html_show_source_link = False
 plot_html_show_formats = False
-plot_formats = [("png", 100)]
+plot_formats = [("png", 150)]
+plot_rcparams = {"figure.dpi": 150, "savefig.dpi": 150}
 plot_pre_code = """
 import warnings
 from sklearn.exceptions import ConvergenceWarning
 warnings.simplefilter("ignore", ConvergenceWarning)
 """
+
+# -- example gallery ----------------------------------------------------------------------
+
+# Each examples/plot_*.py runs at build time; its printed numbers and figures appear on its
+# page. ``-D plot_gallery=0`` skips running them (the test's doctest build does: the HTML
+# build has already run them).
+
+
+sphinx_gallery_conf = {
+    "examples_dirs": "../examples",
+    "gallery_dirs": "auto_examples",
+    "filename_pattern": r"/plot_",
+    # A name, not the function: Sphinx caches only picklable settings.
+    "reset_modules": ("skdeep_gallery.reset_matplotlib",),
+    "reset_modules_order": "before",
+    "download_all_examples": False,
+    "remove_config_comments": True,
+    "within_subsection_order": "FileNameSortKey",
+    "min_reported_time": 1,
+}
+
+# -- copy button --------------------------------------------------------------------------
+
+# Copied code leaves out the prompts (">>> ", "... ", "$ ") and the output lines.
+copybutton_prompt_text = r">>> |\.\.\. |\$ "
+copybutton_prompt_is_regexp = True
+copybutton_only_copy_prompt_lines = True
 
 # -- HTML output --------------------------------------------------------------------------
 

@@ -865,6 +865,73 @@ class _BaseRegularizedMLP(CallbackSupportMixin, BaseEstimator):
         return self._fit(X, y, sample_weight, False, X_val, y_val, sample_weight_val)
 
 
+# The fitted attributes both estimators share, documented once and put into both docstrings
+# (at their "%(common_attributes)s" line) below the classes.
+_COMMON_ATTRIBUTES = """    coefs_ : list of ndarray
+        Weight matrix of each layer, shape (fan_in, fan_out).
+    intercepts_ : list of ndarray
+        Bias vector of each layer.
+    batch_norm_gamma_, batch_norm_beta_ : list of ndarray
+        Batch-norm scale and shift per hidden layer (empty lists without batch norm).
+    batch_norm_running_mean_, batch_norm_running_var_ : list of ndarray
+        Running statistics used at inference.
+    loss_ : float
+        Training objective of the last epoch.
+    loss_curve_ : list of float
+        Training objective (loss plus penalty) per epoch (per iteration with
+        ``solver="lbfgs"``), over all calls.
+    history_ : list of dict
+        One row per epoch (``pandas.DataFrame(est.history_)`` gives a table): ``epoch``,
+        ``loss``, ``val_loss`` and ``val_score`` (when there is a validation set),
+        ``learning_rate`` and ``seconds``.
+    best_epoch_ : int or None
+        Epoch (as numbered in ``history_``) with the best monitored value.
+    best_loss_ : float or None
+        Lowest training objective (None with early stopping).
+    n_iter_ : int
+        Epochs run by the last call to ``fit`` or ``partial_fit`` (iterations with
+        ``solver="lbfgs"``).
+    t_ : int
+        Training samples seen, over all calls.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Column names, when X is a DataFrame with string column names.
+    n_layers_ : int
+        Number of layers, input and output included.
+    n_outputs_ : int
+        Number of output units.
+    activation_mix_ : list of ndarray
+        The ``a`` of each hidden layer's parametric activation (empty list without).
+    input_scale_ : ndarray of shape (n_inputs,)
+        Factors of the scaling layer (shape (0,) without).
+    embedded_features_ : ndarray of shape (n_embedded,)
+        Indices of the features the numeric embeddings describe (shape (0,) without).
+    embedding_frequencies_, embedding_phases_ : ndarray of shape (n_embedded, \
+embedding_frequencies)
+        Frequencies and phases of the numeric embeddings (shape (0,) without).
+    embedding_coefs_ : ndarray of shape (n_embedded, embedding_frequencies, embedding_dim)
+        Each embedded feature's map from its cosines to its embedding values.
+    embedding_intercepts_ : ndarray of shape (n_embedded, embedding_dim)
+        Each embedded feature's offsets of its embedding values.
+    input_scaler_ : RobustSmoothClipScaler or None
+        The fitted input scaling (None without ``input_scaling``) of the network's value
+        inputs.
+    is_categorical_ : ndarray of shape (`n_features_in_`,), bool
+        Which columns of ``X`` were taken as categorical.
+    category_embeddings_ : ndarray of shape (n_vectors, category_embedding_dim)
+        The learned vectors of the levels of the categorical columns with more than
+        ``max_one_hot_levels`` levels, each column's levels (and its level "other", last) in
+        turn (shape (0,) without such columns).
+"""
+
+
+def _with_common_attributes(cls):
+    cls.__doc__ = cls.__doc__.replace("%(common_attributes)s", _COMMON_ATTRIBUTES)
+    return cls
+
+
+@_with_common_attributes
 class RegularizedMLPClassifier(ClassifierMixin, _BaseRegularizedMLP):
     """Multilayer perceptron classifier with dropout, batch norm, penalties and weight decay.
 
@@ -876,6 +943,8 @@ class RegularizedMLPClassifier(ClassifierMixin, _BaseRegularizedMLP):
     AdamW with scheduled dropout and weight decay, a multi-cycle learning-rate schedule, label
     smoothing, and the best epoch on a held-out 20 %) chosen by measurement on 19 real tables;
     see :doc:`/user_guide/defaults`. :meth:`like_sklearn` gives scikit-learn's configuration.
+
+    Read more in the :ref:`User Guide <user_guide>`.
 
     Parameters
     ----------
@@ -1115,67 +1184,48 @@ default="from_dtype"
     ----------
     classes_ : ndarray of shape (n_classes,)
         Class labels.
-    coefs_ : list of ndarray
-        Weight matrix of each layer, shape (fan_in, fan_out).
-    intercepts_ : list of ndarray
-        Bias vector of each layer.
-    batch_norm_gamma_, batch_norm_beta_ : list of ndarray
-        Batch-norm scale and shift per hidden layer (empty lists without batch norm).
-    batch_norm_running_mean_, batch_norm_running_var_ : list of ndarray
-        Running statistics used at inference.
-    loss_ : float
-        Training objective of the last epoch.
-    loss_curve_ : list of float
-        Training objective (loss plus penalty) per epoch (per iteration with
-        ``solver="lbfgs"``), over all calls.
-    history_ : list of dict
-        One row per epoch (``pandas.DataFrame(est.history_)`` gives a table): ``epoch``,
-        ``loss``, ``val_loss`` and ``val_score`` (when there is a validation set),
-        ``learning_rate`` and ``seconds``.
-    best_epoch_ : int or None
-        Epoch (as numbered in ``history_``) with the best monitored value.
-    best_loss_ : float or None
-        Lowest training objective (None with early stopping).
-    validation_scores_ : list of float or None
+%(common_attributes)s    validation_scores_ : list of float or None
         Validation accuracy per epoch of the last ``fit`` with early stopping.
     best_validation_score_ : float or None
         Best of ``validation_scores_``.
-    n_iter_ : int
-        Epochs run by the last call to ``fit`` or ``partial_fit`` (iterations with
-        ``solver="lbfgs"``).
-    t_ : int
-        Training samples seen, over all calls.
-    n_features_in_ : int
-        Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Column names, when X is a DataFrame with string column names.
-    n_layers_ : int
-        Number of layers, input and output included.
-    n_outputs_ : int
-        Number of output units.
     out_activation_ : str
         ``"softmax"`` or ``"logistic"``.
-    activation_mix_ : list of ndarray
-        The ``a`` of each hidden layer's parametric activation (empty list without).
-    input_scale_ : ndarray of shape (n_inputs,)
-        Factors of the scaling layer (shape (0,) without).
-    embedded_features_ : ndarray of shape (n_embedded,)
-        Indices of the features the numeric embeddings describe (shape (0,) without).
-    embedding_frequencies_, embedding_phases_ : ndarray of shape (n_embedded, \
-embedding_frequencies)
-        Frequencies and phases of the numeric embeddings (shape (0,) without).
-    embedding_coefs_ : ndarray of shape (n_embedded, embedding_frequencies, embedding_dim)
-        Each embedded feature's map from its cosines to its embedding values.
-    embedding_intercepts_ : ndarray of shape (n_embedded, embedding_dim)
-    input_scaler_ : RobustSmoothClipScaler or None
-        The fitted input scaling (None without ``input_scaling``) of the network's value
-        inputs.
-    is_categorical_ : ndarray of shape (`n_features_in_`,), bool
-        Which columns of ``X`` were taken as categorical.
-    category_embeddings_ : ndarray of shape (n_vectors, category_embedding_dim)
-        The learned vectors of the levels of the categorical columns with more than
-        ``max_one_hot_levels`` levels, each column's levels (and its level "other", last) in
-        turn (shape (0,) without such columns).
+
+    See Also
+    --------
+    RegularizedMLPRegressor : The same network for regression.
+    sklearn.neural_network.MLPClassifier : scikit-learn's MLP, whose parameters it shares.
+    skdeep.model_selection.CoarseToFineSearchCV : Tunes the regularization by cross-validation.
+    skdeep.inspection.TrainingHistoryDisplay : Plots the training and validation curves.
+
+    Notes
+    -----
+    Every epoch runs in one compiled call over a flat parameter vector (see
+    :doc:`/architecture`). The techniques follow their papers: dropout [1]_, batch
+    normalization [2]_, Adam [3]_ and decoupled weight decay (AdamW) [4]_, Glorot [5]_ and He
+    [6]_ initialization, SELU [7]_, and, in the defaults, periodic numeric embeddings [8]_ and
+    the tabular recipe of RealMLP [9]_ (:doc:`/user_guide/defaults` says what was measured).
+    Where a parameter shared with scikit-learn's MLP behaves differently, the user guide says
+    so (:doc:`/coming_from_sklearn`).
+
+    References
+    ----------
+    .. [1] N. Srivastava, G. Hinton, A. Krizhevsky, I. Sutskever and R. Salakhutdinov,
+       "Dropout: a simple way to prevent neural networks from overfitting", JMLR 15, 2014.
+    .. [2] S. Ioffe and C. Szegedy, "Batch normalization: accelerating deep network training
+       by reducing internal covariate shift", ICML 2015.
+    .. [3] D. P. Kingma and J. Ba, "Adam: a method for stochastic optimization", ICLR 2015.
+    .. [4] I. Loshchilov and F. Hutter, "Decoupled weight decay regularization", ICLR 2019.
+    .. [5] X. Glorot and Y. Bengio, "Understanding the difficulty of training deep feedforward
+       neural networks", AISTATS 2010.
+    .. [6] K. He, X. Zhang, S. Ren and J. Sun, "Delving deep into rectifiers: surpassing
+       human-level performance on ImageNet classification", ICCV 2015.
+    .. [7] G. Klambauer, T. Unterthiner, A. Mayr and S. Hochreiter, "Self-normalizing neural
+       networks", NeurIPS 2017.
+    .. [8] Y. Gorishniy, I. Rubachev and A. Babenko, "On embeddings for numerical features in
+       tabular deep learning", NeurIPS 2022.
+    .. [9] D. Holzmüller, L. Grinsztajn and I. Steinwart, "Better by default: strong pre-tuned
+       MLPs and boosted trees on tabular data", NeurIPS 2024.
 
     Examples
     --------
@@ -1450,6 +1500,7 @@ embedding_frequencies)
         return tags
 
 
+@_with_common_attributes
 class RegularizedMLPRegressor(RegressorMixin, _BaseRegularizedMLP):
     """Multilayer perceptron regressor with dropout, batch norm, penalties and weight decay.
 
@@ -1461,6 +1512,8 @@ class RegularizedMLPRegressor(RegressorMixin, _BaseRegularizedMLP):
     The defaults are the tabular recipe of :class:`RegularizedMLPClassifier` (see
     :doc:`/user_guide/defaults`) with ``activation="mish"`` and ``learning_rate_init=0.2``;
     :meth:`like_sklearn` gives scikit-learn's configuration.
+
+    Read more in the :ref:`User Guide <user_guide>`.
 
     Parameters
     ----------
@@ -1487,13 +1540,7 @@ min_category_count, missing_indicators
 
     Attributes
     ----------
-    coefs_, intercepts_, batch_norm_gamma_, batch_norm_beta_, batch_norm_running_mean_, \
-batch_norm_running_var_, loss_, loss_curve_, history_, best_epoch_, best_loss_, n_iter_, t_, \
-n_features_in_, feature_names_in_, n_layers_, n_outputs_, activation_mix_, input_scale_, \
-embedded_features_, embedding_frequencies_, embedding_phases_, embedding_coefs_, \
-embedding_intercepts_, input_scaler_, is_categorical_, category_embeddings_
-        As in :class:`RegularizedMLPClassifier`.
-    validation_scores_ : list of float or None
+%(common_attributes)s    validation_scores_ : list of float or None
         Validation R² per epoch of the last ``fit`` with early stopping.
     best_validation_score_ : float or None
         Best of ``validation_scores_``.
@@ -1508,14 +1555,52 @@ embedding_intercepts_, input_scaler_, is_categorical_, category_embeddings_
     out_activation_ : str
         ``"identity"``, or ``"exp"`` with ``loss="poisson"``.
 
+    See Also
+    --------
+    RegularizedMLPClassifier : The same network for classification.
+    sklearn.neural_network.MLPRegressor : scikit-learn's MLP, whose parameters it shares.
+    skdeep.model_selection.CoarseToFineSearchCV : Tunes the regularization by cross-validation.
+    skdeep.inspection.TrainingHistoryDisplay : Plots the training and validation curves.
+
+    Notes
+    -----
+    Every epoch runs in one compiled call over a flat parameter vector (see
+    :doc:`/architecture`). The techniques follow their papers: dropout [1]_, batch
+    normalization [2]_, Adam [3]_ and decoupled weight decay (AdamW) [4]_, Glorot [5]_ and He
+    [6]_ initialization, SELU [7]_, and, in the defaults, periodic numeric embeddings [8]_ and
+    the tabular recipe of RealMLP [9]_ (:doc:`/user_guide/defaults` says what was measured).
+    Where a parameter shared with scikit-learn's MLP behaves differently, the user guide says
+    so (:doc:`/coming_from_sklearn`).
+
+    References
+    ----------
+    .. [1] N. Srivastava, G. Hinton, A. Krizhevsky, I. Sutskever and R. Salakhutdinov,
+       "Dropout: a simple way to prevent neural networks from overfitting", JMLR 15, 2014.
+    .. [2] S. Ioffe and C. Szegedy, "Batch normalization: accelerating deep network training
+       by reducing internal covariate shift", ICML 2015.
+    .. [3] D. P. Kingma and J. Ba, "Adam: a method for stochastic optimization", ICLR 2015.
+    .. [4] I. Loshchilov and F. Hutter, "Decoupled weight decay regularization", ICLR 2019.
+    .. [5] X. Glorot and Y. Bengio, "Understanding the difficulty of training deep feedforward
+       neural networks", AISTATS 2010.
+    .. [6] K. He, X. Zhang, S. Ren and J. Sun, "Delving deep into rectifiers: surpassing
+       human-level performance on ImageNet classification", ICCV 2015.
+    .. [7] G. Klambauer, T. Unterthiner, A. Mayr and S. Hochreiter, "Self-normalizing neural
+       networks", NeurIPS 2017.
+    .. [8] Y. Gorishniy, I. Rubachev and A. Babenko, "On embeddings for numerical features in
+       tabular deep learning", NeurIPS 2022.
+    .. [9] D. Holzmüller, L. Grinsztajn and I. Steinwart, "Better by default: strong pre-tuned
+       MLPs and boosted trees on tabular data", NeurIPS 2024.
+
     Examples
     --------
     >>> from sklearn.datasets import load_diabetes
+    >>> from sklearn.model_selection import train_test_split
     >>> from skdeep import RegularizedMLPRegressor
     >>> X, y = load_diabetes(return_X_y=True)
-    >>> reg = RegularizedMLPRegressor(random_state=0, max_iter=100).fit(X, y)
-    >>> reg.score(X, y) > 0.4
-    True
+    >>> X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
+    >>> reg = RegularizedMLPRegressor(random_state=0).fit(X_train, y_train)
+    >>> print(f"held-out R²: {reg.score(X_test, y_test):.3f}")
+    held-out R²: 0.279
     """
 
     _parameter_constraints: dict = {
