@@ -157,3 +157,17 @@ html_theme_options = {
     "show_toc_level": 2,
 }
 html_show_sourcelink = False
+html_static_path = ["_static"]
+html_css_files = ["skdeep.css"]
+# Pages without sub-pages would show an empty navigation column: they use the width instead.
+html_sidebars = {
+    page: []
+    for page in (
+        "getting_started",
+        "demo",
+        "command_line",
+        "coming_from_sklearn",
+        "changes",
+        "architecture",
+    )
+}
