@@ -1096,7 +1096,9 @@ class RegularizedMLPClassifier(ClassifierMixin, _BaseRegularizedMLP):
         Training stops once more than this many consecutive epochs fail to improve the
         training loss (or, with early stopping, the monitored validation metric) by ``tol``
         (see ``patience``). ``np.inf`` never stops early: the fit runs its ``max_iter``
-        epochs, the whole schedule, without a ``ConvergenceWarning``.
+        epochs, the whole schedule (without a ``ConvergenceWarning`` for the schedules over
+        the whole run, ``"log_cosine"`` and ``"flat_cosine"``; any other still warns that
+        ``max_iter`` was reached, as scikit-learn does).
     max_fun : int, default=15000
         Most evaluations of the objective; used only by ``solver="lbfgs"``.
     input_scaling : {"robust"} or None, default="robust"
