@@ -927,7 +927,8 @@ embedding_frequencies)
 
 
 def _with_common_attributes(cls):
-    cls.__doc__ = cls.__doc__.replace("%(common_attributes)s", _COMMON_ATTRIBUTES)
+    if cls.__doc__:  # None under python -OO
+        cls.__doc__ = cls.__doc__.replace("%(common_attributes)s", _COMMON_ATTRIBUTES)
     return cls
 
 
