@@ -865,8 +865,8 @@ class _BaseRegularizedMLP(CallbackSupportMixin, BaseEstimator):
         return self._fit(X, y, sample_weight, False, X_val, y_val, sample_weight_val)
 
 
-# The fitted attributes both estimators share, documented once and put into both docstrings
-# (at their "%(common_attributes)s" line) below the classes.
+# The docstring parts both estimators share, written once and put into both docstrings (at
+# their "%(common_attributes)s" and "%(shared_sections)s" lines) below the classes.
 _COMMON_ATTRIBUTES = """    coefs_ : list of ndarray
         Weight matrix of each layer, shape (fan_in, fan_out).
     intercepts_ : list of ndarray
@@ -925,10 +925,47 @@ embedding_frequencies)
         turn (shape (0,) without such columns).
 """
 
+_SHARED_SECTIONS = """\
+    skdeep.model_selection.CoarseToFineSearchCV : Tunes the regularization by cross-validation.
+    skdeep.inspection.TrainingHistoryDisplay : Plots the training and validation curves.
+
+    Notes
+    -----
+    Every epoch runs in one compiled call over a flat parameter vector (see
+    :doc:`/architecture`). The techniques follow their papers: dropout [1]_, batch
+    normalization [2]_, Adam [3]_ and decoupled weight decay (AdamW) [4]_, Glorot [5]_ and He
+    [6]_ initialization, SELU [7]_, and, in the defaults, periodic numeric embeddings [8]_ and
+    the tabular recipe of RealMLP [9]_ (:doc:`/user_guide/defaults` says what was measured).
+    Where a parameter shared with scikit-learn's MLP behaves differently, the user guide says
+    so (:doc:`/coming_from_sklearn`).
+
+    References
+    ----------
+    .. [1] N. Srivastava, G. Hinton, A. Krizhevsky, I. Sutskever and R. Salakhutdinov,
+       "Dropout: a simple way to prevent neural networks from overfitting", JMLR 15, 2014.
+    .. [2] S. Ioffe and C. Szegedy, "Batch normalization: accelerating deep network training
+       by reducing internal covariate shift", ICML 2015.
+    .. [3] D. P. Kingma and J. Ba, "Adam: a method for stochastic optimization", ICLR 2015.
+    .. [4] I. Loshchilov and F. Hutter, "Decoupled weight decay regularization", ICLR 2019.
+    .. [5] X. Glorot and Y. Bengio, "Understanding the difficulty of training deep feedforward
+       neural networks", AISTATS 2010.
+    .. [6] K. He, X. Zhang, S. Ren and J. Sun, "Delving deep into rectifiers: surpassing
+       human-level performance on ImageNet classification", ICCV 2015.
+    .. [7] G. Klambauer, T. Unterthiner, A. Mayr and S. Hochreiter, "Self-normalizing neural
+       networks", NeurIPS 2017.
+    .. [8] Y. Gorishniy, I. Rubachev and A. Babenko, "On embeddings for numerical features in
+       tabular deep learning", NeurIPS 2022.
+    .. [9] D. Holzmüller, L. Grinsztajn and I. Steinwart, "Better by default: strong pre-tuned
+       MLPs and boosted trees on tabular data", NeurIPS 2024.
+
+"""
+
 
 def _with_common_attributes(cls):
     if cls.__doc__:  # None under python -OO
-        cls.__doc__ = cls.__doc__.replace("%(common_attributes)s", _COMMON_ATTRIBUTES)
+        cls.__doc__ = cls.__doc__.replace("%(common_attributes)s", _COMMON_ATTRIBUTES).replace(
+            "%(shared_sections)s", _SHARED_SECTIONS
+        )
     return cls
 
 
@@ -1198,39 +1235,7 @@ default="from_dtype"
     --------
     RegularizedMLPRegressor : The same network for regression.
     sklearn.neural_network.MLPClassifier : scikit-learn's MLP, whose parameters it shares.
-    skdeep.model_selection.CoarseToFineSearchCV : Tunes the regularization by cross-validation.
-    skdeep.inspection.TrainingHistoryDisplay : Plots the training and validation curves.
-
-    Notes
-    -----
-    Every epoch runs in one compiled call over a flat parameter vector (see
-    :doc:`/architecture`). The techniques follow their papers: dropout [1]_, batch
-    normalization [2]_, Adam [3]_ and decoupled weight decay (AdamW) [4]_, Glorot [5]_ and He
-    [6]_ initialization, SELU [7]_, and, in the defaults, periodic numeric embeddings [8]_ and
-    the tabular recipe of RealMLP [9]_ (:doc:`/user_guide/defaults` says what was measured).
-    Where a parameter shared with scikit-learn's MLP behaves differently, the user guide says
-    so (:doc:`/coming_from_sklearn`).
-
-    References
-    ----------
-    .. [1] N. Srivastava, G. Hinton, A. Krizhevsky, I. Sutskever and R. Salakhutdinov,
-       "Dropout: a simple way to prevent neural networks from overfitting", JMLR 15, 2014.
-    .. [2] S. Ioffe and C. Szegedy, "Batch normalization: accelerating deep network training
-       by reducing internal covariate shift", ICML 2015.
-    .. [3] D. P. Kingma and J. Ba, "Adam: a method for stochastic optimization", ICLR 2015.
-    .. [4] I. Loshchilov and F. Hutter, "Decoupled weight decay regularization", ICLR 2019.
-    .. [5] X. Glorot and Y. Bengio, "Understanding the difficulty of training deep feedforward
-       neural networks", AISTATS 2010.
-    .. [6] K. He, X. Zhang, S. Ren and J. Sun, "Delving deep into rectifiers: surpassing
-       human-level performance on ImageNet classification", ICCV 2015.
-    .. [7] G. Klambauer, T. Unterthiner, A. Mayr and S. Hochreiter, "Self-normalizing neural
-       networks", NeurIPS 2017.
-    .. [8] Y. Gorishniy, I. Rubachev and A. Babenko, "On embeddings for numerical features in
-       tabular deep learning", NeurIPS 2022.
-    .. [9] D. Holzmüller, L. Grinsztajn and I. Steinwart, "Better by default: strong pre-tuned
-       MLPs and boosted trees on tabular data", NeurIPS 2024.
-
-    Examples
+%(shared_sections)s    Examples
     --------
     >>> from sklearn.datasets import load_iris
     >>> from skdeep import RegularizedMLPClassifier
@@ -1562,39 +1567,7 @@ min_category_count, missing_indicators
     --------
     RegularizedMLPClassifier : The same network for classification.
     sklearn.neural_network.MLPRegressor : scikit-learn's MLP, whose parameters it shares.
-    skdeep.model_selection.CoarseToFineSearchCV : Tunes the regularization by cross-validation.
-    skdeep.inspection.TrainingHistoryDisplay : Plots the training and validation curves.
-
-    Notes
-    -----
-    Every epoch runs in one compiled call over a flat parameter vector (see
-    :doc:`/architecture`). The techniques follow their papers: dropout [1]_, batch
-    normalization [2]_, Adam [3]_ and decoupled weight decay (AdamW) [4]_, Glorot [5]_ and He
-    [6]_ initialization, SELU [7]_, and, in the defaults, periodic numeric embeddings [8]_ and
-    the tabular recipe of RealMLP [9]_ (:doc:`/user_guide/defaults` says what was measured).
-    Where a parameter shared with scikit-learn's MLP behaves differently, the user guide says
-    so (:doc:`/coming_from_sklearn`).
-
-    References
-    ----------
-    .. [1] N. Srivastava, G. Hinton, A. Krizhevsky, I. Sutskever and R. Salakhutdinov,
-       "Dropout: a simple way to prevent neural networks from overfitting", JMLR 15, 2014.
-    .. [2] S. Ioffe and C. Szegedy, "Batch normalization: accelerating deep network training
-       by reducing internal covariate shift", ICML 2015.
-    .. [3] D. P. Kingma and J. Ba, "Adam: a method for stochastic optimization", ICLR 2015.
-    .. [4] I. Loshchilov and F. Hutter, "Decoupled weight decay regularization", ICLR 2019.
-    .. [5] X. Glorot and Y. Bengio, "Understanding the difficulty of training deep feedforward
-       neural networks", AISTATS 2010.
-    .. [6] K. He, X. Zhang, S. Ren and J. Sun, "Delving deep into rectifiers: surpassing
-       human-level performance on ImageNet classification", ICCV 2015.
-    .. [7] G. Klambauer, T. Unterthiner, A. Mayr and S. Hochreiter, "Self-normalizing neural
-       networks", NeurIPS 2017.
-    .. [8] Y. Gorishniy, I. Rubachev and A. Babenko, "On embeddings for numerical features in
-       tabular deep learning", NeurIPS 2022.
-    .. [9] D. Holzmüller, L. Grinsztajn and I. Steinwart, "Better by default: strong pre-tuned
-       MLPs and boosted trees on tabular data", NeurIPS 2024.
-
-    Examples
+%(shared_sections)s    Examples
     --------
     >>> from sklearn.datasets import load_diabetes
     >>> from sklearn.model_selection import train_test_split
