@@ -18,6 +18,7 @@ from threadpoolctl import threadpool_limits
 import skdeep
 
 sys.path.insert(0, str(Path(__file__).parent / "_ext"))
+import skdeep_gallery  # noqa: E402
 
 # The examples train small networks, too small for BLAS threads to pay off. On a machine
 # whose cores are busy (for example with parallel test workers), OpenBLAS's waiting threads
@@ -47,6 +48,9 @@ extensions = [
 ]
 
 templates_path = ["_templates"]
+# The page's contents on the right name methods without their class ("fit()", not
+# "RegularizedMLPClassifier.fit()"), so the entries fit their column.
+toc_object_entries_show_parents = "hide"
 exclude_patterns = ["_build", "Thumbs.db", ".DS_Store"]
 root_doc = "index"
 default_role = "literal"
@@ -137,8 +141,13 @@ sphinx_gallery_conf = {
     "reset_modules_order": "before",
     "download_all_examples": False,
     "remove_config_comments": True,
-    "within_subsection_order": "FileNameSortKey",
+    # Sections and examples in reading order (docs/_ext/skdeep_gallery.py).
+    "subsection_order": [f"../examples/{name}" for name in skdeep_gallery.SECTIONS],
+    "within_subsection_order": "skdeep_gallery.ExampleOrder",
     "min_reported_time": 1,
+    # Each API page ends with the examples that use it (scikit-learn's "Examples using").
+    "doc_module": ("skdeep",),
+    "backreferences_dir": "generated/backreferences",
 }
 
 # -- copy button --------------------------------------------------------------------------
@@ -155,6 +164,9 @@ html_title = f"skdeep {release}"
 html_theme_options = {
     "navigation_with_keys": False,
     "show_toc_level": 2,
+    # Four top-level links and "More": the search field stays on the header's line down to
+    # 1280 pixels.
+    "header_links_before_dropdown": 4,
 }
 html_show_sourcelink = False
 html_static_path = ["_static"]

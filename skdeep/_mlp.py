@@ -214,7 +214,10 @@ class _BaseRegularizedMLP(CallbackSupportMixin, BaseEstimator):
         --------
         >>> from skdeep import RegularizedMLPClassifier
         >>> clf = RegularizedMLPClassifier.like_sklearn(random_state=0)
-        >>> clf.get_params()["hidden_layer_sizes"], clf.get_params()["numeric_embeddings"]
+        >>> (
+        ...     clf.get_params()["hidden_layer_sizes"],
+        ...     clf.get_params()["numeric_embeddings"],
+        ... )
         ((100,), None)
         """
         config = {
@@ -1240,7 +1243,9 @@ default="from_dtype"
     >>> from sklearn.datasets import load_iris
     >>> from skdeep import RegularizedMLPClassifier
     >>> X, y = load_iris(return_X_y=True)
-    >>> clf = RegularizedMLPClassifier(dropout=0.1, random_state=0, max_iter=300).fit(X, y)
+    >>> clf = RegularizedMLPClassifier(
+    ...     dropout=0.1, random_state=0, max_iter=300
+    ... ).fit(X, y)
     >>> clf.predict(X[:3])
     array([0, 0, 0])
     """

@@ -257,13 +257,22 @@ class CoarseToFineSearchCV(BaseSearchCV):
     >>> X, y = load_breast_cancer(return_X_y=True)
     >>> pipe = make_pipeline(
     ...     StandardScaler(),
-    ...     RegularizedMLPClassifier(hidden_layer_sizes=(16,), max_iter=10, random_state=0),
+    ...     RegularizedMLPClassifier(
+    ...         hidden_layer_sizes=(16,), max_iter=10, random_state=0
+    ...     ),
     ... )
     >>> search = CoarseToFineSearchCV(
     ...     pipe,
-    ...     {"regularizedmlpclassifier__learning_rate_init": loguniform(1e-5, 1e-1),
-    ...      "regularizedmlpclassifier__batch_normalization": [False, True]},
-    ...     n_iter=6, n_rounds=2, cv=3, random_state=0,
+    ...     {
+    ...         "regularizedmlpclassifier__learning_rate_init": loguniform(
+    ...             1e-5, 1e-1
+    ...         ),
+    ...         "regularizedmlpclassifier__batch_normalization": [False, True],
+    ...     },
+    ...     n_iter=6,
+    ...     n_rounds=2,
+    ...     cv=3,
+    ...     random_state=0,
     ... ).fit(X, y)
     >>> search.n_candidates_
     [3, 3]
@@ -271,7 +280,8 @@ class CoarseToFineSearchCV(BaseSearchCV):
     array([0, 0, 0, 1, 1, 1])
     >>> low, high = search.param_distributions_[1][
     ...     "regularizedmlpclassifier__learning_rate_init"].support()
-    >>> round(float(high / low))  # the ratio 1e4 of the first round, to the power 0.5
+    >>> # the ratio 1e4 of the first round, to the power 0.5
+    >>> round(float(high / low))
     100
     >>> print(f"{search.best_score_:.3f}")
     0.968

@@ -99,7 +99,9 @@ class TrainingHistoryDisplay:
     >>> X, y = load_breast_cancer(return_X_y=True)
     >>> X = StandardScaler().fit_transform(X)
     >>> X_train, X_val, y_train, y_val = train_test_split(X, y, random_state=0)
-    >>> clf = RegularizedMLPClassifier(hidden_layer_sizes=(32,), max_iter=20, random_state=0)
+    >>> clf = RegularizedMLPClassifier(
+    ...     hidden_layer_sizes=(32,), max_iter=20, random_state=0
+    ... )
     >>> clf = clf.fit(X_train, y_train, X_val=X_val, y_val=y_val)
     >>> display = TrainingHistoryDisplay.from_estimator(clf)
     >>> len(display.line_.get_xdata()) == clf.n_iter_

@@ -1,5 +1,7 @@
 """The documentation builds without warnings and every example in it runs."""
 
+import html
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -7,6 +9,36 @@ from pathlib import Path
 import pytest
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
+# The widest code line the text column shows without horizontal scrolling (see
+# docs/_static/skdeep.css).
+CODE_WIDTH = 79
+CODE_BLOCK = re.compile(
+    r'<div class="highlight-(?:python|default|pycon|Python)[^"]*"[^>]*>'
+    r'<div class="highlight"><pre>(.*?)</pre>',
+    re.S,
+)
+
+
+def wide_code_lines(html_dir):
+    """Code lines wider than ``CODE_WIDTH`` on the built pages.
+
+    In a doctest block only the statements count (``>>> `` and ``... `` lines): the
+    printed output is what the code prints. Output blocks (text, console) wrap in the
+    browser and are not checked.
+    """
+    wide = []
+    for page in sorted(Path(html_dir).rglob("*.html")):
+        if "_sources" in page.parts:
+            continue
+        for block in CODE_BLOCK.findall(page.read_text(encoding="utf-8")):
+            lines = html.unescape(re.sub(r"<[^>]+>", "", block)).splitlines()
+            doctest = any(line.startswith(">>> ") for line in lines)
+            for line in lines:
+                if doctest and not line.startswith((">>> ", "... ")):
+                    continue
+                if len(line) > CODE_WIDTH:
+                    wide.append(f"{page.relative_to(html_dir)}: {line}")
+    return wide
 
 
 @pytest.mark.slow  # about a minute: two full Sphinx builds, every example run
@@ -23,3 +55,8 @@ def test_docs_build_cleanly_and_examples_run(tmp_path):
             timeout=600,
         )  # fmt: skip
         assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-5000:]
+    wide = wide_code_lines(tmp_path / "html")
+    assert not wide, f"{len(wide)} code lines wider than {CODE_WIDTH}:\n" + "\n".join(wide)
+    # Formulas render without the network: MathJax is served from the site itself.
+    index = (tmp_path / "html" / "index.html").read_text(encoding="utf-8")
+    assert "_static/mathjax/" in index and "cdn.jsdelivr" not in index

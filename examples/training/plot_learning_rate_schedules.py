@@ -32,7 +32,8 @@ X_train, X_test, y_train, y_test = train_test_split(
     X, y, test_size=0.5, stratify=y, random_state=0
 )
 network = dict(hidden_layer_sizes=(64, 64), batch_size=100, max_iter=30)
-# Running all max_iter epochs is the plan, so "maximum iterations reached" says nothing new.
+# Running all max_iter epochs is the plan, so "maximum iterations reached" says
+# nothing new.
 warnings.filterwarnings("ignore", category=ConvergenceWarning)
 
 # %%
@@ -45,13 +46,17 @@ warnings.filterwarnings("ignore", category=ConvergenceWarning)
 schedules = {
     "constant": dict(learning_rate="constant"),
     "step (lr_step_size=10)": dict(learning_rate="step", lr_step_size=10),
-    "exponential (lr_decay=0.9)": dict(learning_rate="exponential", lr_decay=0.9),
+    "exponential (lr_decay=0.9)": dict(
+        learning_rate="exponential", lr_decay=0.9
+    ),
     "cosine": dict(learning_rate="cosine"),
     "cosine, warmup_epochs=5": dict(learning_rate="cosine", warmup_epochs=5),
     "flat_cosine": dict(learning_rate="flat_cosine"),
     "log_cosine": dict(learning_rate="log_cosine"),
     "invscaling": dict(learning_rate="invscaling"),
-    "adaptive (n_iter_no_change=3)": dict(learning_rate="adaptive", n_iter_no_change=3),
+    "adaptive (n_iter_no_change=3)": dict(
+        learning_rate="adaptive", n_iter_no_change=3
+    ),
 }
 
 # %%
@@ -67,7 +72,11 @@ histories = {}  # the history of the first seed's network
 scores = {}  # held-out accuracy of each seed's network
 for name, schedule in schedules.items():
     for rate in rates:
-        params = {"n_iter_no_change": np.inf, **schedule, "learning_rate_init": rate}
+        params = {
+            "n_iter_no_change": np.inf,
+            **schedule,
+            "learning_rate_init": rate,
+        }
         scores[name, rate] = []
         for seed in seeds:
             model = RegularizedMLPClassifier.like_sklearn(
@@ -77,7 +86,10 @@ for name, schedule in schedules.items():
             histories.setdefault((name, rate), model.history_)
 
 print("held-out accuracy, mean (min..max) of 3 seeds")
-print(f"{'learning_rate':>30}" + "".join(f"   learning_rate_init={rate:<5g}" for rate in rates))
+print(
+    f"{'learning_rate':>30}"
+    + "".join(f"   learning_rate_init={rate:<5g}" for rate in rates)
+)
 for name in schedules:
     cells = [
         f"{np.mean(scores[name, rate]):.3f} "
@@ -93,7 +105,9 @@ for name in schedules:
 # ``"flat_cosine"``, the epoch's mean). The left panel draws them for the high initial
 # rate and the first seed, on a log scale; the right one has the held-out accuracy of
 # every schedule at both initial rates.
-fig, (ax, ax_score) = plt.subplots(1, 2, figsize=(10, 5.2), layout="constrained")
+fig, (ax, ax_score) = plt.subplots(
+    1, 2, figsize=(10, 5.2), layout="constrained"
+)
 for i, name in enumerate(schedules):
     history = histories[name, rates[-1]]
     ax.plot(

@@ -37,9 +37,15 @@ warnings.filterwarnings("ignore", category=ConvergenceWarning)
 def make_search():
     return CoarseToFineSearchCV(
         RegularizedMLPClassifier.like_sklearn(
-            hidden_layer_sizes=(64,), batch_size=32, max_iter=10, random_state=0
+            hidden_layer_sizes=(64,),
+            batch_size=32,
+            max_iter=10,
+            random_state=0,
         ),
-        {"alpha": loguniform(1e-5, 1e1), "learning_rate_init": loguniform(1e-4, 1e-1)},
+        {
+            "alpha": loguniform(1e-5, 1e1),
+            "learning_rate_init": loguniform(1e-4, 1e-1),
+        },
         n_iter=12,
         n_rounds=2,
         cv=3,
@@ -56,28 +62,42 @@ serial_seconds = time.perf_counter() - started
 # ------------------------------
 # The workers are threads of this process, which share its BLAS thread pool: one BLAS
 # thread per fit keeps two fits from oversubscribing two cores (see the user guide).
-cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None)
+cluster = LocalCluster(
+    n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+)
 client = Client(cluster)
 started = time.perf_counter()
-with threadpool_limits(limits=1, user_api="blas"), joblib.parallel_backend("dask"):
+with (
+    threadpool_limits(limits=1, user_api="blas"),
+    joblib.parallel_backend("dask"),
+):
     on_cluster = make_search().fit(X, y)
 cluster_seconds = time.perf_counter() - started
 client.close()
 cluster.close()
 
 same = np.array_equal(
-    serial.cv_results_["mean_test_score"], on_cluster.cv_results_["mean_test_score"]
+    serial.cv_results_["mean_test_score"],
+    on_cluster.cv_results_["mean_test_score"],
 )
-print(f"serial: {serial_seconds:.1f} s, on 2 dask workers: {cluster_seconds:.1f} s")
+print(
+    f"serial: {serial_seconds:.1f} s, "
+    f"on 2 dask workers: {cluster_seconds:.1f} s"
+)
 print(f"the same scores for every candidate: {same}")
-best = ", ".join(f"{name}={value:.3g}" for name, value in on_cluster.best_params_.items())
+best = ", ".join(
+    f"{name}={value:.3g}" for name, value in on_cluster.best_params_.items()
+)
 print(f"best: {best}, CV accuracy {on_cluster.best_score_:.3f}")
 
 # %%
 # The candidates of both runs
 # ---------------------------
 fig, ax = plt.subplots(figsize=(6, 3.6), layout="constrained")
-for search, marker, label in ((serial, "o", "serial"), (on_cluster, "x", "dask")):
+for search, marker, label in (
+    (serial, "o", "serial"),
+    (on_cluster, "x", "dask"),
+):
     ax.scatter(
         search.cv_results_["param_alpha"].astype(float),
         search.cv_results_["mean_test_score"],

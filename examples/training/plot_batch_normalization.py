@@ -38,9 +38,11 @@ network = dict(
     hidden_layer_sizes=(64,) * 6,
     batch_size=100,
     max_iter=30,
-    n_iter_no_change=np.inf,  # every epoch runs, so that the curves are comparable
+    # Every epoch runs, so that the curves are comparable.
+    n_iter_no_change=np.inf,
 )
-# Running all max_iter epochs is the plan, so "maximum iterations reached" says nothing new.
+# Running all max_iter epochs is the plan, so "maximum iterations reached" says
+# nothing new.
 warnings.filterwarnings("ignore", category=ConvergenceWarning)
 
 # %%
@@ -64,7 +66,10 @@ for rate in rates:
         ]
         results[rate, batch_norm] = models
 
-print("learning_rate_init  batch norm   train acc (mean)   held-out acc (mean, min..max)")
+print(
+    "learning_rate_init  batch norm   train acc (mean)   "
+    "held-out acc (mean, min..max)"
+)
 for (rate, batch_norm), models in results.items():
     train = np.mean([m.score(X_train, y_train) for m in models])
     test = [m.score(X_test, y_test) for m in models]
@@ -79,11 +84,15 @@ for (rate, batch_norm), models in results.items():
 # ``loss_curve_`` holds the training loss of each epoch (of the first seed's network,
 # drawn here). The dotted line is :math:`\ln 10`, the loss of guessing uniformly among the
 # ten digits.
-fig, axes = plt.subplots(1, 3, figsize=(10, 3.6), sharey=True, layout="constrained")
+fig, axes = plt.subplots(
+    1, 3, figsize=(10, 3.6), sharey=True, layout="constrained"
+)
 for ax, rate in zip(axes, rates, strict=True):
     for batch_norm, color in ((False, "C0"), (True, "C1")):
         curve = results[rate, batch_norm][0].loss_curve_
-        label = "batch normalization" if batch_norm else "no batch normalization"
+        label = (
+            "batch normalization" if batch_norm else "no batch normalization"
+        )
         ax.plot(range(1, len(curve) + 1), curve, color=color, label=label)
     ax.axhline(np.log(10), color="0.5", linestyle=":")
     ax.set(yscale="log", xlabel="epoch", title=f"learning_rate_init={rate:g}")

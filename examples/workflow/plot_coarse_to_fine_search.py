@@ -34,10 +34,13 @@ from skdeep import RegularizedMLPRegressor
 from skdeep.model_selection import CoarseToFineSearchCV
 
 X, y = load_diabetes(return_X_y=True)
-X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.5, random_state=0)
+X_train, X_test, y_train, y_test = train_test_split(
+    X, y, test_size=0.5, random_state=0
+)
 scaler = StandardScaler().fit(X_train)
 X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
-# Running all max_iter epochs is the plan, so "maximum iterations reached" says nothing new.
+# Running all max_iter epochs is the plan, so "maximum iterations reached" says
+# nothing new.
 warnings.filterwarnings("ignore", category=ConvergenceWarning)
 
 network = RegularizedMLPRegressor.like_sklearn(
@@ -47,7 +50,10 @@ network = RegularizedMLPRegressor.like_sklearn(
     n_iter_no_change=np.inf,
     random_state=0,
 )
-space = {"alpha": loguniform(1e-3, 1e2), "learning_rate_init": loguniform(1e-4, 1e-1)}
+space = {
+    "alpha": loguniform(1e-3, 1e2),
+    "learning_rate_init": loguniform(1e-4, 1e-1),
+}
 
 # %%
 # The search
@@ -72,14 +78,17 @@ rates = results["param_learning_rate_init"].astype(float)
 cv_scores = results["mean_test_score"]
 for r, distributions in enumerate(search.param_distributions_):
     (a_low, a_high), (lr_low, lr_high) = (
-        distributions[name].support() for name in ("alpha", "learning_rate_init")
+        distributions[name].support()
+        for name in ("alpha", "learning_rate_init")
     )
     print(
         f"round {r}: alpha in [{a_low:.3g}, {a_high:.3g}], "
         f"learning_rate_init in [{lr_low:.3g}, {lr_high:.3g}], "
         f"best CV R2 of the round {cv_scores[rounds == r].max():.3f}"
     )
-best = ", ".join(f"{name}={value:.3g}" for name, value in search.best_params_.items())
+best = ", ".join(
+    f"{name}={value:.3g}" for name, value in search.best_params_.items()
+)
 spread = results["std_test_score"][search.best_index_]
 print(
     f"best: {best} (round {rounds[search.best_index_]}), "
@@ -108,7 +117,8 @@ for name, model in [("tuned", search.best_estimator_), ("untuned", untuned)]:
 fig, (ax, ax_score) = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
 for r, distributions in enumerate(search.param_distributions_):
     (a_low, a_high), (lr_low, lr_high) = (
-        distributions[name].support() for name in ("alpha", "learning_rate_init")
+        distributions[name].support()
+        for name in ("alpha", "learning_rate_init")
     )
     ax.add_patch(
         Rectangle(

@@ -41,7 +41,10 @@ pipeline = make_pipeline(
             make_pipeline(SimpleImputer(strategy="median"), StandardScaler()),
             make_column_selector(dtype_include="number"),
         ),
-        (OneHotEncoder(handle_unknown="ignore"), make_column_selector(dtype_exclude="number")),
+        (
+            OneHotEncoder(handle_unknown="ignore"),
+            make_column_selector(dtype_exclude="number"),
+        ),
     ),
     RegularizedMLPClassifier(random_state=0),
 )
@@ -56,8 +59,14 @@ for name, s in scores.items():
 fig, ax = plt.subplots(figsize=(6, 2.6), layout="constrained")
 for row, s in enumerate(scores.values()):
     ax.plot(s, [row] * len(s), "o", alpha=0.5, color=f"C{row}")
-    ax.errorbar(s.mean(), row, xerr=s.std(), fmt="s", color=f"C{row}", capsize=4)
-ax.set(yticks=range(len(scores)), yticklabels=list(scores), xlabel="accuracy of each fold")
+    ax.errorbar(
+        s.mean(), row, xerr=s.std(), fmt="s", color=f"C{row}", capsize=4
+    )
+ax.set(
+    yticks=range(len(scores)),
+    yticklabels=list(scores),
+    xlabel="accuracy of each fold",
+)
 ax.set_ylim(-0.6, len(scores) - 0.4)
 ax.grid(axis="x", alpha=0.3)
 plt.show()
@@ -70,14 +79,21 @@ plt.show()
 # What the network made of the columns
 # ------------------------------------
 raw.fit(X, y)
-for column, categorical in zip(raw.feature_names_in_, raw.is_categorical_, strict=True):
+for column, categorical in zip(
+    raw.feature_names_in_, raw.is_categorical_, strict=True
+):
     print(f"{column:<8}{'categorical' if categorical else 'numeric'}")
 
 # %%
 # New rows: a missing age and a class the table never had
 # -------------------------------------------------------
 new = pd.DataFrame(
-    {"pclass": ["1st", "4th"], "sex": ["female", "male"], "age": [np.nan, 30.0],
-     "sibsp": [0, 1], "parch": [0, 0]}
-)  # fmt: skip
+    {
+        "pclass": ["1st", "4th"],
+        "sex": ["female", "male"],
+        "age": [np.nan, 30.0],
+        "sibsp": [0, 1],
+        "parch": [0, 0],
+    }
+)
 print(pd.DataFrame(raw.predict_proba(new), columns=raw.classes_).round(3))

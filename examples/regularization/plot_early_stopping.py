@@ -22,19 +22,28 @@ from sklearn.preprocessing import StandardScaler
 from skdeep import RegularizedMLPRegressor
 
 X, y = load_diabetes(return_X_y=True)
-X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.5, random_state=0)
+X_train, X_test, y_train, y_test = train_test_split(
+    X, y, test_size=0.5, random_state=0
+)
 scaler = StandardScaler().fit(X_train)
 X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
 # The network without stopping runs all its epochs by design.
 warnings.filterwarnings("ignore", category=ConvergenceWarning)
 
-network = dict(hidden_layer_sizes=(128, 128), batch_size=32, max_iter=200, random_state=0)
+network = dict(
+    hidden_layer_sizes=(128, 128), batch_size=32, max_iter=200, random_state=0
+)
 stopped = RegularizedMLPRegressor.like_sklearn(
     **network, early_stopping=True, n_iter_no_change=20
 ).fit(X_train, y_train)
-full = RegularizedMLPRegressor.like_sklearn(**network, n_iter_no_change=200).fit(X_train, y_train)
+full = RegularizedMLPRegressor.like_sklearn(
+    **network, n_iter_no_change=200
+).fit(X_train, y_train)
 
-print(f"early stopping: {stopped.n_iter_} epochs run, weights of epoch {stopped.best_epoch_} kept")
+print(
+    f"early stopping: {stopped.n_iter_} epochs run, "
+    f"weights of epoch {stopped.best_epoch_} kept"
+)
 for name, model in [("early stopping", stopped), ("all 200 epochs", full)]:
     print(
         f"{name:>15}: train R2 {model.score(X_train, y_train):.3f}, "
@@ -46,7 +55,11 @@ for name, model in [("early stopping", stopped), ("all 200 epochs", full)]:
 # ------------------------------------------------------
 epochs = [row["epoch"] for row in stopped.history_]
 fig, ax = plt.subplots(figsize=(6, 3.6), layout="constrained")
-ax.plot(epochs, [row["val_score"] for row in stopped.history_], label="validation R²")
+ax.plot(
+    epochs,
+    [row["val_score"] for row in stopped.history_],
+    label="validation R²",
+)
 ax.axvline(stopped.best_epoch_, color="0.3", linestyle=":", label="kept epoch")
 ax.set(xlabel="epoch", ylabel="R² on the validation fifth", ylim=(-0.5, 1))
 ax.grid(alpha=0.3)

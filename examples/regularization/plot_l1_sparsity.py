@@ -22,10 +22,13 @@ from sklearn.preprocessing import StandardScaler
 from skdeep import RegularizedMLPRegressor
 
 X, y = load_diabetes(return_X_y=True)
-X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.5, random_state=0)
+X_train, X_test, y_train, y_test = train_test_split(
+    X, y, test_size=0.5, random_state=0
+)
 scaler = StandardScaler().fit(X_train)
 X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
-# Running all max_iter epochs is the plan, so "maximum iterations reached" says nothing new.
+# Running all max_iter epochs is the plan, so "maximum iterations reached" says
+# nothing new.
 warnings.filterwarnings("ignore", category=ConvergenceWarning)
 
 rows = []
@@ -41,7 +44,14 @@ for alpha in [0.0, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0]:
     ).fit(X_train, y_train)
     weights = np.concatenate([w.ravel() for w in model.coefs_])
     zeros = np.mean(weights == 0)
-    rows.append((alpha, model.score(X_train, y_train), model.score(X_test, y_test), zeros))
+    rows.append(
+        (
+            alpha,
+            model.score(X_train, y_train),
+            model.score(X_test, y_test),
+            zeros,
+        )
+    )
 
 print("   alpha   train R2   test R2   zero weights")
 for alpha, train, test, zeros in rows:
@@ -50,14 +60,25 @@ for alpha, train, test, zeros in rows:
 # %%
 # The held-out score and the sparsity against ``alpha``
 # -----------------------------------------------------
-alphas = [max(a, 0.001) for a, *_ in rows]  # 0 drawn at the left edge of the log axis
+alphas = [
+    max(a, 0.001) for a, *_ in rows
+]  # 0 drawn at the left edge of the log axis
 fig, (ax, ax_zero) = plt.subplots(1, 2, figsize=(9, 3.6), layout="constrained")
 ax.plot(alphas, [r[1] for r in rows], "o-", label="training rows")
 ax.plot(alphas, [r[2] for r in rows], "o-", label="held-out rows")
-ax.set(xscale="log", xlabel="alpha (leftmost point: 0)", ylabel="R²", ylim=(-0.1, 1.05))
+ax.set(
+    xscale="log",
+    xlabel="alpha (leftmost point: 0)",
+    ylabel="R²",
+    ylim=(-0.1, 1.05),
+)
 ax.legend(loc="lower left")
 ax_zero.plot(alphas, [r[3] for r in rows], "o-", color="C2")
-ax_zero.set(xscale="log", xlabel="alpha (leftmost point: 0)", ylabel="share of weights = 0")
+ax_zero.set(
+    xscale="log",
+    xlabel="alpha (leftmost point: 0)",
+    ylabel="share of weights = 0",
+)
 for a in (ax, ax_zero):
     a.grid(alpha=0.3)
 plt.show()

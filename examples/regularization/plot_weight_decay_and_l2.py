@@ -27,7 +27,9 @@ from sklearn.preprocessing import StandardScaler
 from skdeep import RegularizedMLPRegressor
 
 X, y = load_diabetes(return_X_y=True)
-X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.5, random_state=0)
+X_train, X_test, y_train, y_test = train_test_split(
+    X, y, test_size=0.5, random_state=0
+)
 scaler = StandardScaler().fit(X_train)
 X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
 
@@ -38,7 +40,8 @@ network = dict(
     n_iter_no_change=np.inf,  # every epoch runs: the overfitting is the point
     random_state=0,
 )
-# Running all max_iter epochs is the plan, so "maximum iterations reached" says nothing new.
+# Running all max_iter epochs is the plan, so "maximum iterations reached" says
+# nothing new.
 warnings.filterwarnings("ignore", category=ConvergenceWarning)
 
 # %%
@@ -54,9 +57,17 @@ results = {}
 for name, strengths in sweeps.items():
     rows = []
     for strength in strengths:
-        model = RegularizedMLPRegressor.like_sklearn(**network, **{name: strength})
+        model = RegularizedMLPRegressor.like_sklearn(
+            **network, **{name: strength}
+        )
         model.fit(X_train, y_train)
-        rows.append((strength, model.score(X_train, y_train), model.score(X_test, y_test)))
+        rows.append(
+            (
+                strength,
+                model.score(X_train, y_train),
+                model.score(X_test, y_test),
+            )
+        )
     results[name] = rows
     print(f"{name:>12}   train R2   test R2")
     for strength, train, test in rows:
@@ -67,11 +78,19 @@ for name, strengths in sweeps.items():
 # ---------------------------------------------
 # Where the two curves meet, the network no longer memorizes its training rows; the
 # held-out score peaks before the penalty is so strong that the network underfits.
-fig, axes = plt.subplots(1, 2, figsize=(9, 3.6), sharey=True, layout="constrained")
+fig, axes = plt.subplots(
+    1, 2, figsize=(9, 3.6), sharey=True, layout="constrained"
+)
 for ax, (name, rows) in zip(axes, results.items(), strict=True):
-    strengths = [max(s, 0.03) for s, _, _ in rows]  # 0 drawn at the left edge of the log axis
-    ax.plot(strengths, [train for _, train, _ in rows], "o-", label="training rows")
-    ax.plot(strengths, [test for _, _, test in rows], "o-", label="held-out rows")
+    strengths = [
+        max(s, 0.03) for s, _, _ in rows
+    ]  # 0 drawn at the left edge of the log axis
+    ax.plot(
+        strengths, [train for _, train, _ in rows], "o-", label="training rows"
+    )
+    ax.plot(
+        strengths, [test for _, _, test in rows], "o-", label="held-out rows"
+    )
     ax.set(xscale="log", xlabel=f"{name} (leftmost point: 0)", title=name)
     ax.grid(alpha=0.3)
 axes[0].set(ylabel="R²", ylim=(-0.1, 1.05))

@@ -21,10 +21,13 @@ from sklearn.preprocessing import StandardScaler
 from skdeep import RegularizedMLPRegressor
 
 X, y = load_diabetes(return_X_y=True)
-X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.5, random_state=0)
+X_train, X_test, y_train, y_test = train_test_split(
+    X, y, test_size=0.5, random_state=0
+)
 scaler = StandardScaler().fit(X_train)
 X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
-# Running all max_iter epochs is the plan, so "maximum iterations reached" says nothing new.
+# Running all max_iter epochs is the plan, so "maximum iterations reached" says
+# nothing new.
 warnings.filterwarnings("ignore", category=ConvergenceWarning)
 
 rates = [0.0, 0.1, 0.3, 0.5, 0.7, 0.85]
@@ -39,7 +42,9 @@ for rate in rates:
         random_state=0,
     ).fit(X_train, y_train)
     # score() predicts with every unit (no dropout at inference).
-    rows.append((rate, model.score(X_train, y_train), model.score(X_test, y_test)))
+    rows.append(
+        (rate, model.score(X_train, y_train), model.score(X_test, y_test))
+    )
 
 print("dropout   train R2   test R2")
 for rate, train, test in rows:
@@ -49,7 +54,11 @@ for rate, train, test in rows:
 fig, ax = plt.subplots(figsize=(5.5, 3.6), layout="constrained")
 ax.plot(rates, [r[1] for r in rows], "o-", label="training rows")
 ax.plot(rates, [r[2] for r in rows], "o-", label="held-out rows")
-ax.set(xlabel="dropout rate after each hidden layer", ylabel="R²", ylim=(-0.1, 1.05))
+ax.set(
+    xlabel="dropout rate after each hidden layer",
+    ylabel="R²",
+    ylim=(-0.1, 1.05),
+)
 ax.grid(alpha=0.3)
 ax.legend(loc="lower left")
 plt.show()

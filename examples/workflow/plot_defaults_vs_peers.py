@@ -30,7 +30,10 @@ from sklearn.compose import (
     make_column_transformer,
 )
 from sklearn.datasets import load_breast_cancer
-from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+from sklearn.ensemble import (
+    HistGradientBoostingClassifier,
+    HistGradientBoostingRegressor,
+)
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.impute import SimpleImputer
 from sklearn.model_selection import KFold, StratifiedKFold, cross_val_score
@@ -50,12 +53,19 @@ tables = {
         concrete["compressive_strength"],
         "regression",
     ),
-    "titanic": (titanic.drop(columns="survived"), titanic["survived"], "classification"),
+    "titanic": (
+        titanic.drop(columns="survived"),
+        titanic["survived"],
+        "classification",
+    ),
 }
 for name, (X, _, task) in tables.items():
     text = X.select_dtypes(exclude="number").columns
     X[text] = X[text].astype("category")
-    print(f"{name}: {X.shape[0]} rows, {X.shape[1]} columns ({len(text)} categorical), {task}")
+    print(
+        f"{name}: {X.shape[0]} rows, {X.shape[1]} columns "
+        f"({len(text)} categorical), {task}"
+    )
 
 
 # %%
@@ -67,13 +77,18 @@ def sklearn_mlp(task):
             make_pipeline(SimpleImputer(strategy="median"), StandardScaler()),
             make_column_selector(dtype_include="number"),
         ),
-        (OneHotEncoder(handle_unknown="ignore"), make_column_selector(dtype_include="category")),
+        (
+            OneHotEncoder(handle_unknown="ignore"),
+            make_column_selector(dtype_include="category"),
+        ),
     )
     if task == "classification":
         return make_pipeline(preprocess, MLPClassifier(random_state=0))
-    # scikit-learn's MLP needs a standardized target to fit a regression at its defaults.
+    # scikit-learn's MLP needs a standardized target to fit a regression at
+    # its defaults.
     return TransformedTargetRegressor(
-        make_pipeline(preprocess, MLPRegressor(random_state=0)), transformer=StandardScaler()
+        make_pipeline(preprocess, MLPRegressor(random_state=0)),
+        transformer=StandardScaler(),
     )
 
 
@@ -99,10 +114,14 @@ def models(task):
 warnings.filterwarnings("ignore", category=ConvergenceWarning)
 scores = {}
 for name, (X, y, task) in tables.items():
-    cv = (StratifiedKFold if task == "classification" else KFold)(3, shuffle=True, random_state=0)
+    cv = (StratifiedKFold if task == "classification" else KFold)(
+        3, shuffle=True, random_state=0
+    )
     metric = "accuracy" if task == "classification" else "r2"
     for model_name, model in models(task).items():
-        scores[name, model_name] = cross_val_score(model, X, y, cv=cv, scoring=metric)
+        scores[name, model_name] = cross_val_score(
+            model, X, y, cv=cv, scoring=metric
+        )
 
 print(f"{'table':<15}{'model':<22}{'score':>8}{'fold std':>10}")
 for (table, model_name), s in scores.items():
@@ -117,8 +136,18 @@ width = 0.26
 for i, model_name in enumerate(model_names):
     means = [scores[table, model_name].mean() for table in tables]
     stds = [scores[table, model_name].std() for table in tables]
-    ax.bar(np.arange(len(tables)) + (i - 1) * width, means, width, yerr=stds, label=model_name)
-ax.set(xticks=np.arange(len(tables)), xticklabels=list(tables), ylabel="3-fold CV score")
+    ax.bar(
+        np.arange(len(tables)) + (i - 1) * width,
+        means,
+        width,
+        yerr=stds,
+        label=model_name,
+    )
+ax.set(
+    xticks=np.arange(len(tables)),
+    xticklabels=list(tables),
+    ylabel="3-fold CV score",
+)
 ax.set_ylim(0.5, 1.0)
 ax.grid(axis="y", alpha=0.3)
 ax.legend(loc="lower right")

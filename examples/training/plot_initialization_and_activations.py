@@ -38,9 +38,11 @@ network = dict(
     hidden_layer_sizes=(48,) * 8,
     batch_size=100,
     max_iter=30,
-    n_iter_no_change=np.inf,  # every epoch runs, so that the curves are comparable
+    # Every epoch runs, so that the curves are comparable.
+    n_iter_no_change=np.inf,
 )
-# Running all max_iter epochs is the plan, so "maximum iterations reached" says nothing new.
+# Running all max_iter epochs is the plan, so "maximum iterations reached" says
+# nothing new.
 warnings.filterwarnings("ignore", category=ConvergenceWarning)
 
 # %%
@@ -62,22 +64,29 @@ results = {}
 for activation, weight_init in pairs:
     results[activation, weight_init] = [
         RegularizedMLPClassifier.like_sklearn(
-            **network, activation=activation, weight_init=weight_init, random_state=seed
+            **network,
+            activation=activation,
+            weight_init=weight_init,
+            random_state=seed,
         ).fit(X_train, y_train)
         for seed in seeds
     ]
 
-# Printed: the means over the seeds of the last epoch's training loss, of the standard
-# deviation of the first layer's weights after training, and of the training accuracy,
-# and the held-out accuracy (mean, min..max).
-print("activation  weight_init     last loss  first-layer std  train acc  held-out acc")
+# Printed: the means over the seeds of the last epoch's training loss, of the
+# standard deviation of the first layer's weights after training, and of the
+# training accuracy, and the held-out accuracy (mean, min..max).
+print(
+    "activation  weight_init     last loss  first-layer std  train acc  "
+    "held-out acc"
+)
 for (activation, weight_init), models in results.items():
     loss = np.mean([m.loss_ for m in models])
     std = np.mean([m.coefs_[0].std() for m in models])
     train = np.mean([m.score(X_train, y_train) for m in models])
     test = [m.score(X_test, y_test) for m in models]
     print(
-        f"{activation:<10}  {weight_init:<14}  {loss:9.4f}  {std:15.4f}  {train:9.3f}  "
+        f"{activation:<10}  {weight_init:<14}  {loss:9.4f}  {std:15.4f}  "
+        f"{train:9.3f}  "
         f"{np.mean(test):.3f} ({min(test):.3f}..{max(test):.3f})"
     )
 
@@ -94,7 +103,9 @@ for i, ((activation, weight_init), models) in enumerate(results.items()):
             model.loss_curve_,
             color=f"C{i}",
             alpha=0.8,
-            label=f"{activation} + {weight_init}" if seed == seeds[0] else None,
+            label=f"{activation} + {weight_init}"
+            if seed == seeds[0]
+            else None,
         )
 ax.axhline(np.log(10), color="0.5", linestyle=":")
 ax.set(yscale="log", xlabel="epoch", ylabel="training loss")

@@ -46,12 +46,15 @@ network = dict(
 )
 models = {}
 for monitor in ("val_score", "val_loss"):
-    model = RegularizedMLPClassifier.like_sklearn(**network, monitor=monitor, random_state=0)
+    model = RegularizedMLPClassifier.like_sklearn(
+        **network, monitor=monitor, random_state=0
+    )
     models[monitor] = model.fit(X_train, y_train)
 for monitor, model in models.items():
     print(
         f"monitor={monitor!r}: {model.n_iter_} epochs run, weights of epoch "
-        f"{model.best_epoch_} kept; train accuracy {model.score(X_train, y_train):.3f}, "
+        f"{model.best_epoch_} kept; "
+        f"train accuracy {model.score(X_train, y_train):.3f}, "
         f"held-out accuracy {model.score(X_test, y_test):.3f}"
     )
 
@@ -72,9 +75,13 @@ print(rows.round(4).to_string(index=False))
 # the right one, and a dotted line at ``best_epoch_``.
 # Both panels share their axes' ranges.
 lowest = min(min(model.validation_scores_) for model in models.values())
-fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), sharey=True, layout="constrained")
+fig, axes = plt.subplots(
+    1, 2, figsize=(10, 3.8), sharey=True, layout="constrained"
+)
 for ax, (monitor, model) in zip(axes, models.items(), strict=True):
-    display = TrainingHistoryDisplay.from_estimator(model, ax=ax, name=f"monitor={monitor!r}")
+    display = TrainingHistoryDisplay.from_estimator(
+        model, ax=ax, name=f"monitor={monitor!r}"
+    )
     display.score_ax_.set_ylim(np.floor(lowest * 20) / 20, 1.0)
     ax.grid(alpha=0.3)
 plt.show()
@@ -84,10 +91,15 @@ plt.show()
 # ---------------
 # The same two networks with four more seeds (``random_state`` 1 to 4), each with its own
 # validation rows.
-print("random_state   held-out accuracy: monitor='val_score'   monitor='val_loss'")
+print(
+    "random_state   held-out accuracy: "
+    "monitor='val_score'   monitor='val_loss'"
+)
 for seed in range(1, 5):
     scores = [
-        RegularizedMLPClassifier.like_sklearn(**network, monitor=monitor, random_state=seed)
+        RegularizedMLPClassifier.like_sklearn(
+            **network, monitor=monitor, random_state=seed
+        )
         .fit(X_train, y_train)
         .score(X_test, y_test)
         for monitor in models
