@@ -21,6 +21,7 @@ EXAMPLE_ORDER = [
     "plot_initialization_and_activations.py",
     "plot_training_history.py",
     "plot_defaults_vs_peers.py",
+    "plot_recipe_parts.py",
     "plot_dataframe.py",
     "plot_coarse_to_fine_search.py",
     "plot_dask_search.py",

