@@ -127,7 +127,7 @@ warnings.simplefilter("ignore", ConvergenceWarning)
 
 # -- example gallery ----------------------------------------------------------------------
 
-# Each examples/plot_*.py runs at build time; its printed numbers and figures appear on its
+# Each examples/*/plot_*.py runs at build time; its printed numbers and figures appear on its
 # page. ``-D plot_gallery=0`` skips running them (the test's doctest build does: the HTML
 # build has already run them).
 

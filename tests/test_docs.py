@@ -13,7 +13,7 @@ DOCS = Path(__file__).resolve().parents[1] / "docs"
 # docs/_static/skdeep.css).
 CODE_WIDTH = 79
 CODE_BLOCK = re.compile(
-    r'<div class="highlight-(?:python|default|pycon|Python)[^"]*"[^>]*>'
+    r'<div class="(?:[^"]*\s)?highlight-(?:python|default|pycon|Python)\b[^"]*"[^>]*>'
     r'<div class="highlight"><pre>(.*?)</pre>',
     re.S,
 )
@@ -45,7 +45,7 @@ def wide_code_lines(html_dir):
 def test_wide_code_lines_are_found(tmp_path):
     statement = "x = " + "1 + " * 20 + "1"
     (tmp_path / "page.html").write_text(
-        '<div class="highlight-pycon notranslate"><div class="highlight"><pre>'
+        '<div class="doctest highlight-default notranslate"><div class="highlight"><pre>'
         f'<span class="gp">&gt;&gt;&gt; </span>{statement}\n'
         f'<span class="go">{"9" * 100}</span>\n</pre></div></div>'
         '<div class="highlight-Python notranslate"><div class="highlight"><pre>'

@@ -10,7 +10,8 @@ Not part of the test suite (it needs a browser). On a Debian machine::
 For every page and window width it reports the elements that do not fit the text column
 (code blocks that scroll sideways, titles, tables, images) and formulas MathJax left
 unrendered, and it saves screenshots of the index, a technique page, the gallery and the
-class page. It exits with status 1 if a code block or a title does not fit.
+class page. It exits with status 1 if a code block or a title does not fit or a formula
+is left unrendered.
 """
 
 import argparse
@@ -47,7 +48,9 @@ MEASURE = """() => {
     const past = e.getBoundingClientRect().right > right + 2;
     if (wider || past) {
       const text = e.textContent.trim().replace(/\\s+/g, ' ').slice(0, 60);
-      overflow.push([e.tagName, e.scrollWidth - e.clientWidth, text]);
+      const extra = Math.max(
+        e.scrollWidth - e.clientWidth, e.getBoundingClientRect().right - right);
+      overflow.push([e.tagName, Math.round(extra), text]);
     }
   }
   const raw_math = [...document.querySelectorAll('.math')]
@@ -63,6 +66,7 @@ def main(argv=None):
     parser.add_argument("--shots", type=Path, help="folder for the screenshots")
     parser.add_argument("--chromium", default="/usr/bin/chromium")
     args = parser.parse_args(argv)
+    args.html = args.html.resolve()  # file URIs need absolute paths
     widths = [int(width) for width in args.widths.split(",")]
     pages = [
         page

