@@ -1,6 +1,7 @@
 """The estimators: RegularizedMLPClassifier and RegularizedMLPRegressor."""
 
 import inspect
+import numbers
 from numbers import Integral, Real
 
 import numpy as np
@@ -26,6 +27,7 @@ from sklearn.utils.multiclass import (
 )
 from sklearn.utils.validation import (
     _check_sample_weight,
+    _num_samples,
     check_is_fitted,
     check_X_y,
     column_or_1d,
@@ -34,10 +36,10 @@ from sklearn.utils.validation import (
 
 from ._callbacks import HAS_CALLBACKS, CallbackSupportMixin, EpochTasks
 from ._data_init import data_aware_init
-from ._inference import logistic, raw_output, softmax
+from ._inference import PREDICT_BLOCK, logistic, raw_output, softmax
 from ._network import ACTIVATION_CODES, INITIALIZERS, SOLVER_CODES, NetworkLayout
 from ._schedules import FACTOR_SCHEDULES, SCHEDULES, STEP_SCHEDULES
-from ._tables import TableEncoding, is_dataframe, pandas_if_polars
+from ._tables import MISSING, TableEncoding, is_dataframe, pandas_if_polars
 from ._training import TrainingConfig, TrainingState, train, train_lbfgs, validation_function
 from ._warnings import warn_at_user_line
 from .preprocessing import RobustSmoothClipScaler
@@ -97,6 +99,9 @@ _SKLEARN_MLP = dict(
 # _input_matrix called without a target (None is a target a user can pass: an error).
 _NO_Y = object()
 
+# Sparse rows given to a model fitted on dense data are made dense in blocks of at most this
+# many values.
+_DENSE_BLOCK_VALUES = 1 << 22
 # The smallest validation part early_stopping="auto" holds out.
 _MIN_AUTO_VALIDATION = 50
 
@@ -300,15 +305,42 @@ class _BaseRegularizedMLP(CallbackSupportMixin, BaseEstimator):
             )
         return min(self.batch_size, n_samples)
 
-    def _validate_X_predict(self, X):
+    def _predicted_raw(self, X):
+        """The network's raw outputs for the rows of ``X`` (validated and encoded here).
+
+        Sparse rows reach a model fitted on dense data as the dense rows they stand for,
+        a block at a time (the memory stays that of a block): such a model centres its inputs,
+        embeds them or imputes them, and none of that keeps zeros zero.
+        """
         check_is_fitted(self)
-        return self._input_matrix(X, reset=False)
+        if not sp.issparse(X) or self._takes_sparse_as_is():
+            return self._raw_output(self._input_matrix(X, reset=False))
+        X = X.tocsr()
+        rows = max(1, min(PREDICT_BLOCK, _DENSE_BLOCK_VALUES // max(1, X.shape[1])))
+        # One block even for no rows, so that an empty X gets scikit-learn's error.
+        blocks = range(0, max(1, X.shape[0]), rows)
+        return np.vstack(
+            [self._raw_output(self._input_matrix(X[i : i + rows], reset=False)) for i in blocks]
+        )
+
+    def _takes_sparse_as_is(self):
+        """Whether sparse input goes to the kernels unchanged (as in a fit on sparse X): only
+        when the model was fitted without anything that maps a zero to a non-zero (a table
+        encoding, a centring scaler, numeric embeddings)."""
+        scaler = getattr(self, "input_scaler_", None)
+        return (
+            getattr(self, "_table", None) is None
+            and len(getattr(self, "embedded_features_", ())) == 0
+            and (scaler is None or not np.any(scaler.center_))
+        )
 
     def _input_matrix(self, X, reset, y=_NO_Y):
         """``X`` validated and encoded as the network's input (codes of categorical
         features in the last columns, see :mod:`skdeep._tables`), and ``y`` validated along
         (when given). ``reset`` learns the table's encoding."""
         X = pandas_if_polars(X)
+        if not reset and sp.issparse(X) and not self._takes_sparse_as_is():
+            X = self._dense_rows(X)
         if reset:
             table = is_dataframe(X) or not (
                 self.categorical_features is None or isinstance(self.categorical_features, str)
@@ -356,6 +388,25 @@ class _BaseRegularizedMLP(CallbackSupportMixin, BaseEstimator):
                 X = encoding.transform(X)
         return X if y is _NO_Y else (X, y)
 
+    def _dense_rows(self, X):
+        """Sparse ``X`` for a model fitted on dense data: the dense array it stands for."""
+        # A sparse matrix holds numbers: categorical columns with other levels cannot be in it.
+        wordy = [
+            column.name
+            for column in self._table.columns
+            if column.kind != "numeric"
+            and not all(isinstance(v, numbers.Number) or v is MISSING for v in column.levels)
+        ]
+        if wordy:
+            raise ValueError(
+                f"This model was fitted on a table with categorical columns {wordy}, whose "
+                "levels a sparse matrix cannot hold. Pass the rows as a DataFrame with the "
+                "training table's columns."
+            )
+        if X.shape[1] != self.n_features_in_:
+            return X  # validation reports the mismatch
+        return X.toarray()
+
     def _table_encoding(self):
         return TableEncoding(
             self.categorical_features,
@@ -398,7 +449,22 @@ class _BaseRegularizedMLP(CallbackSupportMixin, BaseEstimator):
 
     # -------------------------------------------------------------------- fitted state
 
+    def __getstate__(self):
+        # Only containers, numbers, strings and arrays besides the estimator (and its public
+        # input scaler): a skops file of the model names no private type to trust.
+        state = dict(super().__getstate__())  # a copy: the model keeps its objects
+        if isinstance(state.get("_training"), TrainingState):
+            state["_training"] = state["_training"].to_plain()
+        if isinstance(state.get("_table"), TableEncoding):
+            state["_table"] = state["_table"].to_plain()
+        return state
+
     def __setstate__(self, state):
+        # Pickles written before the state was kept plain hold the objects themselves.
+        if isinstance(state.get("_training"), dict):
+            state["_training"] = TrainingState.from_plain(state["_training"])
+        if isinstance(state.get("_table"), dict):
+            state["_table"] = TableEncoding.from_plain(state["_table"])
         super().__setstate__(state)
         # Parameters added after the model was pickled take the value that switches their
         # technique off (the model was trained without it), else their defaults.
@@ -803,8 +869,9 @@ class _BaseRegularizedMLP(CallbackSupportMixin, BaseEstimator):
         """Whether ``early_stopping="auto"`` splits off a validation part from ``y``'s rows:
         only when it has at least :data:`_MIN_AUTO_VALIDATION` rows (fewer make the best epoch
         a coin toss: a score moves in steps of at least 2 %) and leaves 2 to train on."""
-        n_val = self._validation_size(len(y))
-        return n_val >= _MIN_AUTO_VALIDATION and len(y) - n_val >= 2
+        n_samples = _num_samples(y)
+        n_val = self._validation_size(n_samples)
+        return n_val >= _MIN_AUTO_VALIDATION and n_samples - n_val >= 2
 
     def _split_validation(self, X, Y, sw, y, random_state):
         n_val = self._validation_size(X.shape[0])
@@ -1337,7 +1404,7 @@ default="from_dtype"
         if type_of_target(y) not in ("binary", "multiclass"):
             return True
         _, counts = np.unique(y, return_counts=True)
-        return self._validation_size(len(y)) >= len(counts) and counts.min() >= 2
+        return self._validation_size(_num_samples(y)) >= len(counts) and counts.min() >= 2
 
     def _stratify_labels(self, y, n_val):
         if type_of_target(y) not in ("binary", "multiclass"):
@@ -1462,7 +1529,7 @@ default="from_dtype"
             probability of each label); float64 unless both ``X`` and the fitted weights are
             float32.
         """
-        raw = self._raw_output(self._validate_X_predict(X))
+        raw = self._predicted_raw(X)
         if self._single_class():
             return np.ones_like(raw)
         if self.out_activation_ == "softmax":
@@ -1500,7 +1567,7 @@ default="from_dtype"
         y : ndarray of shape (n_samples,) or (n_samples, n_classes)
             Predicted labels (an indicator matrix for multilabel targets).
         """
-        raw = self._raw_output(self._validate_X_predict(X))
+        raw = self._predicted_raw(X)
         if self._single_class():
             return np.repeat(self.classes_, raw.shape[0])
         if self.out_activation_ == "softmax":
@@ -1759,7 +1826,7 @@ min_category_count, missing_indicators
             Predicted values, in float64 unless both ``X`` and the fitted weights are
             float32.
         """
-        raw = self._raw_output(self._validate_X_predict(X))
+        raw = self._predicted_raw(X)
         dtype = raw.dtype
         # In float64, then back. Huge weights times a huge target scale can overflow even
         # float64: that is reported below, not warned about.

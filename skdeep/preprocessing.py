@@ -113,8 +113,10 @@ class RobustSmoothClipScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimat
             self, X, dtype=(np.float64, np.float32), reset=False, accept_sparse="csr"
         )
         if sp.issparse(X):
-            # Zeros stay zeros (the clip maps 0 to 0): only the stored values change.
+            # Zeros stay zeros (the clip maps 0 to 0): only the stored values change. The clip
+            # is not additive, so duplicate entries of one cell are summed first.
             X = X.copy()
+            X.sum_duplicates()
             X.data = self._scale_and_clip(X.data, X.indices, X.data.dtype)
             return X
         with np.errstate(over="ignore", invalid="ignore"):

@@ -162,3 +162,137 @@ def test_a_wide_sparse_matrix_is_never_densified():
     # mini-batch of 200 rows 320 MB.
     assert peak < 200e6, peak
     assert clf.coefs_[0].shape == (d, 4)
+
+
+# --------------------------------------------------- one fitted model, any container of rows
+
+_VARIANTS = {
+    "plain": dict(input_scaling=None, numeric_embeddings=None, scaling_layer=False),
+    "robust scaling": dict(numeric_embeddings=None, scaling_layer=False),
+    "numeric embeddings": dict(input_scaling=None, numeric_embeddings="periodic"),
+    "scaling layer": dict(input_scaling=None, numeric_embeddings=None, scaling_layer=True),
+    "defaults": {},
+    "categorical vectors": dict(categorical_features=[0], max_one_hot_levels=3),
+    "missing indicators": dict(missing_indicators=True),
+}
+
+
+def _mixed_rows(seed=0, n=240):
+    """Rows whose first column is a 6-level category (as numbers) and whose others are
+    numeric, a third of the cells zero; a gap in column 2 of every 9th training row."""
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(n, 6)) * (rng.uniform(size=(n, 6)) > 0.3)
+    X[:, 0] = rng.randint(0, 6, n)
+    y = (X[:, 1] + X[:, 0] % 2 + rng.normal(scale=0.3, size=n) > 0.5).astype(int)
+    return X, y
+
+
+@pytest.mark.parametrize("variant", sorted(_VARIANTS))
+def test_the_same_rows_predict_alike_dense_sparse_and_as_a_dataframe(variant):
+    # One model, fitted on dense rows, given the same rows as CSR, CSC, COO or a DataFrame:
+    # the same predictions (the model's centring, embeddings and encoding apply to them all).
+    pd = pytest.importorskip("pandas")
+    X, y = _mixed_rows()
+    X_fit = X.copy()
+    if variant == "missing indicators":
+        X_fit[::9, 2] = np.nan
+    params = dict(hidden_layer_sizes=(16,), max_iter=5, random_state=0, **_VARIANTS[variant])
+    model = _quiet(lambda: RegularizedMLPClassifier(**params).fit(X_fit, y))
+    expected = model.predict_proba(X)
+    for rows in (
+        sp.csr_matrix(X),
+        sp.csc_matrix(X),
+        sp.coo_matrix(X),
+        sp.csr_array(X),
+        pd.DataFrame(X),
+    ):
+        np.testing.assert_array_equal(model.predict_proba(rows), expected, err_msg=type(rows))
+    # More rows than one block of densified rows: the blocks are stacked in order.
+    many = np.repeat(X, 30, axis=0)
+    np.testing.assert_array_equal(
+        model.predict_proba(sp.csr_matrix(many)), model.predict_proba(many)
+    )
+
+
+def test_a_model_fitted_on_sparse_rows_predicts_dense_rows_alike():
+    X, y = _mixed_rows()
+    model = _quiet(
+        lambda: RegularizedMLPClassifier(hidden_layer_sizes=(16,), max_iter=5, random_state=0).fit(
+            sp.csr_matrix(X), y
+        )
+    )
+    expected = model.predict_proba(sp.csr_matrix(X))
+    np.testing.assert_allclose(model.predict_proba(X), expected, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(model.predict_proba(sp.csc_matrix(X)), expected, rtol=1e-12)
+
+
+def test_sparse_rows_continue_a_dense_fit_and_score_its_validation_data():
+    # partial_fit and X_val take the dense rows the sparse ones stand for.
+    X, y = _mixed_rows()
+    # A constant rate: the default schedule has ended after max_iter, and would not move.
+    params = dict(hidden_layer_sizes=(16,), max_iter=5, random_state=0, learning_rate="constant")
+    dense, sparse = (_quiet(lambda: RegularizedMLPClassifier(**params).fit(X, y)) for _ in "ab")
+    before = dense.predict_proba(X)
+    _quiet(lambda: dense.partial_fit(X, y))
+    assert np.abs(dense.predict_proba(X) - before).max() > 1e-3
+    _quiet(lambda: sparse.partial_fit(sp.csr_matrix(X), y))
+    np.testing.assert_array_equal(sparse.predict_proba(X), dense.predict_proba(X))
+    fits = [
+        _quiet(lambda Xv=Xv: RegularizedMLPClassifier(**params).fit(X, y, X_val=Xv, y_val=y))
+        for Xv in (X, sp.csr_matrix(X))
+    ]
+    assert fits[0].validation_scores_ == fits[1].validation_scores_
+
+
+def test_a_table_model_refuses_sparse_rows_for_its_categorical_columns():
+    pd = pytest.importorskip("pandas")
+    X, y = _mixed_rows()
+    frame = pd.DataFrame(X, columns=[f"x{j}" for j in range(6)])
+    frame["colour"] = np.where(y == 1, "red", "blue")
+    model = _quiet(lambda: RegularizedMLPClassifier(max_iter=2, random_state=0).fit(frame, y))
+    with pytest.raises(ValueError, match=r"categorical columns \['colour'\].*DataFrame"):
+        model.predict(sp.csr_matrix(frame.drop(columns="colour").assign(colour=0.0)))
+
+
+def _with_duplicates(X):
+    """``X`` as a CSR matrix whose stored values are split over two entries per cell."""
+    rows, columns = np.nonzero(X)
+    halves = X[rows, columns] / 2
+    order = np.argsort(np.r_[rows, rows], kind="stable")
+    indices = np.r_[columns, columns][order]
+    indptr = np.r_[0, np.cumsum(np.bincount(rows, minlength=X.shape[0]) * 2)]
+    return sp.csr_matrix((np.r_[halves, halves][order], indices, indptr), shape=X.shape)
+
+
+@pytest.mark.parametrize("input_scaling", ["robust", None])
+def test_duplicate_entries_train_and_predict_as_their_sum(input_scaling):
+    X, y = _mixed_rows()
+    duplicated = _with_duplicates(X)
+    assert not duplicated.has_canonical_format and duplicated.nnz == 2 * np.count_nonzero(X)
+    np.testing.assert_allclose(duplicated.toarray(), X)
+    params = dict(hidden_layer_sizes=(16,), max_iter=5, random_state=0)
+    params["input_scaling"] = input_scaling
+    summed = _quiet(lambda: RegularizedMLPClassifier(**params).fit(sp.csr_matrix(X), y))
+    split = _quiet(lambda: RegularizedMLPClassifier(**params).fit(duplicated, y))
+    np.testing.assert_allclose(split.coefs_[0], summed.coefs_[0], rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(
+        summed.predict_proba(duplicated), summed.predict_proba(X), rtol=1e-12, atol=1e-14
+    )
+    scaler = RobustSmoothClipScaler().fit(X)
+    np.testing.assert_array_equal(
+        scaler.transform(duplicated).toarray(), scaler.transform(sp.csr_matrix(X)).toarray()
+    )
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc"])
+def test_a_sparse_multilabel_target_under_the_default_early_stopping(fmt):
+    X, y = _mixed_rows(n=600)  # enough rows for early_stopping="auto" to hold some out
+    Y = np.c_[y, 1 - y, X[:, 1] > 0].astype(int)
+    params = dict(hidden_layer_sizes=(16,), max_iter=5, random_state=0)
+    sparse = _quiet(
+        lambda: RegularizedMLPClassifier(**params).fit(X, sp.csr_matrix(Y).asformat(fmt))
+    )
+    dense = _quiet(lambda: RegularizedMLPClassifier(**params).fit(X, Y))
+    assert sparse.validation_scores_ == dense.validation_scores_  # it held out rows
+    assert len(sparse.validation_scores_) > 0
+    np.testing.assert_array_equal(sparse.predict_proba(X), dense.predict_proba(X))
