@@ -81,7 +81,8 @@ def build_parser():
         "--output",
         metavar="FILE",
         default="model.joblib",
-        help="where to save the fitted pipeline (default: %(default)s)",
+        help="where to save the fitted pipeline (default: %(default)s); a name ending in "
+        ".skops saves it with skops.io, which loads without running code from the file",
     )
     tune.add_argument(
         "--report",

@@ -7,8 +7,8 @@ The steps, each a function so that it can be tested on its own:
 2. :func:`detect_task` decides between classification and regression from the target;
    :func:`split_columns` sorts the other columns into numeric and categorical ones.
 3. The network takes the table's columns itself (:doc:`/user_guide/tables`: missing values,
-   categorical and text columns, unseen categories), after :func:`select_columns` has left
-   out the ignored ones; so cross-validation learns the encoding on the training folds only
+   categorical and text columns, unseen categories), after :func:`column_selection` has
+   left out the ignored ones; so cross-validation learns the encoding on the training folds only
    and the saved model applies it to new rows. The baselines from scikit-learn, which take
    numbers only, get :func:`build_preprocessing` (impute and scale the numeric columns,
    impute and one-hot encode the categorical ones).
@@ -22,6 +22,7 @@ The steps, each a function so that it can be tested on its own:
 
 import csv
 import difflib
+import importlib.util
 import itertools
 import json
 import math
@@ -138,6 +139,21 @@ def read_table(path, *, sep=None, encoding="utf-8"):
     return table
 
 
+def save_model(model, path):
+    """Save ``model`` to ``path``: with :mod:`skops.io` when the name ends in ``.skops``,
+    else with :mod:`joblib`. Returns the lines that load it again."""
+    if path.endswith(".skops"):
+        import skops.io as sio
+
+        sio.dump(model, path)
+        return (
+            "  import skops.io, skdeep\n"
+            f'  model = skops.io.load("{path}", trusted=skdeep.skops_trusted_types())'
+        )
+    joblib.dump(model, path)
+    return f'  model = joblib.load("{path}")  # runs code from the file: load only your own'
+
+
 def _check_writable(path, option="--output", action="save the model to", example="model.joblib"):
     """Fail before the search, not after it, when the file ``path`` cannot be written."""
     folder = os.path.dirname(os.path.abspath(path))
@@ -153,6 +169,11 @@ def _check_outputs(args):
     """Check, before the search, that the model and the report can be written, and that
     neither would overwrite the data or the other."""
     _check_writable(args.output)
+    if args.output.endswith(".skops") and importlib.util.find_spec("skops") is None:
+        raise ValueError(
+            f"--output {args.output} asks for a skops file, but skops is not installed: "
+            "pip install skops (or give a name ending in .joblib)"
+        )
     written = {"--output": args.output}
     if args.report is not None:
         _check_writable(args.report, "--report", "write the report to", "report.json")
@@ -309,9 +330,16 @@ def split_columns(X, keep=()):
     return numeric, categorical, ignored
 
 
-def select_columns(X, columns):
-    """The ``columns`` of the DataFrame ``X`` (the first step of the tuned pipeline)."""
-    return X[list(columns)]
+def column_selection(columns):
+    """The first step of the tuned pipeline: the DataFrame's ``columns``, as a DataFrame.
+
+    Made of scikit-learn parts only, so that a skops file of the pipeline names no function
+    to trust.
+    """
+    selection = ColumnTransformer(
+        [("columns", "passthrough", list(columns))], verbose_feature_names_out=False
+    )
+    return selection.set_output(transform="pandas")
 
 
 def build_preprocessing(numeric, categorical):
@@ -721,8 +749,7 @@ def _models(args, task, y, numeric, categorical):
         random_state=args.random_state,
         **stopping,
     )
-    columns = FunctionTransformer(select_columns, kw_args={"columns": [*numeric, *categorical]})
-    pipeline = Pipeline([("columns", columns), ("mlp", net)])
+    pipeline = Pipeline([("columns", column_selection([*numeric, *categorical])), ("mlp", net)])
     # scikit-learn's estimators take numbers only: each baseline gets its own copy of the
     # standard preprocessing.
     baselines = {
@@ -1019,12 +1046,10 @@ def run_tune(args, out=None, err=None):
     }
     report = build_report(args, facts, scoring_name, search, baseline_scores, seconds)
     _print_results(report, out)
-    joblib.dump(search.best_estimator_, args.output)
     print(
         f"\nSaved the pipeline (column selection and network, refitted on all "
         f"{report['refit']['rows']} rows) to {args.output} in {report['seconds']['total']:.0f} s. "
-        "Use it with:\n"
-        f'  model = joblib.load("{args.output}")\n'
+        f"Use it with:\n{save_model(search.best_estimator_, args.output)}\n"
         "  model.predict(new_rows)  # a DataFrame with the same columns",
         file=out,
     )

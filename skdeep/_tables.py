@@ -407,6 +407,38 @@ class TableEncoding:
         self.category_levels = tuple(len(c.levels) + 1 for c in codes)
         self.feature_names_out = names
 
+    # ---------------------------------------------------------------------- persistence
+
+    def to_plain(self):
+        """What fit learned, as plain containers, strings, numbers and arrays only (so that
+        a file of it names no type but these: see :meth:`from_plain`)."""
+        state = dict(self.__dict__, dtype=self.dtype.str)
+        state["columns"] = [
+            {
+                key: [None if level is MISSING else level for level in value]
+                if key == "levels"
+                else value
+                for key, value in column.__dict__.items()
+                if key != "index"
+            }
+            for column in self.columns
+        ]
+        return state
+
+    @classmethod
+    def from_plain(cls, state):
+        """The encoding of a :meth:`to_plain` state."""
+        encoding = cls.__new__(cls)
+        encoding.__dict__.update(state, dtype=np.dtype(state["dtype"]), columns=[])
+        for learned in state["columns"]:
+            column = _Column(**learned)
+            if "levels" in learned:
+                # A missing value is stored as None (never a level itself: it is missing).
+                column.levels = [MISSING if level is None else level for level in column.levels]
+                column.index = pd.Index(column.levels, dtype=object)
+            encoding.columns.append(column)
+        return encoding
+
     # ------------------------------------------------------------------------ transform
 
     def transform(self, X):

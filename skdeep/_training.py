@@ -315,6 +315,25 @@ class TrainingState:
         else:
             kernel.theta, kernel.bn_state = theta, bn_state
 
+    def to_plain(self):
+        """This state as plain containers, numbers and arrays (see :meth:`from_plain`)."""
+        state = dict(self.__dict__, monitor=dict(self.monitor.__dict__))
+        if self.kernel is not None:
+            state["kernel"] = self.kernel.__getstate__()
+        return state
+
+    @classmethod
+    def from_plain(cls, state):
+        """The training state of a :meth:`to_plain` state."""
+        training = cls()
+        training.__dict__.update(state)
+        training.monitor = Monitor()
+        training.monitor.__dict__.update(state["monitor"])
+        if state["kernel"] is not None:
+            training.kernel = KernelState.__new__(KernelState)
+            training.kernel.__setstate__(state["kernel"])
+        return training
+
     def fitted_attributes(self):
         """The public attributes that describe training, by name.
 

@@ -161,10 +161,12 @@ def test_tune_regression(tmp_path):
     load_diabetes(as_frame=True, scaled=False).frame.to_csv(tmp_path / "d.csv", index=False)
     result = run_cli(
         "tune", "d.csv", "--target", "target", "--n-iter", 1, "--cv", 2, "--max-iter", 5,
-        "--output", "d.joblib", cwd=tmp_path,
+        "--output", "d.skops", cwd=tmp_path,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "regression" in result.stdout and "dummy (mean)" in result.stdout
+    # A name ending in .skops saves with skops, and the output says how to load it.
+    assert 'skops.io.load("d.skops", trusted=skdeep.skops_trusted_types())' in result.stdout
     scores = {
         name: float(mean)
         for name, mean in re.findall(r"^  (\S.*?)\s+(-?\d+\.\d{4})\s+\d+\.\d{4}$",
@@ -174,7 +176,10 @@ def test_tune_regression(tmp_path):
     # scikit-learn's MLP gets a standardized target: on raw diabetes targets (25 to 346) its
     # defaults score far below 0; standardized, they learn something.
     assert scores["scikit-learn MLP defaults"] > 0.0
-    model = joblib.load(tmp_path / "d.joblib")
+    sio = pytest.importorskip("skops.io")
+    path = tmp_path / "d.skops"
+    assert set(sio.get_untrusted_types(file=path)) <= set(skdeep.skops_trusted_types())
+    model = sio.load(path, trusted=skdeep.skops_trusted_types())
     predictions = model.predict(pd.read_csv(tmp_path / "d.csv").drop(columns=["target"]))
     assert predictions.dtype.kind == "f" and predictions.shape == (442,)
 

@@ -1,0 +1,155 @@
+"""Saving fitted models: skops files that name only skdeep's public classes, and pickle."""
+
+import pickle
+import warnings
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+import skdeep
+from skdeep import RegularizedMLPClassifier, RegularizedMLPRegressor, skops_trusted_types
+from skdeep.preprocessing import RobustSmoothClipScaler
+
+sio = pytest.importorskip("skops.io")
+
+RNG = np.random.RandomState(0)
+N = 160
+X_NUM = RNG.normal(size=(N, 5))
+Y_REG = X_NUM[:, 0] - 0.5 * X_NUM[:, 1] ** 2 + RNG.normal(scale=0.2, size=N)
+Y_CLF = np.where(X_NUM[:, 0] + X_NUM[:, 2] > 0, "yes", "no")
+FRAME = pd.DataFrame(
+    {
+        "size": X_NUM[:, 0],
+        "gap": np.where(np.arange(N) % 7 == 0, np.nan, X_NUM[:, 1]),
+        "colour": pd.Categorical(RNG.choice(["red", "green", "blue", "grey"], N)),
+        "city": RNG.choice([f"c{i}" for i in range(30)], N).astype(object),
+        "flag": RNG.uniform(size=N) > 0.5,
+        "maybe": pd.Series(RNG.choice(["p", "q", None], N), dtype=object),
+    }
+)
+SPARSE = sp.csr_matrix(X_NUM * (RNG.uniform(size=X_NUM.shape) > 0.5))
+
+# Every kind of fitted model: the input (array, table, sparse), each loss and each solver.
+CASES = {
+    "classifier, array": (RegularizedMLPClassifier(), X_NUM, Y_CLF),
+    "classifier, table": (RegularizedMLPClassifier(max_one_hot_levels=5), FRAME, Y_CLF),
+    "classifier, sparse": (RegularizedMLPClassifier(), SPARSE, Y_CLF),
+    "classifier, multiclass": (RegularizedMLPClassifier(), X_NUM, (Y_REG * 2).astype(int)),
+    "classifier, multilabel": (
+        RegularizedMLPClassifier(),
+        X_NUM,
+        np.c_[Y_CLF == "yes", Y_REG > 0].astype(int),
+    ),
+    "classifier, like scikit-learn": (RegularizedMLPClassifier.like_sklearn(), X_NUM, Y_CLF),
+    "regressor, table": (RegularizedMLPRegressor(), FRAME, Y_REG),
+    "regressor, sparse": (RegularizedMLPRegressor(), SPARSE, Y_REG),
+    "regressor, two targets": (RegularizedMLPRegressor(), X_NUM, np.c_[Y_REG, -Y_REG]),
+    "regressor, poisson": (RegularizedMLPRegressor(loss="poisson"), X_NUM, np.exp(Y_REG / 3)),
+    "regressor, batch norm": (RegularizedMLPRegressor(batch_normalization=True), X_NUM, Y_REG),
+    **{
+        f"regressor, {solver}": (RegularizedMLPRegressor.like_sklearn(solver=solver), X_NUM, Y_REG)
+        for solver in ("sgd", "adagrad", "rmsprop", "adam", "adamw", "lbfgs")
+    },
+}
+
+
+def _fitted(name):
+    model, X, y = CASES[name]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return model.set_params(max_iter=4, random_state=0).fit(X, y), X, y
+
+
+def _outputs(model, X):
+    out = [model.predict(X)]
+    if hasattr(model, "predict_proba"):
+        out.append(model.predict_proba(X))
+    return out
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_skops_round_trips_every_kind_of_model(name, tmp_path):
+    model, X, y = _fitted(name)
+    path = tmp_path / "model.skops"
+    sio.dump(model, path)
+    untrusted = sio.get_untrusted_types(file=path)
+    # Only skdeep's public classes: the estimator, and its input scaler when it has one.
+    assert set(untrusted) <= set(skops_trusted_types())
+    assert type(model).__module__ + "." + type(model).__qualname__ in untrusted
+    loaded = sio.load(path, trusted=skops_trusted_types())
+    for got, expected in zip(_outputs(loaded, X), _outputs(model, X), strict=True):
+        np.testing.assert_array_equal(got, expected)
+    # The loaded model continues training as the original does.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if model.solver != "lbfgs":
+            for m in (model, loaded):
+                m.set_params(learning_rate="constant").partial_fit(X, y)
+    for got, expected in zip(_outputs(loaded, X), _outputs(model, X), strict=True):
+        np.testing.assert_array_equal(got, expected)
+
+
+def test_the_trusted_types_are_the_classes_skops_names():
+    classes = [RegularizedMLPClassifier, RegularizedMLPRegressor, RobustSmoothClipScaler]
+    assert skops_trusted_types() == [f"{c.__module__}.{c.__qualname__}" for c in classes]
+    assert "skops_trusted_types" in skdeep.__all__
+
+
+def test_a_pipeline_with_scikit_learn_parts_needs_no_other_type():
+    model = make_pipeline(StandardScaler(), RegularizedMLPRegressor(max_iter=3, random_state=0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X_NUM, Y_REG)
+    data = sio.dumps(model)
+    assert set(sio.get_untrusted_types(data=data)) <= set(skops_trusted_types())
+    np.testing.assert_array_equal(
+        sio.loads(data, trusted=skops_trusted_types()).predict(X_NUM), model.predict(X_NUM)
+    )
+
+
+def test_skops_refuses_a_model_until_its_types_are_trusted():
+    model, X, _ = _fitted("classifier, array")
+    with pytest.raises(Exception, match="[Uu]ntrusted"):
+        sio.loads(sio.dumps(model))
+
+
+def test_the_fitted_state_is_kept_as_plain_data():
+    # A model's saved state holds its private training and table state as dictionaries of
+    # arrays, numbers, strings and lists; loaded, they are objects again.
+    model, X, _ = _fitted("classifier, table")
+    state = model.__getstate__()
+    assert isinstance(state["_training"], dict) and isinstance(state["_table"], dict)
+    assert type(model._training).__name__ == "TrainingState"  # the model itself unchanged
+
+    def plain(value):
+        if isinstance(value, dict):
+            return all(isinstance(k, str) and plain(v) for k, v in value.items())
+        if isinstance(value, (list, tuple)):
+            return all(plain(v) for v in value)
+        return value is None or isinstance(value, (str, bool, int, float, np.ndarray, np.generic))
+
+    assert plain(state["_training"]) and plain(state["_table"])
+    for dumps, loads in ((pickle.dumps, pickle.loads), (_joblib_dumps, _joblib_loads)):
+        loaded = loads(dumps(model))
+        np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+        assert type(loaded._table).__name__ == "TableEncoding"
+
+
+def _joblib_dumps(model):
+    import io
+
+    buffer = io.BytesIO()
+    joblib.dump(model, buffer)
+    return buffer.getvalue()
+
+
+def _joblib_loads(data):
+    import io
+
+    return joblib.load(io.BytesIO(data))
