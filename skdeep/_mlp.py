@@ -391,9 +391,10 @@ class _BaseRegularizedMLP(CallbackSupportMixin, BaseEstimator):
     def _dense_rows(self, X):
         """Sparse ``X`` for a model fitted on dense data: the dense array it stands for."""
         # A sparse matrix holds numbers: categorical columns with other levels cannot be in it.
+        encoding = getattr(self, "_table", None)
         wordy = [
             column.name
-            for column in self._table.columns
+            for column in (encoding.columns if encoding is not None else ())
             if column.kind != "numeric"
             and not all(isinstance(v, numbers.Number) or v is MISSING for v in column.levels)
         ]
