@@ -142,7 +142,7 @@ def read_table(path, *, sep=None, encoding="utf-8"):
 def save_model(model, path):
     """Save ``model`` to ``path``: with :mod:`skops.io` when the name ends in ``.skops``,
     else with :mod:`joblib`. Returns the lines that load it again."""
-    if path.endswith(".skops"):
+    if path.lower().endswith(".skops"):
         import skops.io as sio
 
         sio.dump(model, path)
@@ -169,7 +169,7 @@ def _check_outputs(args):
     """Check, before the search, that the model and the report can be written, and that
     neither would overwrite the data or the other."""
     _check_writable(args.output)
-    if args.output.endswith(".skops") and importlib.util.find_spec("skops") is None:
+    if args.output.lower().endswith(".skops") and importlib.util.find_spec("skops") is None:
         raise ValueError(
             f"--output {args.output} asks for a skops file, but skops is not installed: "
             "pip install skops (or give a name ending in .joblib)"

@@ -324,9 +324,9 @@ class _BaseRegularizedMLP(CallbackSupportMixin, BaseEstimator):
         )
 
     def _takes_sparse_as_is(self):
-        """Whether sparse input goes to the kernels unchanged (as in a fit on sparse X): only
-        when the model was fitted without anything that maps a zero to a non-zero (a table
-        encoding, a centring scaler, numeric embeddings)."""
+        """Whether sparse input goes to the kernels unchanged: for a model fitted on sparse X
+        (which has no table encoding). A model fitted on dense X has one; the scaler and
+        embedding checks are for models pickled before tables were taken, which have none."""
         scaler = getattr(self, "input_scaler_", None)
         return (
             getattr(self, "_table", None) is None
@@ -396,7 +396,9 @@ class _BaseRegularizedMLP(CallbackSupportMixin, BaseEstimator):
             column.name
             for column in (encoding.columns if encoding is not None else ())
             if column.kind != "numeric"
-            and not all(isinstance(v, numbers.Number) or v is MISSING for v in column.levels)
+            and not all(
+                isinstance(v, (numbers.Number, np.bool_)) or v is MISSING for v in column.levels
+            )
         ]
         if wordy:
             raise ValueError(

@@ -158,6 +158,7 @@ def test_tune_saves_a_model_that_predicts(cancer_csv, tmp_path):
 
 
 def test_tune_regression(tmp_path):
+    sio = pytest.importorskip("skops.io")
     load_diabetes(as_frame=True, scaled=False).frame.to_csv(tmp_path / "d.csv", index=False)
     result = run_cli(
         "tune", "d.csv", "--target", "target", "--n-iter", 1, "--cv", 2, "--max-iter", 5,
@@ -176,7 +177,6 @@ def test_tune_regression(tmp_path):
     # scikit-learn's MLP gets a standardized target: on raw diabetes targets (25 to 346) its
     # defaults score far below 0; standardized, they learn something.
     assert scores["scikit-learn MLP defaults"] > 0.0
-    sio = pytest.importorskip("skops.io")
     path = tmp_path / "d.skops"
     assert set(sio.get_untrusted_types(file=path)) <= set(skdeep.skops_trusted_types())
     model = sio.load(path, trusted=skdeep.skops_trusted_types())

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
+from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -15,6 +16,8 @@ from sklearn.preprocessing import StandardScaler
 import skdeep
 from skdeep import RegularizedMLPClassifier, RegularizedMLPRegressor, skops_trusted_types
 from skdeep.preprocessing import RobustSmoothClipScaler
+
+from .paths import DATA_DIR
 
 sio = pytest.importorskip("skops.io")
 
@@ -52,6 +55,7 @@ CASES = {
     "regressor, two targets": (RegularizedMLPRegressor(), X_NUM, np.c_[Y_REG, -Y_REG]),
     "regressor, poisson": (RegularizedMLPRegressor(loss="poisson"), X_NUM, np.exp(Y_REG / 3)),
     "regressor, batch norm": (RegularizedMLPRegressor(batch_normalization=True), X_NUM, Y_REG),
+    "regressor, early stopping": (RegularizedMLPRegressor(early_stopping=True), X_NUM, Y_REG),
     **{
         f"regressor, {solver}": (RegularizedMLPRegressor.like_sklearn(solver=solver), X_NUM, Y_REG)
         for solver in ("sgd", "adagrad", "rmsprop", "adam", "adamw", "lbfgs")
@@ -61,6 +65,7 @@ CASES = {
 
 def _fitted(name):
     model, X, y = CASES[name]
+    model = clone(model)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         return model.set_params(max_iter=4, random_state=0).fit(X, y), X, y
@@ -85,14 +90,56 @@ def test_skops_round_trips_every_kind_of_model(name, tmp_path):
     loaded = sio.load(path, trusted=skops_trusted_types())
     for got, expected in zip(_outputs(loaded, X), _outputs(model, X), strict=True):
         np.testing.assert_array_equal(got, expected)
-    # The loaded model continues training as the original does.
+    for attribute in ("loss_curve_", "history_", "validation_scores_", "best_epoch_", "t_"):
+        # By their text: an L-BFGS history holds NaN learning rates (NaN != NaN).
+        assert repr(getattr(loaded, attribute)) == repr(getattr(model, attribute)), attribute
+    # The public records are the training state's own lists again (they grow together).
+    assert loaded.loss_curve_ is loaded._training.loss_curve
+    # The loaded model continues training as the original does (optimizer state, random
+    # generator and early stopping's records included).
+    if model.solver == "lbfgs" or model.early_stopping is True:
+        return  # no partial_fit
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        if model.solver != "lbfgs":
-            for m in (model, loaded):
-                m.set_params(learning_rate="constant").partial_fit(X, y)
+        for m in (model, loaded):
+            m.set_params(learning_rate="constant").partial_fit(X, y)
     for got, expected in zip(_outputs(loaded, X), _outputs(model, X), strict=True):
         np.testing.assert_array_equal(got, expected)
+    assert loaded.loss_curve_ == model.loss_curve_ and len(loaded.loss_curve_) == 5
+
+
+@pytest.mark.parametrize("name", ["regressor, early stopping", "classifier, table"])
+def test_a_loaded_model_continues_a_warm_start_fit_alike(name):
+    model, X, y = _fitted(name)
+    loaded = sio.loads(sio.dumps(model), trusted=skops_trusted_types())
+    if model.early_stopping is True:
+        assert len(model.validation_scores_) == 4  # early stopping's records, saved
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for m in (model, loaded):
+            m.set_params(warm_start=True, max_iter=3).fit(X, y)
+    for got, expected in zip(_outputs(loaded, X), _outputs(model, X), strict=True):
+        np.testing.assert_array_equal(got, expected)
+    assert loaded.loss_curve_ == model.loss_curve_ and len(model.loss_curve_) == 7
+    assert loaded.validation_scores_ == model.validation_scores_
+
+
+def test_a_model_pickled_by_skdeep_0_1_0_saves_again_with_skops():
+    with open(DATA_DIR / "skdeep-0.1.0-models.pkl", "rb") as f:
+        saved = pickle.load(f)
+    for name in ("clf", "reg"):
+        old = saved[name]
+        for loaded in (
+            pickle.loads(pickle.dumps(old)),
+            sio.loads(sio.dumps(old), trusted=skops_trusted_types()),
+        ):
+            np.testing.assert_array_equal(loaded.predict(saved["X"]), old.predict(saved["X"]))
+    again = sio.loads(sio.dumps(saved["clf"]), trusted=skops_trusted_types())
+    for m in (saved["clf"], again):
+        m.partial_fit(saved["X"], saved["y_clf"])
+    np.testing.assert_array_equal(
+        again.predict_proba(saved["X"]), saved["clf"].predict_proba(saved["X"])
+    )
 
 
 def test_the_trusted_types_are_the_classes_skops_names():

@@ -296,3 +296,15 @@ def test_a_sparse_multilabel_target_under_the_default_early_stopping(fmt):
     assert sparse.validation_scores_ == dense.validation_scores_  # it held out rows
     assert len(sparse.validation_scores_) > 0
     np.testing.assert_array_equal(sparse.predict_proba(X), dense.predict_proba(X))
+
+
+def test_wide_sparse_rows_predict_as_the_dense_rows_to_rounding():
+    # 3,000 features: the densified blocks hold fewer rows than the dense path's.
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(1500, 3000)) * (rng.uniform(size=(1500, 3000)) > 0.9)
+    y = (X[:, :10].sum(axis=1) > 0).astype(int)
+    params = dict(hidden_layer_sizes=(8,), max_iter=1, random_state=0, numeric_embeddings=None)
+    model = _quiet(lambda: RegularizedMLPClassifier(**params).fit(X[:200], y[:200]))
+    np.testing.assert_allclose(
+        model.predict_proba(sp.csr_matrix(X)), model.predict_proba(X), rtol=1e-12, atol=1e-15
+    )
