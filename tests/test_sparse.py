@@ -303,7 +303,7 @@ def test_wide_sparse_rows_predict_as_the_dense_rows_to_rounding():
     rng = np.random.RandomState(0)
     X = rng.normal(size=(1500, 3000)) * (rng.uniform(size=(1500, 3000)) > 0.9)
     y = (X[:, :10].sum(axis=1) > 0).astype(int)
-    params = dict(hidden_layer_sizes=(8,), max_iter=1, random_state=0, numeric_embeddings=None)
+    params = dict(hidden_layer_sizes=(8,), max_iter=2, random_state=0, numeric_embeddings=None)
     model = _quiet(lambda: RegularizedMLPClassifier(**params).fit(X[:200], y[:200]))
     np.testing.assert_allclose(
         model.predict_proba(sp.csr_matrix(X)), model.predict_proba(X), rtol=1e-12, atol=1e-15
