@@ -12,7 +12,6 @@ from sklearn.base import (
     RegressorMixin,
     _fit_context,
 )
-from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import check_random_state
@@ -36,7 +35,8 @@ from sklearn.utils.validation import (
 
 from ._callbacks import HAS_CALLBACKS, CallbackSupportMixin, EpochTasks
 from ._data_init import data_aware_init
-from ._inference import PREDICT_BLOCK, logistic, raw_output, softmax
+from ._inference import PREDICT_BLOCK, raw_output
+from ._losses import LOSSES, REGRESSION_LOSSES, target_standardization
 from ._network import ACTIVATION_CODES, INITIALIZERS, SOLVER_CODES, NetworkLayout
 from ._schedules import FACTOR_SCHEDULES, SCHEDULES, STEP_SCHEDULES
 from ._tables import MISSING, TableEncoding, is_dataframe, pandas_if_polars
@@ -265,6 +265,13 @@ class _BaseRegularizedMLP(CallbackSupportMixin, BaseEstimator):
         # L-BFGS needs a smooth objective. The per-step rules (dropout, decoupled weight decay,
         # clipping, the schedules) do not apply to it, as scikit-learn's lbfgs ignores
         # batch_size and the learning rate; an L1 penalty would change the objective itself.
+        loss = LOSSES.get(getattr(self, "loss", None))  # the classifier's losses are smooth
+        if self.solver == "lbfgs" and loss is not None and not loss.smooth:
+            raise ValueError(
+                f"solver='lbfgs' minimizes the full-batch objective with scipy's L-BFGS and "
+                f"cannot use loss={loss.name!r}, which is not differentiable everywhere. Use a "
+                "mini-batch solver such as solver='adam'."
+            )
         if self.solver == "lbfgs" and self.penalty in ("l1", "elasticnet") and self.alpha > 0:
             raise ValueError(
                 f"solver='lbfgs' minimizes the full-batch objective with scipy's L-BFGS and "
@@ -744,6 +751,12 @@ class _BaseRegularizedMLP(CallbackSupportMixin, BaseEstimator):
 
     def _start_network(self, layout, theta, bn_state, Y):
         """Adjust the initial parameters to the training targets ``Y`` (in place)."""
+
+    def _validation_score(self, raw, Y_val, sw_val):
+        """The monitored validation score of raw outputs (larger is better)."""
+        loss = LOSSES[self._loss]
+        score = loss.validation_score(raw, Y_val, sw_val)
+        return score if loss.greater_is_better else -score
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -1470,7 +1483,7 @@ default="from_dtype"
         Y = self._label_binarizer.transform(y)
         multiclass = self._label_binarizer.y_type_ == "multiclass"
         self._loss = "softmax_cross_entropy" if multiclass else "sigmoid_cross_entropy"
-        self.out_activation_ = "softmax" if multiclass else "logistic"
+        self.out_activation_ = LOSSES[self._loss].out_activation
         return np.ascontiguousarray(Y)
 
     def _training_targets(self, Y):
@@ -1478,15 +1491,13 @@ default="from_dtype"
         eps = float(self.label_smoothing)
         if eps == 0.0:
             return Y
-        n_choices = Y.shape[1] if self.out_activation_ == "softmax" else 2
+        n_choices = LOSSES[self._loss].n_choices(Y.shape[1])
         return np.ascontiguousarray((1.0 - eps) * Y + eps / n_choices, dtype=Y.dtype)
 
     def _validation_score(self, raw, Y_val, sw_val):
         if self._single_class():
             return 1.0  # every prediction is the one class
-        if self.out_activation_ == "softmax":
-            return accuracy_score(Y_val.argmax(axis=1), raw.argmax(axis=1), sample_weight=sw_val)
-        return accuracy_score(Y_val > 0.5, raw > 0, sample_weight=sw_val)
+        return super()._validation_score(raw, Y_val, sw_val)
 
     @available_if(_BaseRegularizedMLP._stochastic_solver)
     @_fit_context(prefer_skip_nested_validation=True)
@@ -1535,9 +1546,7 @@ default="from_dtype"
         raw = self._predicted_raw(X)
         if self._single_class():
             return np.ones_like(raw)
-        if self.out_activation_ == "softmax":
-            return softmax(raw)
-        proba = logistic(raw)
+        proba = LOSSES[self._loss].inverse_link(raw)
         if self._label_binarizer.y_type_ == "binary":
             return np.hstack([1.0 - proba, proba])
         return proba
@@ -1573,9 +1582,7 @@ default="from_dtype"
         raw = self._predicted_raw(X)
         if self._single_class():
             return np.repeat(self.classes_, raw.shape[0])
-        if self.out_activation_ == "softmax":
-            return self.classes_[raw.argmax(axis=1)]
-        return self._label_binarizer.inverse_transform((raw > 0).astype(int))
+        return self._label_binarizer.inverse_transform(LOSSES[self._loss].decisions(raw))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -1656,7 +1663,7 @@ min_category_count, missing_indicators
 
     _parameter_constraints: dict = {
         **_BaseRegularizedMLP._parameter_constraints,
-        "loss": [StrOptions({"squared_error", "poisson"})],
+        "loss": [StrOptions(set(REGRESSION_LOSSES))],
     }
     _loss = "squared_error"
 
@@ -1740,31 +1747,16 @@ min_category_count, missing_indicators
                     f"{y.ravel()[0]!r} ({exc}). For class labels use RegularizedMLPClassifier."
                 ) from None
         Y = (y.reshape(-1, 1) if y.ndim == 1 else y).astype(np.float64)
-        if self.loss == "poisson" and (Y < 0).any():
-            raise ValueError(
-                "Some value(s) of y are negative which is not allowed for Poisson regression: "
-                "loss='poisson' models counts and other non-negative targets. Use "
-                "loss='squared_error' for targets that can be negative."
-            )
+        loss = LOSSES[self.loss]
+        if loss.check_targets is not None:
+            loss.check_targets(Y)
         if first_call:
-            # Divide by the largest magnitude first so squares cannot overflow (|y| ~ 1e300).
-            big = np.abs(Y).max(axis=0)
-            big[big == 0] = 1.0
-            mean = np.average(Y / big, axis=0, weights=sample_weight)
-            if self.loss == "poisson":
-                # The log link needs y >= 0 kept: scaled by the mean, never centred.
-                self.target_mean_ = np.zeros_like(mean)
-                scale = mean * big
-            else:
-                var = np.average((Y / big - mean) ** 2, axis=0, weights=sample_weight)
-                self.target_mean_ = mean * big
-                scale = np.sqrt(var) * big
             # A constant target has no spread to scale by: scale 1, its own units (as
             # scikit-learn trains on), so that later data (partial_fit, warm_start) can move
             # the network. _start_network makes the predictions exactly the constant.
-            self.target_scale_ = np.where(scale > 0, scale, 1.0)
-            self._loss = self.loss
-            self.out_activation_ = "exp" if self.loss == "poisson" else "identity"
+            self.target_mean_, self.target_scale_ = target_standardization(loss, Y, sample_weight)
+            self._loss = loss.name
+            self.out_activation_ = loss.out_activation
         elif Y.shape[1] != self.n_outputs_:
             raise ValueError(
                 f"y has {Y.shape[1]} outputs but the model was fitted with {self.n_outputs_}."
@@ -1787,10 +1779,6 @@ min_category_count, missing_indicators
             views = layout.unpack(theta, bn_state)
             views["coefs_"][-1][:, constant] = 0.0
             views["intercepts_"][-1][constant] = 0.0
-
-    def _validation_score(self, raw, Y_val, sw_val):
-        prediction = np.exp(raw) if self._loss == "poisson" else raw
-        return r2_score(Y_val, prediction, sample_weight=sw_val)
 
     @available_if(_BaseRegularizedMLP._stochastic_solver)
     @_fit_context(prefer_skip_nested_validation=True)
@@ -1834,8 +1822,7 @@ min_category_count, missing_indicators
         # In float64, then back. Huge weights times a huge target scale can overflow even
         # float64: that is reported below, not warned about.
         with np.errstate(over="ignore", invalid="ignore"):
-            if self._loss == "poisson":
-                raw = np.exp(raw)
+            raw = LOSSES[self._loss].inverse_link(raw)
             y = raw * self.target_scale_ + self.target_mean_
         if not np.isfinite(y).all() or np.abs(y).max() > np.finfo(dtype).max:
             raise ValueError(
