@@ -96,6 +96,30 @@ N_COLUMNS = MIX_OFF + 1
 ) = range(13)
 N_INPUT_FIELDS = CAT_OFF + 1
 
+# The hyperparameter vector: the scalar settings of one training call reach the epoch kernel
+# as one float64 vector, read by these indices (codes and counts as exact whole numbers, flags
+# as 0 or 1). ``TrainingConfig.hyperparameters`` fills it; the dropout rates of the layers
+# (the input's first) follow the fixed entries, from ``HP_DROPOUT`` on. A new knob is one
+# index here, one line that fills it, and its use in a kernel.
+(
+    HP_ACTIVATION,
+    HP_LOSS,
+    HP_SOLVER,
+    HP_BATCH_SIZE,
+    HP_SHUFFLE,
+    HP_BN_MOMENTUM,
+    HP_MOMENTUM,
+    HP_NESTEROV,
+    HP_BETA_1,
+    HP_BETA_2,
+    HP_EPSILON,
+    HP_RHO,
+    HP_L2,
+    HP_L1,
+    HP_CLIP_NORM,
+    HP_DROPOUT,
+) = range(16)
+
 
 class ParameterGroup(NamedTuple):
     """How the optimizer treats one kind of parameter.

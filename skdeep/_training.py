@@ -33,7 +33,27 @@ from ._kernels._epoch import (
 )
 from ._kernels._losses import loss_and_delta
 from ._kernels._rng import make_state
-from ._network import ACTIVATION_CODES, LOSS_CODES, SOLVER_CODES
+from ._network import (
+    ACTIVATION_CODES,
+    HP_ACTIVATION,
+    HP_BATCH_SIZE,
+    HP_BETA_1,
+    HP_BETA_2,
+    HP_BN_MOMENTUM,
+    HP_CLIP_NORM,
+    HP_DROPOUT,
+    HP_EPSILON,
+    HP_L1,
+    HP_L2,
+    HP_LOSS,
+    HP_MOMENTUM,
+    HP_NESTEROV,
+    HP_RHO,
+    HP_SHUFFLE,
+    HP_SOLVER,
+    LOSS_CODES,
+    SOLVER_CODES,
+)
 from ._schedules import STEP_SCHEDULES, learning_rate_at, schedule_factor
 from ._warnings import warn_at_user_line
 
@@ -116,32 +136,37 @@ class TrainingConfig:
         -------
         dict
         """
-        lr_scale, penalty_mask, decay_scale = layout.optimizer_vectors(
-            dtype, self.lr_factors, self.fan_in_power
-        )
+        groups = layout.optimizer_vectors(dtype, self.lr_factors, self.fan_in_power)
         return dict(
-            layout=layout.table,
-            inputs=layout.inputs,
-            lr_scale=lr_scale,
-            penalty_mask=penalty_mask,
-            decay_scale=decay_scale,
-            activation=ACTIVATION_CODES[self.activation],
-            loss_kind=LOSS_CODES[self.loss],
-            batch_size=self.batch_size,
-            shuffle=self.shuffle,
-            dropout_rates=self.dropout_rates,
-            bn_momentum=self.bn_momentum,
-            solver=SOLVER_CODES[self.solver],
-            momentum=self.momentum,
-            nesterov=self.nesterov,
-            beta_1=self.beta_1,
-            beta_2=self.beta_2,
-            epsilon=self.epsilon,
-            rho=self.rho,
-            l2=self.l2,
-            l1=self.l1,
-            clip_norm=self.clip_norm,
+            layout=layout.table, inputs=layout.inputs, groups=groups, hp=self.hyperparameters()
         )
+
+    def hyperparameters(self):
+        """The hyperparameter vector of the epoch kernel (the ``HP_*`` indices of
+        :mod:`skdeep._network`), the one place that fills it.
+
+        Returns
+        -------
+        ndarray of shape (HP_DROPOUT + n_layers,), float64
+        """
+        hp = np.full(HP_DROPOUT + len(self.dropout_rates), np.nan)  # NaN: an index left out
+        hp[HP_ACTIVATION] = ACTIVATION_CODES[self.activation]
+        hp[HP_LOSS] = LOSS_CODES[self.loss]
+        hp[HP_SOLVER] = SOLVER_CODES[self.solver]
+        hp[HP_BATCH_SIZE] = self.batch_size
+        hp[HP_SHUFFLE] = self.shuffle
+        hp[HP_BN_MOMENTUM] = self.bn_momentum
+        hp[HP_MOMENTUM] = self.momentum
+        hp[HP_NESTEROV] = self.nesterov
+        hp[HP_BETA_1] = self.beta_1
+        hp[HP_BETA_2] = self.beta_2
+        hp[HP_EPSILON] = self.epsilon
+        hp[HP_RHO] = self.rho
+        hp[HP_L2] = self.l2
+        hp[HP_L1] = self.l1
+        hp[HP_CLIP_NORM] = self.clip_norm
+        hp[HP_DROPOUT:] = self.dropout_rates
+        return hp
 
 
 class KernelState:

@@ -6,13 +6,15 @@ that are mathematically ~0, for example) are judged against the largest entry of
 belong to: the absolute tolerance is ``rtol * max |expected|``.
 """
 
+import inspect
 import itertools
+import warnings
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from skdeep import _network
+from skdeep import RegularizedMLPClassifier, _network
 from skdeep._kernels import _backward, _epoch, _forward, _losses, _optimizers, _rng
 from skdeep._network import ACTIVATION_CODES as ACT_CODE
 from skdeep._network import LOSS_CODES as LOSS_CODE
@@ -546,12 +548,30 @@ def test_batch_norm_backward(dtype):
 # --------------------------------------------------------------------------------------------
 
 
+def _hyperparameters(p, act="relu", kind="squared_error", batch_size=1, shuffle=False, rates=()):
+    """The kernels' hyperparameter vector of the settings ``p`` (a merged HYPER/variant dict),
+    filled by index here, apart from the package's own filling."""
+    hp = np.zeros(_network.HP_DROPOUT + len(rates))
+    for index, value in (
+        (_network.HP_ACTIVATION, ACT_CODE[act]), (_network.HP_LOSS, LOSS_CODE[kind]),
+        (_network.HP_SOLVER, SOLVER_CODE[p["solver"]]), (_network.HP_BATCH_SIZE, batch_size),
+        (_network.HP_SHUFFLE, shuffle), (_network.HP_BN_MOMENTUM, 0.8),
+        (_network.HP_MOMENTUM, p["momentum"]), (_network.HP_NESTEROV, p["nesterov"]),
+        (_network.HP_BETA_1, p["beta_1"]), (_network.HP_BETA_2, p["beta_2"]),
+        (_network.HP_EPSILON, p["epsilon"]), (_network.HP_RHO, p["rho"]),
+        (_network.HP_L2, p["l2"]), (_network.HP_L1, p["l1"]),
+        (_network.HP_CLIP_NORM, p.get("clip_norm", 0.0)),
+    ):  # fmt: skip
+        hp[index] = value
+    hp[_network.HP_DROPOUT :] = rates
+    return hp
+
+
 def _kernel_update(theta, grad, s1, s2, groups, lr, step, p):
     """Call the update kernel with the hyper-parameters ``p`` (a merged HYPER/variant dict)."""
     return _optimizers.update(
-        theta, grad, s1, s2, *groups, SOLVER_CODE[p["solver"]], lr, step, p["momentum"],
-        p["nesterov"], p["beta_1"], p["beta_2"], p["epsilon"], p["rho"], p["l2"], p["l1"],
-        p["weight_decay"],
+        theta, grad, s1, s2, tuple(groups), _hyperparameters(p), lr, step, p["weight_decay"],
+        theta.dtype.type(1.0),
     )  # fmt: skip
 
 
@@ -913,12 +933,10 @@ class KernelRun:
         self.rng = _rng.make_state(seed)
 
     def epoch(self, X, Y, sw, net, groups, act, kind, batch_size, shuffle, rates, schedule, p):
+        hp = _hyperparameters(p, act, kind, batch_size, shuffle, rates)
         return _epoch.run_epoch(
             X, Y, sw, self.theta, self.grad, self.state1, self.state2, self.bn_state, net.table,
-            net.inputs, *groups, self.step, self.rng, ACT_CODE[act], LOSS_CODE[kind],
-            batch_size, shuffle, rates, 0.8, SOLVER_CODE[p["solver"]], schedule, p["momentum"],
-            p["nesterov"], p["beta_1"], p["beta_2"], p["epsilon"], p["rho"], p["l2"], p["l1"],
-            p.get("clip_norm", 0.0),
+            net.inputs, tuple(groups), self.step, self.rng, hp, schedule,
         )  # fmt: skip
 
 
@@ -1152,3 +1170,33 @@ def test_run_epoch_l1_gives_exact_zeros(dtype):
     n_zero = int((kernel.theta[mask] == 0.0).sum())
     assert n_zero > mask.sum() // 4
     assert not np.any(kernel.theta[~mask] == 0.0)
+
+
+# --------------------------------------------------------------------------------------------
+# The hyperparameter vector
+# --------------------------------------------------------------------------------------------
+
+
+def test_the_epoch_and_update_kernels_take_few_arguments():
+    # The settings travel as one vector and the group vectors as one tuple.
+    for kernel, most in ((_epoch.run_epoch, 16), (_optimizers.update, 12)):
+        function = getattr(kernel, "py_func", kernel)  # the function itself without the JIT
+        assert len(inspect.signature(function).parameters) <= most, function.__name__
+
+
+@pytest.mark.parametrize("solver", ["sgd", "rmsprop", "adamw"])  # L-BFGS takes no vector
+def test_every_index_of_the_hyperparameter_vector_is_filled(solver):
+    X = np.random.RandomState(0).normal(size=(60, 3))
+    y = (X[:, 0] > 0).astype(int)
+    est = RegularizedMLPClassifier(solver=solver, max_iter=2, random_state=0)
+    est.set_params(clip_norm=1.0, dropout=0.1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # two epochs do not converge
+        est.fit(X, y)
+    layout = est._layout()
+    config = est._training_config(layout, 48, False)
+    hp = config.hyperparameters()
+    assert hp.shape == (_network.HP_DROPOUT + layout.n_layers,)
+    assert not np.isnan(hp).any()
+    assert hp[_network.HP_SOLVER] == SOLVER_CODE[solver] and hp[_network.HP_CLIP_NORM] == 1.0
+    np.testing.assert_array_equal(hp[_network.HP_DROPOUT :], config.dropout_rates)

@@ -23,6 +23,13 @@ from .._network import (
     FAN_OUT,
     FREQ_OFF,
     GAMMA_OFF,
+    HP_ACTIVATION,
+    HP_BATCH_SIZE,
+    HP_BN_MOMENTUM,
+    HP_CLIP_NORM,
+    HP_DROPOUT,
+    HP_LOSS,
+    HP_SHUFFLE,
     IN_FEATURES,
     IN_WIDTH,
     MEAN_OFF,
@@ -424,28 +431,11 @@ def run_epoch(
     bn_state,
     layout,
     inputs,
-    lr_scale,
-    penalty_mask,
-    decay_scale,
+    groups,
     step,
     rng,
-    activation,
-    loss_kind,
-    batch_size,
-    shuffle,
-    dropout_rates,
-    bn_momentum,
-    solver,
+    hp,
     schedule,
-    momentum,
-    nesterov,
-    beta_1,
-    beta_2,
-    epsilon,
-    rho,
-    l2,
-    l1,
-    clip_norm,
     Xsparse=None,
 ):
     """One epoch of mini-batch training: shuffle, then forward, backward and update per batch.
@@ -461,38 +451,26 @@ def run_epoch(
     bn_state : ndarray of shape (n_bn_state,), same dtype
     layout : ndarray of shape (n_layers, N_COLUMNS), int64
     inputs : ndarray of shape (N_INPUT_FIELDS,), int64
-    lr_scale : ndarray of shape (n_params,), same dtype
-        Learning-rate factor of each parameter (from its parameter group).
-    penalty_mask : ndarray of shape (n_params,), uint8
-        1 where penalties apply.
-    decay_scale : ndarray of shape (n_params,), same dtype
-        Factor of each parameter's decoupled weight decay (0 where it does not apply).
+    groups : tuple of (lr_scale, penalty_mask, decay_scale)
+        The per-parameter vectors of the parameter groups (see
+        :func:`skdeep._kernels._optimizers.update`).
     step : ndarray of shape (1,), int64
         Number of optimizer updates so far, advanced in place.
     rng : ndarray of shape (1,), uint64
         Random state for shuffling and dropout, advanced in place.
-    activation, loss_kind : int
-        Activation and loss codes of :mod:`skdeep._network`.
-    batch_size : int
-    shuffle : bool
-    dropout_rates : ndarray of shape (n_layers,), float64
-        Base rates; batch ``b`` uses them times ``schedule[b, DROPOUT_FACTOR]``.
-    bn_momentum : float
-        Momentum of the running statistics for a full batch; a batch of ``nb`` rows uses
-        ``bn_momentum ** (nb / batch_size)`` and a single-row batch does not update them.
-    solver : int
-        Solver code of :mod:`skdeep._network`.
+    hp : ndarray of shape (HP_DROPOUT + n_layers,), float64
+        The hyperparameter vector (:mod:`skdeep._network`'s ``HP_*`` indices): the activation
+        and loss codes, the batch size, whether to shuffle, the momentum of the batch-norm
+        running statistics for a full batch (a batch of ``nb`` rows uses
+        ``bn_momentum ** (nb / batch_size)`` and a single-row batch does not update them),
+        the solver's settings (see :func:`~skdeep._kernels._optimizers.update`), the penalty
+        strengths (each batch divides them by its summed sample weight), the gradient clipping
+        norm (when positive, each batch's loss gradient is rescaled to at most this global L2
+        norm; penalty gradients are not clipped), and from ``HP_DROPOUT`` on the layers' base
+        dropout rates (batch ``b`` uses them times ``schedule[b, DROPOUT_FACTOR]``).
     schedule : ndarray of shape (n_batches, 3), float64
         Per batch: the learning rate (column ``LR``), the decoupled weight decay
         (``WEIGHT_DECAY``) and the factor of the dropout rates (``DROPOUT_FACTOR``).
-    momentum : float
-    nesterov : bool
-    beta_1, beta_2, epsilon, rho : float
-    l2, l1 : float
-        Penalty strengths; each batch divides them by its summed sample weight.
-    clip_norm : float
-        When positive, each batch's loss gradient is rescaled to at most this global L2 norm
-        (penalty gradients are not clipped).
     Xsparse : tuple of (data, indices, indptr) or None
         The samples as CSR rows, with ``X`` of shape (n_samples, 0): each mini-batch gathers
         its rows' stored values only (memory bounded by the batch).
@@ -503,11 +481,17 @@ def run_epoch(
         Mean over the epoch's samples of the batch objective (loss plus penalty). Batches
         whose sample weights sum to zero are skipped: no update and no share of the mean.
     """
+    activation = np.int64(hp[HP_ACTIVATION])
+    loss_kind = np.int64(hp[HP_LOSS])
+    batch_size = np.int64(hp[HP_BATCH_SIZE])
+    bn_momentum = hp[HP_BN_MOMENTUM]
+    clip_norm = hp[HP_CLIP_NORM]
+    dropout_rates = hp[HP_DROPOUT:]
     n = X.shape[0]
     n_features = X.shape[1]
     n_outputs = Y.shape[1]
     perm = np.arange(n)
-    if shuffle:
+    if hp[HP_SHUFFLE] != 0.0:
         shuffle_inplace(perm, rng)
     total = 0.0
     counted = 0
@@ -557,21 +541,12 @@ def run_epoch(
             grad,
             state1,
             state2,
-            lr_scale,
-            penalty_mask,
-            decay_scale,
-            solver,
+            groups,
+            hp,
             schedule[batch, LR],
             step[0],
-            momentum,
-            nesterov,
-            beta_1,
-            beta_2,
-            epsilon,
-            rho,
-            l2 / sw_sum,
-            l1 / sw_sum,
             schedule[batch, WEIGHT_DECAY],
+            sw_sum,
         )
         total += (loss + penalty) * nb
         counted += nb

@@ -11,7 +11,20 @@ decoupled weight decay per coordinate (0 where it does not apply).
 
 import numpy as np
 
-from .._network import ADAGRAD, RMSPROP, SGD
+from .._network import (
+    ADAGRAD,
+    HP_BETA_1,
+    HP_BETA_2,
+    HP_EPSILON,
+    HP_L1,
+    HP_L2,
+    HP_MOMENTUM,
+    HP_NESTEROV,
+    HP_RHO,
+    HP_SOLVER,
+    RMSPROP,
+    SGD,
+)
 from ._config import kernel
 from ._losses import penalty_value
 
@@ -37,27 +50,7 @@ def clip_by_global_norm(grad, max_norm):
 
 
 @kernel
-def update(
-    theta,
-    grad,
-    state1,
-    state2,
-    lr_scale,
-    penalty_mask,
-    decay_scale,
-    solver,
-    lr,
-    step,
-    momentum,
-    nesterov,
-    beta_1,
-    beta_2,
-    epsilon,
-    rho,
-    l2,
-    l1,
-    weight_decay,
-):
+def update(theta, grad, state1, state2, groups, hp, lr, step, weight_decay, batch_weight):
     """One optimizer step on ``theta`` in place; return the penalty value before the step.
 
     Parameters
@@ -69,33 +62,43 @@ def update(
     state1, state2 : ndarray of shape (n_params,)
         Optimizer state: velocity (SGD), squared-gradient accumulator (AdaGrad, RMSProp),
         first and second moments (Adam).
-    lr_scale : ndarray of shape (n_params,), same dtype as ``theta``
-        Factor of each coordinate's learning rate (its parameter group's; 0 freezes it).
-    penalty_mask : ndarray of shape (n_params,), uint8
-        1 for coordinates that penalties apply to.
-    decay_scale : ndarray of shape (n_params,), same dtype as ``theta``
-        Factor of each coordinate's decoupled weight decay (its group's learning-rate factor
-        where decay applies, 0 elsewhere).
-    solver : int
-        A solver code of :mod:`skdeep._network`: ``SGD``, ``ADAGRAD``, ``RMSPROP`` or ``ADAM``.
+    groups : tuple of (lr_scale, penalty_mask, decay_scale)
+        The per-parameter vectors of the parameter groups, shape (n_params,) each:
+        ``lr_scale`` (same dtype as ``theta``) the factor of each coordinate's learning rate
+        (0 freezes it), ``penalty_mask`` (uint8) 1 for coordinates that penalties apply to,
+        ``decay_scale`` (same dtype as ``theta``) the factor of each coordinate's decoupled
+        weight decay (its group's learning-rate factor where decay applies, 0 elsewhere).
+    hp : ndarray of shape (n_hyperparameters,), float64
+        The hyperparameter vector (:mod:`skdeep._network`'s ``HP_*`` indices): this reads the
+        solver code (``SGD``, ``ADAGRAD``, ``RMSPROP`` or ``ADAM``), momentum, Nesterov's
+        flag, beta_1, beta_2, epsilon, rho and the penalty strengths l2 and l1.
     lr : float
         Learning rate of this step, before ``lr_scale``.
     step : int
         1-based count of updates, for Adam's bias correction.
-    momentum : float
-    nesterov : bool
-    beta_1, beta_2, epsilon, rho : float
-    l2, l1 : float
-        Penalty coefficients already divided by the batch weight.
     weight_decay : float
         Decoupled decay: parameters are multiplied by ``1 - lr * decay_scale * weight_decay``
         before the gradient step (PyTorch's AdamW convention, with the group's rate).
 
+    batch_weight : float
+        The batch's summed sample weight, which the penalty strengths are divided by.
+
     Returns
     -------
     float
-        ``l1 * sum |w| + 0.5 * l2 * sum w**2`` at the parameters before the step.
+        ``l1 * sum |w| + 0.5 * l2 * sum w**2`` at the parameters before the step (l1 and l2
+        divided by ``batch_weight``).
     """
+    lr_scale, penalty_mask, decay_scale = groups
+    solver = int(hp[HP_SOLVER])
+    momentum = hp[HP_MOMENTUM]
+    nesterov = hp[HP_NESTEROV] != 0.0
+    beta_1 = hp[HP_BETA_1]
+    beta_2 = hp[HP_BETA_2]
+    epsilon = hp[HP_EPSILON]
+    rho = hp[HP_RHO]
+    l2 = hp[HP_L2] / batch_weight
+    l1 = hp[HP_L1] / batch_weight
     penalty = penalty_value(theta, penalty_mask, l2, l1)
     dt = theta.dtype.type
     # Scalars in the parameters' dtype keep float32 arithmetic in float32, so it vectorizes.
