@@ -15,7 +15,6 @@ from sklearn.base import (
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import (
@@ -36,9 +35,17 @@ from sklearn.utils.validation import (
 from ._callbacks import HAS_CALLBACKS, CallbackSupportMixin, EpochTasks
 from ._data_init import data_aware_init
 from ._inference import PREDICT_BLOCK, raw_output
-from ._losses import LOSSES, REGRESSION_LOSSES, target_standardization
-from ._network import ACTIVATION_CODES, INITIALIZERS, SOLVER_CODES, NetworkLayout
-from ._schedules import FACTOR_SCHEDULES, SCHEDULES, STEP_SCHEDULES
+from ._losses import LOSSES, target_standardization
+from ._network import NetworkLayout
+from ._parameters import (
+    ARCHITECTURE,
+    CLASSIFIER_PARAMETERS,
+    REGRESSOR_PARAMETERS,
+    SHARED_PARAMETERS,
+    SKLEARN_VALUES,
+    constraints,
+)
+from ._schedules import STEP_SCHEDULES
 from ._tables import MISSING, TableEncoding, is_dataframe, pandas_if_polars
 from ._training import TrainingConfig, TrainingState, train, train_lbfgs, validation_function
 from ._warnings import warn_at_user_line
@@ -47,53 +54,8 @@ from .preprocessing import RobustSmoothClipScaler
 # Decoupled weight decay used by solver="adamw" when weight_decay is None (PyTorch's default).
 _ADAMW_DEFAULT_DECAY = 0.01
 # like_sklearn(): scikit-learn's MLP defaults, and every technique it lacks switched off.
-_SKLEARN_MLP = dict(
-    hidden_layer_sizes=(100,),
-    activation="relu",
-    solver="adam",
-    alpha=0.0001,
-    penalty="l2",
-    weight_decay=None,
-    dropout=0.0,
-    input_dropout=0.0,
-    batch_normalization=False,
-    weight_init="sklearn",
-    batch_size="auto",
-    learning_rate="constant",
-    learning_rate_init=0.001,
-    warmup_epochs=0,
-    power_t=0.5,
-    max_iter=200,
-    shuffle=True,
-    tol=1e-4,
-    momentum=0.9,
-    nesterovs_momentum=True,
-    clip_norm=None,
-    early_stopping=False,
-    validation_fraction=0.1,
-    monitor="val_score",
-    patience=None,
-    min_delta=None,
-    restore_best_weights=True,
-    beta_1=0.9,
-    beta_2=0.999,
-    epsilon=1e-8,
-    n_iter_no_change=10,
-    max_fun=15000,
-    input_scaling=None,
-    numeric_embeddings=None,
-    scaling_layer=False,
-    parametric_activation=False,
-    parametrization="standard",
-    bias_lr_factor=1.0,
-    scaling_lr_factor=1.0,
-    embedding_lr_factor=1.0,
-    activation_lr_factor=1.0,
-    dropout_schedule="constant",
-    weight_decay_schedule="constant",
-    training_dtype="auto",
-    label_smoothing=0.0,
-)
+# like_sklearn's values, and the values that parameters added after a model was pickled take.
+_SKLEARN_MLP = SKLEARN_VALUES
 
 
 # _input_matrix called without a target (None is a target a user can pass: an error).
@@ -119,72 +81,7 @@ class _BaseRegularizedMLP(CallbackSupportMixin, BaseEstimator):
 
     _class_weight = None
 
-    _parameter_constraints: dict = {
-        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
-        "activation": [StrOptions(set(ACTIVATION_CODES))],
-        "solver": [StrOptions({*SOLVER_CODES, "lbfgs"})],
-        "alpha": [Interval(Real, 0, None, closed="left")],
-        "penalty": [StrOptions({"l2", "l1", "elasticnet"}), None],
-        "l1_ratio": [Interval(Real, 0, 1, closed="both")],
-        "weight_decay": [Interval(Real, 0, None, closed="left"), None],
-        "dropout": [Interval(Real, 0, 1, closed="left"), "array-like"],
-        "input_dropout": [Interval(Real, 0, 1, closed="left")],
-        "batch_normalization": ["boolean"],
-        "batch_norm_momentum": [Interval(Real, 0, 1, closed="left")],
-        "weight_init": [StrOptions({*INITIALIZERS, "data_aware"})],
-        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
-        "learning_rate": [StrOptions(set(SCHEDULES))],
-        "lr_decay": [Interval(Real, 0, 1, closed="right"), None],
-        "lr_step_size": [Interval(Integral, 1, None, closed="left")],
-        "warmup_epochs": [Interval(Integral, 0, None, closed="left")],
-        "clip_norm": [Interval(Real, 0, None, closed="neither"), None],
-        "monitor": [StrOptions({"val_score", "val_loss"})],
-        "patience": [Interval(Integral, 1, None, closed="left"), None],
-        "min_delta": [Interval(Real, 0, None, closed="left"), None],
-        "restore_best_weights": ["boolean", StrOptions({"last"})],
-        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
-        "power_t": [Interval(Real, 0, None, closed="left")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "shuffle": ["boolean"],
-        "random_state": ["random_state"],
-        "tol": [Interval(Real, 0, None, closed="left")],
-        "verbose": ["verbose"],
-        "warm_start": ["boolean"],
-        "momentum": [Interval(Real, 0, 1, closed="both")],
-        "nesterovs_momentum": ["boolean"],
-        "rho": [Interval(Real, 0, 1, closed="left")],
-        "early_stopping": ["boolean", StrOptions({"auto"})],
-        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
-        "beta_1": [Interval(Real, 0, 1, closed="left")],
-        "beta_2": [Interval(Real, 0, 1, closed="left")],
-        "epsilon": [Interval(Real, 0, None, closed="neither")],
-        "n_iter_no_change": [
-            Interval(Integral, 1, None, closed="left"),
-            Options(Real, {np.inf}),
-        ],
-        "max_fun": [Interval(Integral, 1, None, closed="left")],
-        "input_scaling": [StrOptions({"robust"}), None],
-        "numeric_embeddings": [StrOptions({"periodic", "auto"}), None],
-        "embedding_frequencies": [Interval(Integral, 1, None, closed="left")],
-        "embedding_dim": [Interval(Integral, 1, None, closed="left")],
-        "embedding_frequency_scale": [Interval(Real, 0, None, closed="neither")],
-        "scaling_layer": ["boolean"],
-        "parametric_activation": ["boolean"],
-        "parametrization": [StrOptions({"standard", "ntk"})],
-        "bias_lr_factor": [Interval(Real, 0, None, closed="left")],
-        "scaling_lr_factor": [Interval(Real, 0, None, closed="left")],
-        "embedding_lr_factor": [Interval(Real, 0, None, closed="left")],
-        "activation_lr_factor": [Interval(Real, 0, None, closed="left")],
-        "lr_cycles": [Interval(Integral, 1, None, closed="left")],
-        "dropout_schedule": [StrOptions(set(FACTOR_SCHEDULES))],
-        "weight_decay_schedule": [StrOptions(set(FACTOR_SCHEDULES))],
-        "training_dtype": [StrOptions({"auto", "float32", "float64"})],
-        "categorical_features": [StrOptions({"from_dtype"}), "array-like", None],
-        "max_one_hot_levels": [Interval(Integral, 0, None, closed="left")],
-        "category_embedding_dim": [Interval(Integral, 1, None, closed="left")],
-        "min_category_count": [Interval(Integral, 1, None, closed="left")],
-        "missing_indicators": ["boolean"],
-    }
+    _parameter_constraints: dict = constraints(SHARED_PARAMETERS)
 
     def __init__(self, **params):
         # Each estimator spells out its full signature (scikit-learn reads the parameter
@@ -771,9 +668,8 @@ class _BaseRegularizedMLP(CallbackSupportMixin, BaseEstimator):
         embedded = self._network_spec["embedded_features"] if self.numeric_embeddings else ()
         if self._new_layout(n_features, n_outputs, embedded).spec() != self._network_spec:
             raise ValueError(
-                "The network's architecture (hidden_layer_sizes, batch_normalization, "
-                "numeric_embeddings, embedding_frequencies, embedding_dim, scaling_layer or "
-                "parametric_activation) changed since the previous fit; warm_start and "
+                f"The network's architecture ({', '.join(ARCHITECTURE[:-1])} or "
+                f"{ARCHITECTURE[-1]}) changed since the previous fit; warm_start and "
                 "partial_fit continue the same network. Set warm_start=False (or create a new "
                 "estimator) to train a new one."
             )
@@ -1049,9 +945,14 @@ _SHARED_SECTIONS = """\
 
 def _with_common_attributes(cls):
     if cls.__doc__:  # None under python -OO
-        cls.__doc__ = cls.__doc__.replace("%(common_attributes)s", _COMMON_ATTRIBUTES).replace(
-            "%(shared_sections)s", _SHARED_SECTIONS
-        )
+        shared = {
+            "%(common_attributes)s": _COMMON_ATTRIBUTES,
+            "%(shared_sections)s": _SHARED_SECTIONS,
+            # The regressor documents its shared parameters by name: those of the table.
+            "%(shared_parameter_names)s": ", ".join(p.name for p in SHARED_PARAMETERS),
+        }
+        for field, text in shared.items():
+            cls.__doc__ = cls.__doc__.replace(field, text)
     return cls
 
 
@@ -1404,11 +1305,7 @@ default="from_dtype"
         del params["self"], params["__class__"]
         super().__init__(**params)
 
-    _parameter_constraints: dict = {
-        **_BaseRegularizedMLP._parameter_constraints,
-        "label_smoothing": [Interval(Real, 0, 1, closed="left")],
-        "class_weight": [dict, StrOptions({"balanced"}), None],
-    }
+    _parameter_constraints: dict = constraints(CLASSIFIER_PARAMETERS)
 
     @property
     def _class_weight(self):
@@ -1594,77 +1491,64 @@ default="from_dtype"
 class RegularizedMLPRegressor(RegressorMixin, _BaseRegularizedMLP):
     """Multilayer perceptron regressor with dropout, batch norm, penalties and weight decay.
 
-    A drop-in for :class:`sklearn.neural_network.MLPRegressor`. Targets are standardized
-    internally (per output) and predictions mapped back, so raw-scale targets such as prices
-    train well without a ``TransformedTargetRegressor``; ``loss_curve_`` is therefore in units
-    of the standardized targets.
+        A drop-in for :class:`sklearn.neural_network.MLPRegressor`. Targets are standardized
+        internally (per output) and predictions mapped back, so raw-scale targets such as prices
+        train well without a ``TransformedTargetRegressor``; ``loss_curve_`` is therefore in units
+        of the standardized targets.
 
-    The defaults are the tabular recipe of :class:`RegularizedMLPClassifier` (see
-    :doc:`/user_guide/defaults`) with ``activation="mish"`` and ``learning_rate_init=0.2``;
-    :meth:`like_sklearn` gives scikit-learn's configuration.
+        The defaults are the tabular recipe of :class:`RegularizedMLPClassifier` (see
+        :doc:`/user_guide/defaults`) with ``activation="mish"`` and ``learning_rate_init=0.2``;
+        :meth:`like_sklearn` gives scikit-learn's configuration.
 
-    Read more in the :ref:`User Guide <user_guide>`.
+        Read more in the :ref:`User Guide <user_guide>`.
 
-    Parameters
-    ----------
-    loss : {"squared_error", "poisson"}, default="squared_error"
-        Loss function: half the squared error, or half the Poisson deviance with a log link
-        (the network's output ``z`` predicts ``exp(z)``), for counts and other non-negative
-        targets whose variance grows with their mean; as in scikit-learn. With
-        ``"poisson"`` the targets must be non-negative; they are divided by their (weighted)
-        mean per output, not centred, so that ``exp(0)`` starts at the mean (see
-        ``target_scale_``).
-    hidden_layer_sizes, activation, solver, alpha, penalty, l1_ratio, weight_decay, dropout, \
-input_dropout, batch_normalization, batch_norm_momentum, weight_init, batch_size, \
-learning_rate, learning_rate_init, lr_decay, lr_step_size, warmup_epochs, power_t, max_iter, \
-shuffle, random_state, tol, verbose, warm_start, momentum, nesterovs_momentum, rho, clip_norm, \
-early_stopping, validation_fraction, monitor, patience, min_delta, restore_best_weights, \
-beta_1, beta_2, epsilon, n_iter_no_change, max_fun, input_scaling, numeric_embeddings, \
-embedding_frequencies, embedding_dim, embedding_frequency_scale, scaling_layer, \
-parametric_activation, parametrization, bias_lr_factor, scaling_lr_factor, \
-embedding_lr_factor, activation_lr_factor, lr_cycles, dropout_schedule, weight_decay_schedule, \
-training_dtype, categorical_features, max_one_hot_levels, category_embedding_dim, \
-min_category_count, missing_indicators
-        As in :class:`RegularizedMLPClassifier`; the validation score is R² and the
-        validation split is not stratified.
+        Parameters
+        ----------
+        loss : {"squared_error", "poisson"}, default="squared_error"
+            Loss function: half the squared error, or half the Poisson deviance with a log link
+            (the network's output ``z`` predicts ``exp(z)``), for counts and other non-negative
+            targets whose variance grows with their mean; as in scikit-learn. With
+            ``"poisson"`` the targets must be non-negative; they are divided by their (weighted)
+            mean per output, not centred, so that ``exp(0)`` starts at the mean (see
+            ``target_scale_``).
+        %(shared_parameter_names)s
+            As in :class:`RegularizedMLPClassifier`; the validation score is R² and the
+            validation split is not stratified.
 
-    Attributes
-    ----------
-%(common_attributes)s    validation_scores_ : list of float or None
-        Validation R² per epoch of the last ``fit`` with early stopping.
-    best_validation_score_ : float or None
-        Best of ``validation_scores_``.
-    target_mean_ : ndarray of shape (n_outputs,)
-        Mean of each target, subtracted before training (0 with ``loss="poisson"``).
-        Predictions are ``target_scale_ * z + target_mean_`` for the network's output ``z``
-        (``target_scale_ * exp(z)`` with ``loss="poisson"``).
-    target_scale_ : ndarray of shape (n_outputs,)
-        Standard deviation of each target (its mean with ``loss="poisson"``), divided out
-        before training; 1 where that is 0 (a constant target, which is then predicted
-        exactly).
-    out_activation_ : str
-        ``"identity"``, or ``"exp"`` with ``loss="poisson"``.
+        Attributes
+        ----------
+    %(common_attributes)s    validation_scores_ : list of float or None
+            Validation R² per epoch of the last ``fit`` with early stopping.
+        best_validation_score_ : float or None
+            Best of ``validation_scores_``.
+        target_mean_ : ndarray of shape (n_outputs,)
+            Mean of each target, subtracted before training (0 with ``loss="poisson"``).
+            Predictions are ``target_scale_ * z + target_mean_`` for the network's output ``z``
+            (``target_scale_ * exp(z)`` with ``loss="poisson"``).
+        target_scale_ : ndarray of shape (n_outputs,)
+            Standard deviation of each target (its mean with ``loss="poisson"``), divided out
+            before training; 1 where that is 0 (a constant target, which is then predicted
+            exactly).
+        out_activation_ : str
+            ``"identity"``, or ``"exp"`` with ``loss="poisson"``.
 
-    See Also
-    --------
-    RegularizedMLPClassifier : The same network for classification.
-    sklearn.neural_network.MLPRegressor : scikit-learn's MLP, whose parameters it shares.
-%(shared_sections)s    Examples
-    --------
-    >>> from sklearn.datasets import load_diabetes
-    >>> from sklearn.model_selection import train_test_split
-    >>> from skdeep import RegularizedMLPRegressor
-    >>> X, y = load_diabetes(return_X_y=True)
-    >>> X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
-    >>> reg = RegularizedMLPRegressor(random_state=0).fit(X_train, y_train)
-    >>> print(f"held-out R²: {reg.score(X_test, y_test):.3f}")
-    held-out R²: 0.279
+        See Also
+        --------
+        RegularizedMLPClassifier : The same network for classification.
+        sklearn.neural_network.MLPRegressor : scikit-learn's MLP, whose parameters it shares.
+    %(shared_sections)s    Examples
+        --------
+        >>> from sklearn.datasets import load_diabetes
+        >>> from sklearn.model_selection import train_test_split
+        >>> from skdeep import RegularizedMLPRegressor
+        >>> X, y = load_diabetes(return_X_y=True)
+        >>> X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
+        >>> reg = RegularizedMLPRegressor(random_state=0).fit(X_train, y_train)
+        >>> print(f"held-out R²: {reg.score(X_test, y_test):.3f}")
+        held-out R²: 0.279
     """
 
-    _parameter_constraints: dict = {
-        **_BaseRegularizedMLP._parameter_constraints,
-        "loss": [StrOptions(set(REGRESSION_LOSSES))],
-    }
+    _parameter_constraints: dict = constraints(REGRESSOR_PARAMETERS)
     _loss = "squared_error"
 
     def __init__(
