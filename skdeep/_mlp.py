@@ -543,6 +543,42 @@ class _BaseRegularizedMLP(CallbackSupportMixin, BaseEstimator):
             )
         first_call = not hasattr(self, "coefs_") or (not self.warm_start and not incremental)
         given = (X, y, sample_weight)
+        X, y, Y, sw = self._training_data(X, y, sample_weight, incremental, first_call)
+        # One generator, drawn from in a fixed order: initialization, the kernel's seed, the
+        # validation split.
+        random_state = check_random_state(self.random_state)
+        layout = self._network_to_train(X, Y, first_call, incremental, random_state)
+        if X_val is not None:
+            X_val, Y_val, sw_val = self._validate_validation_data(X_val, y_val, sw_val, X.dtype)
+        elif self._holds_out(incremental, y):
+            X, Y, sw, X_val, Y_val, sw_val = self._split_validation(X, Y, sw, y, random_state)
+        # Monitored whenever there is a validation set (partial_fit never has one).
+        config = self._training_config(
+            layout, X.shape[0], bool(self.early_stopping) and X_val is not None
+        )
+        validation = None
+        if X_val is not None:
+            validation = validation_function(
+                X_val, Y_val, sw_val, layout, config, self._validation_score
+            )
+        tasks = self._epoch_tasks(layout, *given, 1 if incremental else self.max_iter)
+        epochs = tasks if tasks is not None and tasks.active else None
+        training = self._training
+        if self.solver == "lbfgs":
+            train_lbfgs(training, layout, X, Y, sw, config, validation, self.max_fun, epochs)
+        else:
+            train(training, layout, X, Y, sw, config, validation, incremental, epochs)
+        for name, value in training.fitted_attributes().items():
+            setattr(self, name, value)
+        self._set_network(layout, training.kernel.theta, training.kernel.bn_state)
+        if tasks is not None:
+            tasks.finish()
+        return self
+
+    def _training_data(self, X, y, sample_weight, incremental, first_call):
+        """The training rows as the network takes them (encoded, scaled, in the training
+        dtype), the validated ``y``, the encoded targets and the sample weights. The first
+        call learns the table encoding, the target encoding and the input scaler."""
         X, y = self._input_matrix(X, first_call, y)
         if not sp.issparse(X):
             X = np.require(X, requirements=["C", "W"])
@@ -570,9 +606,11 @@ class _BaseRegularizedMLP(CallbackSupportMixin, BaseEstimator):
                 if self._table is None
                 else self._table.is_categorical
             )
-        X = self._scaled_input(X, dtype)
+        return self._scaled_input(X, dtype), y, Y, sw
 
-        random_state = check_random_state(self.random_state)
+    def _network_to_train(self, X, Y, first_call, incremental, random_state):
+        """The layout of the network this call trains, with its parameters handed to the
+        training state: a new, initialized network on the first call, else the fitted one."""
         if first_call:
             embedded = self._embedded_columns(X)
             layout = self._new_layout(X.shape[1], Y.shape[1], embedded)
@@ -596,39 +634,13 @@ class _BaseRegularizedMLP(CallbackSupportMixin, BaseEstimator):
             self._check_same_network(X.shape[1], Y.shape[1])
             layout = self._layout()
             theta, bn_state = layout.pack(self, self.coefs_[0].dtype)
-        training = self._training
-        training.set_parameters(
+        self._training.set_parameters(
             theta,
             bn_state,
             continue_optimizer=incremental and not first_call,
             seed=lambda: random_state.randint(np.iinfo(np.int64).max),
         )
-
-        if X_val is not None:
-            X_val, Y_val, sw_val = self._validate_validation_data(X_val, y_val, sw_val, X.dtype)
-        elif self._holds_out(incremental, y):
-            X, Y, sw, X_val, Y_val, sw_val = self._split_validation(X, Y, sw, y, random_state)
-        # Monitored whenever there is a validation set (partial_fit never has one).
-        config = self._training_config(
-            layout, X.shape[0], bool(self.early_stopping) and X_val is not None
-        )
-        validation = None
-        if X_val is not None:
-            validation = validation_function(
-                X_val, Y_val, sw_val, layout, config, self._validation_score
-            )
-        tasks = self._epoch_tasks(layout, *given, 1 if incremental else self.max_iter)
-        epochs = tasks if tasks is not None and tasks.active else None
-        if self.solver == "lbfgs":
-            train_lbfgs(training, layout, X, Y, sw, config, validation, self.max_fun, epochs)
-        else:
-            train(training, layout, X, Y, sw, config, validation, incremental, epochs)
-        for name, value in training.fitted_attributes().items():
-            setattr(self, name, value)
-        self._set_network(layout, training.kernel.theta, training.kernel.bn_state)
-        if tasks is not None:
-            tasks.finish()
-        return self
+        return layout
 
     def _epoch_tasks(self, layout, X, y, sample_weight, max_epochs):
         """The callback tasks of this fit (None where scikit-learn has no callbacks)."""
