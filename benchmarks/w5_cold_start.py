@@ -7,6 +7,9 @@ library, fit 500 x 20 float64 rows for 5 epochs). skdeep is measured
 - with an empty cache: ``NUMBA_CACHE_DIR`` set to a new temporary directory, so the kernels
   compile (for the float64 specialization the fit needs);
 - a second time with that same directory, now warm;
+- with its own defaults (the tabular recipe) instead of scikit-learn's configuration, warm
+  and with an empty cache; the empty-cache run also records each kernel's own compile time
+  (``--compile-times``: numba's compile events, nested compiles subtracted);
 
 against scikit-learn (and skorch, when installed) doing the same import and first fit.
 """
@@ -33,6 +36,8 @@ CASES = {
     "skdeep_warm": "skdeep, warm compile cache",
     "skdeep_empty": "skdeep, empty compile cache (NUMBA_CACHE_DIR new)",
     "skdeep_rewarm": "skdeep, same NUMBA_CACHE_DIR again (warm)",
+    "skdeep_defaults_warm": "skdeep defaults (the recipe), warm compile cache",
+    "skdeep_defaults_empty": "skdeep defaults (the recipe), empty compile cache",
     "sklearn": "scikit-learn MLPClassifier",
     "skorch": "skorch",
 }
@@ -51,6 +56,7 @@ def run(cfg):
     runs = {case: [] for case in cases}
     log("W5: priming skdeep's default compile cache")
     run_fresh("first_fit.py", ["--library", "skdeep"])
+    run_fresh("first_fit.py", ["--library", "skdeep", "--defaults"])
     inherited = os.environ.get("NUMBA_CACHE_DIR")
     for repeat in range(cfg["repeats"]):
         step = f"W5: repeat {repeat + 1}/{cfg['repeats']}:"
@@ -66,6 +72,18 @@ def run(cfg):
             log(f"{step} skdeep same cache dir again")
             runs["skdeep_rewarm"].append(
                 run_fresh("first_fit.py", ["--library", "skdeep"], env=env)
+            )
+        finally:
+            shutil.rmtree(cache_dir, ignore_errors=True)
+        log(f"{step} skdeep defaults warm")
+        defaults = ["--library", "skdeep", "--defaults"]
+        runs["skdeep_defaults_warm"].append(run_fresh("first_fit.py", defaults))
+        cache_dir = tempfile.mkdtemp(prefix="skdeep-numba-cache-")
+        try:
+            env = child_env(extra={"NUMBA_CACHE_DIR": cache_dir})
+            log(f"{step} skdeep defaults empty cache (compiles, timed per kernel)")
+            runs["skdeep_defaults_empty"].append(
+                run_fresh("first_fit.py", [*defaults, "--compile-times"], env=env)
             )
         finally:
             shutil.rmtree(cache_dir, ignore_errors=True)
@@ -107,11 +125,32 @@ def render(result):
             for case, best in result["best"].items()
         ],
     )
+    compile_table = _compile_table(result["best"].get("skdeep_defaults_empty"))
     notes = [
         f"Best of {result['config']['repeats']} run(s) per case; the empty-cache case uses a "
         "new directory every run. The fit: 500 x 20 float64 rows, 3 classes, hidden (32,), "
         "5 epochs (skorch: float32).",
         "The wall time includes the interpreter start and exit; 'import' is the library "
         "import, 'first fit' the data and the fit (for skdeep: loading or compiling kernels).",
+        "The defaults' fit is the recipe with max_iter=5: float32 training, numeric "
+        "embeddings, scaling layer, parametric activations, a validation split (so "
+        "prediction kernels compile too).",
     ]
-    return "\n\n".join([table, bullets(notes)])
+    parts = [table, bullets(notes)]
+    if compile_table:
+        parts += ["Compile time of each function in the defaults' empty-cache fit:", compile_table]
+    return "\n\n".join(parts)
+
+
+def _compile_table(run, top=12):
+    """Markdown table of a run's per-function compile seconds (the largest, then the rest)."""
+    seconds = (run or {}).get("compile_s")
+    if not seconds:
+        return ""
+    ranked = sorted(seconds.items(), key=lambda item: -item[1])
+    rows = [[name, f"{s:.2f} s"] for name, s in ranked[:top]]
+    rest = ranked[top:]
+    if rest:
+        rows.append([f"{len(rest)} more functions", f"{sum(s for _, s in rest):.2f} s"])
+    rows.append(["all compilation", f"{sum(seconds.values()):.2f} s"])
+    return md_table(["function (own time)", "compile time"], rows)
