@@ -134,7 +134,8 @@ def render(result):
         "import, 'first fit' the data and the fit (for skdeep: loading or compiling kernels).",
         "The defaults' fit is the recipe with max_iter=5: float32 training, numeric "
         "embeddings, scaling layer, parametric activations, a validation split (so "
-        "prediction kernels compile too).",
+        "prediction kernels compile too). Its empty-cache run also records the compile "
+        "events (a listener on numba's events), which adds a little to its time.",
     ]
     parts = [table, bullets(notes)]
     if compile_table:

@@ -43,7 +43,7 @@ class Loss:
         ``validation_score(raw, Y, sample_weight) -> float`` on raw outputs and encoded
         targets: the score that early stopping and best-epoch selection monitor.
     score_name : str
-        What ``validation_score`` measures.
+        What ``validation_score`` measures (the training-history plot's label).
     greater_is_better : bool
         The monitor's direction: a lower-is-better score is negated before it is monitored
         (as scikit-learn's ``neg_*`` scorers are).
@@ -58,7 +58,8 @@ class Loss:
         Classification: the classes exclude each other (softmax over the outputs); else each
         output is a yes/no choice of its own (sigmoid units).
     outputs_per_target : int
-        Network outputs per target column.
+        Network outputs per target column (1 for every loss so far; a loss with several, such
+        as a set of quantiles, multiplies the output layer's width by it).
     """
 
     name: str
@@ -130,7 +131,7 @@ LOSSES = {
             out_activation="identity",
             inverse_link=_identity,
             validation_score=_r2_of(_identity),
-            score_name="r2",
+            score_name="R²",
         ),
         Loss(
             "poisson",
@@ -138,7 +139,7 @@ LOSSES = {
             out_activation="exp",
             inverse_link=np.exp,
             validation_score=_r2_of(np.exp),
-            score_name="r2",
+            score_name="R²",
             centre_targets=False,
             check_targets=_check_non_negative,
         ),

@@ -2,6 +2,7 @@
 
 import inspect
 import numbers
+import textwrap
 from numbers import Integral, Real
 
 import numpy as np
@@ -53,10 +54,6 @@ from .preprocessing import RobustSmoothClipScaler
 
 # Decoupled weight decay used by solver="adamw" when weight_decay is None (PyTorch's default).
 _ADAMW_DEFAULT_DECAY = 0.01
-# like_sklearn(): scikit-learn's MLP defaults, and every technique it lacks switched off.
-# like_sklearn's values, and the values that parameters added after a model was pickled take.
-_SKLEARN_MLP = SKLEARN_VALUES
-
 
 # _input_matrix called without a target (None is a target a user can pass: an error).
 _NO_Y = object()
@@ -123,7 +120,7 @@ class _BaseRegularizedMLP(CallbackSupportMixin, BaseEstimator):
         ((100,), None)
         """
         config = {
-            name: value for name, value in _SKLEARN_MLP.items() if name in cls._get_param_names()
+            name: value for name, value in SKLEARN_VALUES.items() if name in cls._get_param_names()
         }
         return cls(**{**config, **params})
 
@@ -378,7 +375,7 @@ class _BaseRegularizedMLP(CallbackSupportMixin, BaseEstimator):
         defaults = inspect.signature(type(self).__init__).parameters
         for name in self._get_param_names():
             if name not in self.__dict__:
-                setattr(self, name, _SKLEARN_MLP.get(name, defaults[name].default))
+                setattr(self, name, SKLEARN_VALUES.get(name, defaults[name].default))
         if "coefs_" in self.__dict__ and "_training" not in self.__dict__:
             self._upgrade_pickled_state()
 
@@ -547,7 +544,7 @@ class _BaseRegularizedMLP(CallbackSupportMixin, BaseEstimator):
         # One generator, drawn from in a fixed order: initialization, the kernel's seed, the
         # validation split.
         random_state = check_random_state(self.random_state)
-        layout = self._network_to_train(X, Y, first_call, incremental, random_state)
+        layout = self._network_to_train(X, Y, incremental, first_call, random_state)
         if X_val is not None:
             X_val, Y_val, sw_val = self._validate_validation_data(X_val, y_val, sw_val, X.dtype)
         elif self._holds_out(incremental, y):
@@ -608,7 +605,7 @@ class _BaseRegularizedMLP(CallbackSupportMixin, BaseEstimator):
             )
         return self._scaled_input(X, dtype), y, Y, sw
 
-    def _network_to_train(self, X, Y, first_call, incremental, random_state):
+    def _network_to_train(self, X, Y, incremental, first_call, random_state):
         """The layout of the network this call trains, with its parameters handed to the
         training state: a new, initialized network on the first call, else the fitted one."""
         if first_call:
@@ -961,11 +958,29 @@ def _with_common_attributes(cls):
             "%(common_attributes)s": _COMMON_ATTRIBUTES,
             "%(shared_sections)s": _SHARED_SECTIONS,
             # The regressor documents its shared parameters by name: those of the table.
-            "%(shared_parameter_names)s": ", ".join(p.name for p in SHARED_PARAMETERS),
+            "%(shared_parameter_names)s": "    " + ", ".join(p.name for p in SHARED_PARAMETERS),
         }
-        for field, text in shared.items():
-            cls.__doc__ = cls.__doc__.replace(field, text)
+        cls.__doc__ = _fill_fields(cls.__doc__, shared)
     return cls
+
+
+def _fill_fields(doc, fields):
+    """``doc`` with each line that starts with a field replaced by the field's text.
+
+    The texts are written for a docstring whose sections start 4 spaces in, with the field at
+    the start of its line; a docstring indented further (a formatter may indent one whose
+    field lines start at the margin) gets them indented as far as its field lines are.
+    """
+    lines = []
+    for line in doc.split("\n"):
+        for field, text in fields.items():
+            stripped = line.lstrip(" ")
+            if stripped.startswith(field):
+                prefix, rest = line[: len(line) - len(stripped)], stripped[len(field) :]
+                line = textwrap.indent(text, prefix) + (prefix + rest if rest else "")
+                break
+        lines.append(line)
+    return "\n".join(lines)
 
 
 @_with_common_attributes
@@ -1523,7 +1538,7 @@ class RegularizedMLPRegressor(RegressorMixin, _BaseRegularizedMLP):
             ``"poisson"`` the targets must be non-negative; they are divided by their (weighted)
             mean per output, not centred, so that ``exp(0)`` starts at the mean (see
             ``target_scale_``).
-        %(shared_parameter_names)s
+    %(shared_parameter_names)s
             As in :class:`RegularizedMLPClassifier`; the validation score is R² and the
             validation split is not stratified.
 

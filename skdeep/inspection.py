@@ -11,6 +11,8 @@ import numpy as np
 from sklearn.base import is_classifier
 from sklearn.utils.validation import check_is_fitted
 
+from ._losses import LOSSES
+
 __all__ = ["TrainingHistoryDisplay"]
 
 
@@ -250,7 +252,11 @@ class TrainingHistoryDisplay:
         _import_pyplot()
         net = _final_estimator(estimator)
         check_is_fitted(net, "loss_curve_")
-        score_name = "validation accuracy" if is_classifier(net) else "validation R²"
+        loss = LOSSES.get(getattr(net, "_loss", None))
+        if loss is not None:
+            score_name = f"validation {loss.score_name}"
+        else:  # not a skdeep estimator
+            score_name = "validation accuracy" if is_classifier(net) else "validation R²"
         history = getattr(net, "history_", None)
         if history is not None:
             display = cls(

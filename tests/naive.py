@@ -590,8 +590,14 @@ def optimizer_update(
     lr : float
     step : int
         1-based update count.
-    momentum, nesterov, beta_1, beta_2, epsilon, rho, l2, l1, weight_decay
-        As in :func:`skdeep._kernels._optimizers.update`.
+    momentum, beta_1, beta_2, epsilon, rho : float
+        The solver's settings (the kernel reads them from its hyperparameter vector).
+    nesterov : bool
+    l2, l1 : float
+        Penalty strengths, already divided by the batch's summed sample weight (the kernel
+        divides them itself, by its ``batch_weight``).
+    weight_decay : float
+        Decoupled decay of this step.
 
     Returns
     -------
@@ -1061,8 +1067,10 @@ def run_epoch(
     bn_momentum : float
     solver : str
     schedule : array_like of shape (n_batches, 3)
-    momentum, nesterov, beta_1, beta_2, epsilon, rho, l2, l1
+    momentum, nesterov, beta_1, beta_2, epsilon, rho
         As in :func:`optimizer_update`.
+    l2, l1 : float
+        Penalty strengths; each batch divides them by its summed sample weight.
     clip_norm : float
 
     Returns

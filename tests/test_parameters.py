@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier, MLPRegressor
+from sklearn.utils._param_validation import validate_parameter_constraints
 
 from skdeep import RegularizedMLPClassifier, RegularizedMLPRegressor
 from skdeep._parameters import (
@@ -32,7 +33,9 @@ def test_the_signature_is_the_table(kind):
     for p in table:
         # By their text: np.inf and tuples compare as values there too.
         assert repr(signature[p.name].default) == repr(p.default_of(kind)), p.name
-    assert Est._parameter_constraints == {p.name: p.constraint for p in table}
+    # The defaults and like_sklearn's values satisfy the constraints they come with.
+    for params in (Est().get_params(), Est.like_sklearn().get_params()):
+        validate_parameter_constraints(Est._parameter_constraints, params, Est.__name__)
 
 
 @pytest.mark.parametrize("kind", sorted(ESTIMATORS))
@@ -102,3 +105,8 @@ def test_the_docstring_documents_every_parameter_of_the_table(kind):
         name for entry in docscrape.ClassDoc(Est)["Parameters"] for name in entry.name.split(", ")
     ]
     assert sorted(documented) == sorted(p.name for p in table)
+    # The shared texts filled in keep the other sections whole.
+    attributes = [entry.name for entry in docscrape.ClassDoc(Est)["Attributes"]]
+    assert {"coefs_", "validation_scores_", "out_activation_"} <= set(attributes)
+    if kind == "regressor":
+        assert {"target_mean_", "target_scale_"} <= set(attributes)

@@ -212,8 +212,17 @@ CORE_MODELS = {
     "recipe_regressor": ("diabetes_raw", RegularizedMLPRegressor, _RECIPE_REG),
     "table_categorical": ("table", RegularizedMLPClassifier, _RECIPE_CLF),
     "sparse_input": ("digits_sparse", RegularizedMLPClassifier, _RECIPE_CLF),
-    "poisson": ("counts", RegularizedMLPRegressor, dict(_BASE, loss="poisson", max_iter=10)),
-    "lbfgs": ("diabetes", RegularizedMLPRegressor, dict(_BASE, solver="lbfgs", max_iter=30)),
+    # The recipe's parameters, then the plain network's (_BASE), all spelled out.
+    "poisson": (
+        "counts",
+        RegularizedMLPRegressor,
+        dict(_RECIPE_REG, **{**_BASE, "loss": "poisson", "max_iter": 10}),
+    ),
+    "lbfgs": (
+        "diabetes",
+        RegularizedMLPRegressor,
+        dict(_RECIPE_REG, **{**_BASE, "solver": "lbfgs", "max_iter": 30}),
+    ),
 }
 
 

@@ -6,7 +6,9 @@ per-parameter vectors, built once per fit from the parameter groups of the netwo
 (:meth:`skdeep._network.NetworkLayout.optimizer_vectors`), carry everything that differs
 between kinds of parameters: ``lr_scale`` multiplies the learning rate, ``penalty_mask``
 selects the coordinates that penalties touch, and ``decay_scale`` sets the strength of the
-decoupled weight decay per coordinate (0 where it does not apply).
+decoupled weight decay per coordinate (0 where it does not apply). They arrive as one tuple
+(``groups``), and the solver's scalar settings in the hyperparameter vector ``hp``
+(:mod:`skdeep._network`'s ``HP_*`` indices).
 """
 
 import numpy as np
@@ -79,7 +81,6 @@ def update(theta, grad, state1, state2, groups, hp, lr, step, weight_decay, batc
     weight_decay : float
         Decoupled decay: parameters are multiplied by ``1 - lr * decay_scale * weight_decay``
         before the gradient step (PyTorch's AdamW convention, with the group's rate).
-
     batch_weight : float
         The batch's summed sample weight, which the penalty strengths are divided by.
 
@@ -90,7 +91,7 @@ def update(theta, grad, state1, state2, groups, hp, lr, step, weight_decay, batc
         divided by ``batch_weight``).
     """
     lr_scale, penalty_mask, decay_scale = groups
-    solver = int(hp[HP_SOLVER])
+    solver = np.int64(hp[HP_SOLVER])
     momentum = hp[HP_MOMENTUM]
     nesterov = hp[HP_NESTEROV] != 0.0
     beta_1 = hp[HP_BETA_1]
