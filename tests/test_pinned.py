@@ -125,6 +125,15 @@ def outputs(name):
         est = make(**{**_BASE, **params}).fit(X, y)
     result = {f"coef{i}": c for i, c in enumerate(est.coefs_)}
     result.update({f"intercept{i}": b for i, b in enumerate(est.intercepts_)})
+    result.update(_predictions_and_records(est, X_new))
+    if est.validation_scores_ is not None:
+        result["val_loss"] = np.array([row["val_loss"] for row in est.history_])
+    return result
+
+
+def _predictions_and_records(est, X_new):
+    """A fitted model's predictions of ``X_new`` and its training records, by name."""
+    result = {}
     if hasattr(est, "predict_proba"):
         result["proba"] = est.predict_proba(X_new)
     result["predict"] = est.predict(X_new)
@@ -133,8 +142,26 @@ def outputs(name):
     result["best_epoch"] = np.array(-1 if est.best_epoch_ is None else est.best_epoch_)
     if est.validation_scores_ is not None:
         result["validation_scores"] = np.array(est.validation_scores_)
-        result["val_loss"] = np.array([row["val_loss"] for row in est.history_])
     return result
+
+
+def _recorded(path, name):
+    """The recorded outputs of model ``name`` in ``path``, and whether this machine is the
+    one that recorded them (else a warning says that they are compared to rounding)."""
+    recorded = np.load(path)
+    same_cpu = str(recorded["fingerprint"]) == fingerprint()
+    if not same_cpu:
+        warnings.warn(
+            f"The pinned outputs of {path.name} were recorded on another CPU or with other "
+            f"library versions ({recorded['fingerprint']}; here: {fingerprint()}): compared "
+            "up to rounding drift, not bit for bit.",
+            UserWarning,
+            stacklevel=2,
+        )
+    prefix = name + "/"
+    return {
+        k[len(prefix) :]: recorded[k] for k in recorded.files if k.startswith(prefix)
+    }, same_cpu
 
 
 def write():
@@ -146,20 +173,11 @@ def write():
 
 @pytest.mark.parametrize("name", list(MODELS))
 def test_pinned_models_train_and_predict_as_recorded(name):
-    recorded = np.load(PINNED)
-    same_cpu = str(recorded["fingerprint"]) == fingerprint()
-    if not same_cpu:
-        warnings.warn(
-            "The pinned outputs were recorded on another CPU or with other library versions "
-            f"({recorded['fingerprint']}; here: {fingerprint()}): compared up to rounding "
-            "drift, not bit for bit.",
-            UserWarning,
-            stacklevel=1,
-        )
+    recorded, same_cpu = _recorded(PINNED, name)
     got = outputs(name)
-    assert sorted(got) == sorted(k.split("/", 1)[1] for k in recorded if k.startswith(name))
+    assert sorted(got) == sorted(recorded)
     for key, value in got.items():
-        expected = recorded[f"{name}/{key}"]
+        expected = recorded[key]
         assert value.dtype == expected.dtype and value.shape == expected.shape, key
         if same_cpu and (name, key) in ROUNDING_ONLY:
             eps = np.finfo(expected.dtype).eps
@@ -276,15 +294,7 @@ def core_outputs(name):
             result.update({f"{attribute}{i}": array for i, array in enumerate(value)})
         else:
             result[attribute] = value
-    if hasattr(est, "predict_proba"):
-        result["proba"] = est.predict_proba(X_new)
-    result["predict"] = est.predict(X_new)
-    result["loss_curve"] = np.array(est.loss_curve_)
-    result["n_iter"] = np.array(est.n_iter_)
-    result["best_epoch"] = np.array(-1 if est.best_epoch_ is None else est.best_epoch_)
-    if est.validation_scores_ is not None:
-        result["validation_scores"] = np.array(est.validation_scores_)
-    return result
+    return {**result, **_predictions_and_records(est, X_new)}
 
 
 def write_core():
@@ -296,20 +306,11 @@ def write_core():
 
 @pytest.mark.parametrize("name", list(CORE_MODELS))
 def test_core_pinned_models_train_and_predict_as_recorded(name):
-    recorded = np.load(CORE_PINNED)
-    same_cpu = str(recorded["fingerprint"]) == fingerprint()
-    if not same_cpu:
-        warnings.warn(
-            "The core pinned outputs were recorded on another CPU or with other library "
-            f"versions ({recorded['fingerprint']}; here: {fingerprint()}): compared up to "
-            "rounding drift, not bit for bit.",
-            UserWarning,
-            stacklevel=1,
-        )
+    recorded, same_cpu = _recorded(CORE_PINNED, name)
     got = core_outputs(name)
-    assert sorted(got) == sorted(k.split("/", 1)[1] for k in recorded if k.startswith(name + "/"))
+    assert sorted(got) == sorted(recorded)
     for key, value in got.items():
-        expected = recorded[f"{name}/{key}"]
+        expected = recorded[key]
         assert value.dtype == expected.dtype and value.shape == expected.shape, key
         if same_cpu:
             np.testing.assert_array_equal(value, expected, err_msg=f"{name}/{key}")
