@@ -5,7 +5,7 @@ import scipy.sparse as sp
 
 from ._inference import kernel_rows
 from ._kernels._epoch import predict_raw
-from ._network import ACTIVATION_CODES, B_OFF, FAN_IN, FAN_OUT, W_OFF
+from ._network import ACTIVATION_CODES, B_OFF, DENSE, W_OFF
 
 # Rows of the training data that set the scales (a random sample of them when there are more).
 INIT_ROWS = 1024
@@ -43,22 +43,20 @@ def data_aware_init(layout, theta, bn_state, X, activation, rng):
         rows = X[np.sort(rng.choice(X.shape[0], INIT_ROWS, replace=False))]
     # (Sparse rows stay sparse: kernel_rows hands the kernels their CSR arrays.)
     placeholder, Xsparse = kernel_rows(rows if sp.issparse(rows) else np.ascontiguousarray(rows))
-    table = layout.table
-    for layer in range(layout.n_layers):
-        fan_in, fan_out = int(table[layer, FAN_IN]), int(table[layer, FAN_OUT])
-        w_off, b_off = int(table[layer, W_OFF]), int(table[layer, B_OFF])
-        weights = theta[w_off : w_off + fan_in * fan_out].reshape(fan_in, fan_out)
-        bias = theta[b_off : b_off + fan_out]
+    for row in layout.rows(DENSE):
+        weights = layout.view(theta, row, W_OFF)
+        bias = layout.view(theta, row, B_OFF)
         bias[:] = 0.0
         # The network up to this layer ends with this layer's dense output: x W.
         pre = predict_raw(
-            placeholder, theta, bn_state, table[: layer + 1], layout.inputs, code, Xsparse
+            placeholder, theta, bn_state, layout.table[: row + 1], layout.inputs, code, Xsparse
         )
         pre = pre.astype(np.float64)
         std = pre.std(axis=0)
         std = np.where(std > 0, std, 1.0)
         weights /= std.astype(weights.dtype)
         pre /= std
+        fan_out = bias.shape[0]
         picks = rng.randint(0, pre.shape[0], size=(fan_out, POINTS_PER_BIAS))
         mixing = rng.exponential(1.0, size=(fan_out, POINTS_PER_BIAS))
         mixing /= mixing.sum(axis=1, keepdims=True)

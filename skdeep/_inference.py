@@ -46,12 +46,12 @@ def raw_output(X, layout, theta, bn_state, activation):
         placeholder, Xsparse = kernel_rows(X)
         return predict_raw(placeholder, theta, bn_state, *tables, code, Xsparse)
     if X.flags.writeable:
-        return predict_raw(X, theta, bn_state, *tables, code)
+        return predict_raw(X, theta, bn_state, *tables, code, None)
     # Read-only input would need its own compiled specialization; writable copies of one
     # block at a time keep memory bounded.
     return np.vstack(
         [
-            predict_raw(np.array(X[i : i + PREDICT_BLOCK]), theta, bn_state, *tables, code)
+            predict_raw(np.array(X[i : i + PREDICT_BLOCK]), theta, bn_state, *tables, code, None)
             for i in range(0, X.shape[0], PREDICT_BLOCK)
         ]
     )

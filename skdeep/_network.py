@@ -23,14 +23,20 @@ statistics in a second one, ``bn_state``. Two int64 tables tell the kernels wher
   ``IN_WIDTH = IN_FEATURES - CAT_FEATURES + EMB_FEATURES * EMB_DIM + CAT_FEATURES * CAT_DIM``
   inputs, through an optional learnable per-input scaling layer (``SCALE_OFF``, ``IN_WIDTH``
   factors).
-- The **layer table** (shape ``(n_layers, N_COLUMNS)``) has one row per dense layer: its
-  ``FAN_IN`` and ``FAN_OUT`` and the offsets of its segments, ``W_OFF`` (weights, row-major
-  ``(fan_in, fan_out)``), ``B_OFF`` (biases), ``GAMMA_OFF`` and ``BETA_OFF`` (batch-norm scale
-  and shift) and ``MIX_OFF`` (per-unit mix of a parametric activation) in ``theta``, and
-  ``MEAN_OFF`` and ``VAR_OFF`` (running statistics) in ``bn_state``.
+- The **layer table** (shape ``(n_rows, N_COLUMNS)``) has one row per layer, in the order
+  the forward pass runs them. Its ``KIND`` column (:data:`LAYER_KINDS`) says what the row
+  is: the input block (described by the input table), a dense layer, batch normalization, an
+  activation (parametric or not), dropout, or the loss. ``FAN_IN`` and ``FAN_OUT`` are the
+  widths the row takes and gives; the other columns are the offsets of its segments,
+  ``W_OFF`` (weights, row-major ``(fan_in, fan_out)``), ``B_OFF`` (biases), ``GAMMA_OFF`` and
+  ``BETA_OFF`` (batch-norm scale and shift) and ``MIX_OFF`` (per-unit mix of a parametric
+  activation) in ``theta``, ``MEAN_OFF`` and ``VAR_OFF`` (running statistics) in
+  ``bn_state``, and for a dropout row ``RATE``, the index of its rate among the dropout
+  rates (0 is the input's).
 
--1 marks a segment that is absent. Every hidden layer is dense -> [batch norm] -> activation
--> [dropout]; the last layer is dense.
+-1 marks a segment that is absent. The network is input -> (dense -> [batch norm] ->
+activation -> dropout) per hidden layer -> dense -> loss; a dropout row is always there and
+its rate (possibly 0) is a training setting, so the layout does not depend on it.
 
 Every segment of ``theta`` belongs to a **parameter group** (:data:`PARAMETER_GROUPS`) that
 says whether penalties and weight decay apply to it and scales its learning rate. The
@@ -76,8 +82,24 @@ SOLVER_CODES = {"sgd": SGD, "adagrad": ADAGRAD, "rmsprop": RMSPROP, "adam": ADAM
 
 # ------------------------------------------------------------------------------ the tables
 
-FAN_IN, FAN_OUT, W_OFF, B_OFF, GAMMA_OFF, BETA_OFF, MEAN_OFF, VAR_OFF, MIX_OFF = range(9)
-N_COLUMNS = MIX_OFF + 1
+# Columns of the layer table. KIND says what a row does (a code of LAYER_KINDS); the others
+# are -1 where that kind of layer has no such thing.
+(FAN_IN, FAN_OUT, W_OFF, B_OFF, GAMMA_OFF, BETA_OFF, MEAN_OFF, VAR_OFF, MIX_OFF, KIND, RATE) = (
+    range(11)
+)
+N_COLUMNS = RATE + 1
+
+# Layer kinds: each has one forward and one backward kernel (``_kernels/_layers.py``), and
+# the whole-network kernels call them row by row in the order of the layer table.
+INPUT, DENSE, BATCH_NORM, ACTIVATION, DROPOUT, LOSS = range(6)
+LAYER_KINDS = {
+    "input": INPUT,
+    "dense": DENSE,
+    "batch_norm": BATCH_NORM,
+    "activation": ACTIVATION,
+    "dropout": DROPOUT,
+    "loss": LOSS,
+}
 
 (
     IN_FEATURES,
@@ -159,12 +181,13 @@ PARAMETER_GROUPS = {
 
 
 class Segment(NamedTuple):
-    """One kind of segment: its fitted attribute, table column, vector and group.
+    """One kind of segment: its fitted attribute, table column, vector, group and shape.
 
     ``table`` is ``"layers"`` for per-layer segments (the fitted attribute is a list with one
     array per layer that has the segment) or ``"inputs"`` for the input block (the fitted
     attribute is one array, empty when the network has no such segment). ``group`` is None
-    for segments of ``bn_state`` (statistics, not trained by the optimizer).
+    for segments of ``bn_state`` (statistics, not trained by the optimizer). ``shape`` names
+    the layer-table columns that hold a per-layer segment's shape.
     """
 
     attribute: str
@@ -172,10 +195,11 @@ class Segment(NamedTuple):
     column: int
     vector: str
     group: str | None
+    shape: tuple = (FAN_OUT,)
 
 
 SEGMENTS = (
-    Segment("coefs_", "layers", W_OFF, "theta", "weights"),
+    Segment("coefs_", "layers", W_OFF, "theta", "weights", (FAN_IN, FAN_OUT)),
     Segment("intercepts_", "layers", B_OFF, "theta", "biases"),
     Segment("batch_norm_gamma_", "layers", GAMMA_OFF, "theta", "batch_norm"),
     Segment("batch_norm_beta_", "layers", BETA_OFF, "theta", "batch_norm"),
@@ -191,6 +215,7 @@ SEGMENTS = (
 )
 # The fitted attributes that hold the network's parameters and statistics.
 FITTED_ATTRIBUTES = tuple(s.attribute for s in SEGMENTS)
+_LAYER_SEGMENTS = {s.column: s for s in SEGMENTS if s.table == "layers"}
 
 # ---------------------------------------------------------------------------- initialization
 
@@ -241,6 +266,15 @@ def _draw_weights(name, fan_in, fan_out, rng):
 
 
 # ------------------------------------------------------------------------------------ layout
+
+
+def _row(kind, fan_in, fan_out, columns=None):
+    """One row of the layer table: ``columns`` maps column indices to values, the rest -1."""
+    row = [-1] * N_COLUMNS
+    row[KIND], row[FAN_IN], row[FAN_OUT] = kind, fan_in, fan_out
+    for column, value in (columns or {}).items():
+        row[column] = value
+    return row
 
 
 class NetworkLayout:
@@ -328,32 +362,36 @@ class NetworkLayout:
         inputs[CAT_DIM] = self.category_dim
         inputs[N_INPUT_FIELDS : N_INPUT_FIELDS + n_embedded] = embedded
         inputs[N_INPUT_FIELDS + n_embedded :] = np.cumsum((0, *self.category_levels))
-        n_layers = len(self.layer_sizes) - 1
-        table = np.full((n_layers, N_COLUMNS), -1, dtype=np.int64)
-        # Dense layers first, in the order of the layer table, then the other segments: a
-        # network without the newer parts keeps the offsets it always had.
+        n_dense = len(self.layer_sizes) - 1
+        rows = [_row(INPUT, n_features, in_width)]
+        # Dense layers (and their batch norm) first, in the order of the forward pass, then
+        # the other segments: a network without the newer parts keeps the offsets it always
+        # had.
         offset = 0
         bn_offset = 0
-        for layer in range(n_layers):
+        for layer in range(n_dense):
             fan_in = in_width if layer == 0 else self.layer_sizes[layer]
             fan_out = self.layer_sizes[layer + 1]
-            table[layer, FAN_IN] = fan_in
-            table[layer, FAN_OUT] = fan_out
-            table[layer, W_OFF] = offset
-            offset += fan_in * fan_out
-            table[layer, B_OFF] = offset
-            offset += fan_out
-            if self.batch_norm and layer < n_layers - 1:
-                table[layer, GAMMA_OFF] = offset
-                table[layer, BETA_OFF] = offset + fan_out
+            rows.append(
+                _row(DENSE, fan_in, fan_out, {W_OFF: offset, B_OFF: offset + fan_in * fan_out})
+            )
+            offset += (fan_in + 1) * fan_out
+            if layer == n_dense - 1:
+                rows.append(_row(LOSS, fan_out, fan_out))
+                break
+            if self.batch_norm:
+                segments = {GAMMA_OFF: offset, BETA_OFF: offset + fan_out}
+                segments.update({MEAN_OFF: bn_offset, VAR_OFF: bn_offset + fan_out})
+                rows.append(_row(BATCH_NORM, fan_out, fan_out, segments))
                 offset += 2 * fan_out
-                table[layer, MEAN_OFF] = bn_offset
-                table[layer, VAR_OFF] = bn_offset + fan_out
                 bn_offset += 2 * fan_out
+            rows.append(_row(ACTIVATION, fan_out, fan_out))
+            rows.append(_row(DROPOUT, fan_out, fan_out, {RATE: layer + 1}))
+        table = np.array(rows, dtype=np.int64)
         if self.parametric_activation:
-            for layer in range(n_layers - 1):
-                table[layer, MIX_OFF] = offset
-                offset += table[layer, FAN_OUT]
+            for r in np.flatnonzero(table[:, KIND] == ACTIVATION):
+                table[r, MIX_OFF] = offset
+                offset += table[r, FAN_OUT]
         if self.n_frequencies:
             k, d = self.n_frequencies, self.embedding_dim
             for field, size in (
@@ -392,7 +430,12 @@ class NetworkLayout:
     @property
     def n_layers(self):
         """Number of dense layers."""
-        return self.table.shape[0]
+        return len(self.layer_sizes) - 1
+
+    def rows(self, kind):
+        """Indices of the layer-table rows of ``kind`` (a code of :data:`LAYER_KINDS`), in
+        order."""
+        return np.flatnonzero(self.table[:, KIND] == kind)
 
     @property
     def n_features(self):
@@ -406,8 +449,8 @@ class NetworkLayout:
 
     @property
     def widest(self):
-        """Largest layer output width."""
-        return int(self.table[:, FAN_OUT].max())
+        """Largest dense-layer output width."""
+        return int(self.table[self.rows(DENSE), FAN_OUT].max())
 
     def _input_shape(self, column):
         f, k, d = len(self.embedded_features), self.n_frequencies, self.embedding_dim
@@ -430,8 +473,9 @@ class NetworkLayout:
         Returns
         -------
         list of tuple
-            One entry per layer that has a per-layer segment; for an input segment, one entry
-            with layer None, or none when the network lacks it.
+            One entry per layer-table row that has a per-layer segment (``layer`` is the row);
+            for an input segment, one entry with layer None, or none when the network lacks
+            it.
         """
         if segment.table == "inputs":
             start = int(self.inputs[segment.column])
@@ -444,12 +488,16 @@ class NetworkLayout:
             start = int(row[segment.column])
             if start < 0:
                 continue
-            if segment.column == W_OFF:
-                shape = (int(row[FAN_IN]), int(row[FAN_OUT]))
-            else:
-                shape = (int(row[FAN_OUT]),)
+            shape = tuple(int(row[column]) for column in segment.shape)
             spans.append((layer, start, start + math.prod(shape), shape))
         return spans
+
+    def view(self, vector, row, column):
+        """The segment of layer-table row ``row`` in column ``column`` of ``vector`` (``theta``,
+        a gradient or ``bn_state``), a view in its shape."""
+        start = int(self.table[row, column])
+        shape = tuple(int(self.table[row, c]) for c in _LAYER_SEGMENTS[column].shape)
+        return vector[start : start + math.prod(shape)].reshape(shape)
 
     def optimizer_vectors(self, dtype, lr_factors=None, fan_in_power=0.0):
         """Per-parameter learning-rate factors, penalty mask and weight-decay factors.
@@ -529,7 +577,9 @@ class NetworkLayout:
         """
         theta = np.zeros(self.n_params, dtype=dtype)
         bn_state = np.zeros(self.n_bn_state, dtype=dtype)
-        for layer, row in enumerate(self.table):
+        dense_rows = self.rows(DENSE)
+        for r in dense_rows:
+            row = self.table[r]
             fan_in, fan_out = row[FAN_IN], row[FAN_OUT]
             weights = theta[row[W_OFF] : row[W_OFF] + fan_in * fan_out]
             if initializer == "sklearn":
@@ -541,14 +591,12 @@ class NetworkLayout:
                 weights[:] = rng.uniform(-bound, bound, (fan_in, fan_out)).ravel()
                 theta[row[B_OFF] : row[B_OFF] + fan_out] = rng.uniform(-bound, bound, fan_out)
             else:
-                name = _initializer_for(initializer, activation, layer == self.n_layers - 1)
+                name = _initializer_for(initializer, activation, r == dense_rows[-1])
                 weights[:] = _draw_weights(name, fan_in, fan_out, rng).ravel()
-            if row[GAMMA_OFF] >= 0:
-                theta[row[GAMMA_OFF] : row[GAMMA_OFF] + fan_out] = 1.0
-                bn_state[row[VAR_OFF] : row[VAR_OFF] + fan_out] = 1.0
-            if row[MIX_OFF] >= 0:
-                theta[row[MIX_OFF] : row[MIX_OFF] + fan_out] = 1.0
         views = self.unpack(theta, bn_state)
+        for name in ("batch_norm_gamma_", "batch_norm_running_var_", "activation_mix_"):
+            for view in views[name]:
+                view[...] = 1.0
         if self.n_frequencies:
             bound = 1.0 / math.sqrt(self.n_frequencies)
             for name in ("embedding_frequencies_", "embedding_phases_"):

@@ -21,7 +21,11 @@ from scipy import special
 
 # Column order of a row of the layer table and of the input table, as documented in
 # skdeep._network.
-FAN_IN, FAN_OUT, W_OFF, B_OFF, GAMMA_OFF, BETA_OFF, MEAN_OFF, VAR_OFF, MIX_OFF = range(9)
+(FAN_IN, FAN_OUT, W_OFF, B_OFF, GAMMA_OFF, BETA_OFF, MEAN_OFF, VAR_OFF, MIX_OFF, KIND, RATE) = (
+    range(11)
+)
+# Layer kinds (the KIND column).
+INPUT, DENSE, BATCH_NORM, ACTIVATION, DROPOUT, LOSS = range(6)
 (
     IN_FEATURES,
     EMB_FEATURES,
@@ -659,14 +663,37 @@ def clip_by_global_norm(grad, max_norm):
 # --------------------------------------------------------------------------------------------
 
 
+def dense_layers(layout):
+    """The layer table read per dense layer: for each dense row, its fan-in, fan-out and the
+    offsets (columns ``W_OFF`` to ``MIX_OFF``) of its segments and of the rows that follow it
+    up to the next dense row (a hidden layer's batch norm and activation).
+
+    Returns
+    -------
+    list of list of int
+        ``[fan_in, fan_out, *offsets]`` per dense layer, -1 where a segment is absent.
+    """
+    layers = []
+    for row in np.asarray(layout).tolist():
+        if row[KIND] == DENSE:
+            layers.append(row[: MIX_OFF + 1])
+        elif layers:
+            for col in range(W_OFF, MIX_OFF + 1):
+                if row[col] >= 0:
+                    layers[-1][col] = row[col]
+    return layers
+
+
 def unpack(vector, layout, col):
-    """Per-layer float64 copies of one kind of segment of a flat vector (None where absent).
+    """Per-dense-layer float64 copies of one kind of segment of a flat vector (None where
+    absent).
 
     Parameters
     ----------
     vector : array_like of shape (n,)
         ``theta``, a gradient or ``bn_state``.
-    layout : ndarray of shape (n_layers, 9), int64
+    layout : ndarray of shape (n_table_rows, 11), int64
+        The layer table (see :func:`dense_layers`).
     col : int
         Layout column of the segment offset; ``W_OFF`` gives (fan_in, fan_out) matrices.
 
@@ -676,7 +703,7 @@ def unpack(vector, layout, col):
     """
     vector = _f64(vector)
     out = []
-    for fan_in, fan_out, *offsets in np.asarray(layout).tolist():
+    for fan_in, fan_out, *offsets in dense_layers(layout):
         off = offsets[col - W_OFF]
         if off < 0:
             out.append(None)
@@ -689,7 +716,7 @@ def unpack(vector, layout, col):
 
 def _scatter(vector, layout, col, values):
     """Write per-layer segments ``values`` (None to skip) into the flat ``vector`` in place."""
-    for (fan_in, fan_out, *offsets), v in zip(np.asarray(layout).tolist(), values, strict=True):
+    for (fan_in, fan_out, *offsets), v in zip(dense_layers(layout), values, strict=True):
         off = offsets[col - W_OFF]
         if v is None or off < 0:
             continue
@@ -799,7 +826,7 @@ def forward_backward(
     sw : array_like of shape (n_rows,)
     theta : array_like of shape (n_params,)
     bn_state : array_like of shape (n_bn_state,)
-    layout : ndarray of shape (n_layers, 9), int64
+    layout : ndarray of shape (n_table_rows, 11), int64
     inputs : ndarray of shape (13 + n_embedded + n_categorical + 1,), int64
     activation_name : str
     loss_kind : str
@@ -820,7 +847,7 @@ def forward_backward(
         The input after input dropout (``X`` itself when the rate is 0).
     """
     X = _f64(X)
-    n_layers = len(layout)
+    n_layers = len(dense_layers(layout))
     Ws = unpack(theta, layout, W_OFF)
     bs = unpack(theta, layout, B_OFF)
     gammas = unpack(theta, layout, GAMMA_OFF)
@@ -974,7 +1001,7 @@ def predict_raw(X, theta, bn_state, layout, inputs, activation_name):
     X : array_like of shape (n_samples, n_features)
     theta : array_like of shape (n_params,)
     bn_state : array_like of shape (n_bn_state,)
-    layout : ndarray of shape (n_layers, 9), int64
+    layout : ndarray of shape (n_table_rows, 11), int64
     inputs : ndarray of shape (13 + n_embedded + n_categorical + 1,), int64
     activation_name : str
 
@@ -987,7 +1014,7 @@ def predict_raw(X, theta, bn_state, layout, inputs, activation_name):
     means, variances = unpack(bn_state, layout, MEAN_OFF), unpack(bn_state, layout, VAR_OFF)
     mixes = unpack(theta, layout, MIX_OFF)
     _, A = input_block(X, theta, inputs)
-    for layer in range(len(layout) - 1):
+    for layer in range(len(dense_layers(layout)) - 1):
         Z = dense(A, Ws[layer], bs[layer])
         if gammas[layer] is not None:
             Z = batch_norm_inference(
@@ -1053,7 +1080,7 @@ def run_epoch(
         Training data, as in :func:`forward_backward`.
     theta, state1, state2 : array_like of shape (n_params,)
     bn_state : array_like of shape (n_bn_state,)
-    layout : ndarray of shape (n_layers, 9), int64
+    layout : ndarray of shape (n_table_rows, 11), int64
     inputs : ndarray of shape (13 + n_embedded + n_categorical + 1,), int64
     lr_scale, penalty_mask, decay_scale : array_like of shape (n_params,)
     step : int

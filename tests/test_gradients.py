@@ -301,7 +301,8 @@ def test_gradient_input_block(loss_case, embeddings, scaling):
         [5, 4, 3, problem.Y.shape[1]], False, n_frequencies=3 if embeddings else 0,
         embedding_dim=2, embedded_features=[4, 0, 2], scaling_layer=scaling,
     )  # fmt: skip
-    block = slice(net.table[-1, _network.B_OFF] + net.table[-1, _network.FAN_OUT], None)
+    output = net.table[net.rows(_network.DENSE)[-1]]
+    block = slice(output[_network.B_OFF] + output[_network.FAN_OUT], None)
     assert np.linalg.norm(g[block]) > 1e-3
 
 

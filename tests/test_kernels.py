@@ -724,9 +724,16 @@ def test_layout_columns_match_reference():
     kernel_cols = (
         _network.FAN_IN, _network.FAN_OUT, _network.W_OFF, _network.B_OFF, _network.GAMMA_OFF,
         _network.BETA_OFF, _network.MEAN_OFF, _network.VAR_OFF, _network.MIX_OFF,
+        _network.KIND, _network.RATE,
     )  # fmt: skip
-    assert kernel_cols == tuple(range(9)) and _network.N_COLUMNS == 9
-    assert (naive.FAN_IN, naive.VAR_OFF, naive.MIX_OFF) == (0, 7, 8)
+    assert kernel_cols == tuple(range(11)) and _network.N_COLUMNS == 11
+    assert (naive.FAN_IN, naive.VAR_OFF, naive.MIX_OFF, naive.KIND, naive.RATE) == (
+        0, 7, 8, 9, 10,
+    )  # fmt: skip
+    kinds = ("input", "dense", "batch_norm", "activation", "dropout", "loss")
+    assert [_network.LAYER_KINDS[k] for k in kinds] == list(range(6))
+    assert (naive.INPUT, naive.DENSE, naive.BATCH_NORM, naive.ACTIVATION) == (0, 1, 2, 3)
+    assert (naive.DROPOUT, naive.LOSS) == (4, 5)
     input_fields = (
         _network.IN_FEATURES, _network.EMB_FEATURES, _network.EMB_FREQS, _network.EMB_DIM,
         _network.FREQ_OFF, _network.PHASE_OFF, _network.EMB_W_OFF, _network.EMB_B_OFF,
@@ -746,7 +753,7 @@ def _kernel_forward_backward(X, Y, sw, theta, bn_state, net, act, kind, rates, u
     grad = np.full_like(theta, np.nan)  # every entry must be overwritten
     loss = _epoch.forward_backward(
         Xb, Y, sw, theta, grad, bn, net.table, net.inputs, ACT_CODE[act], LOSS_CODE[kind],
-        rates, 0.7, update, state,
+        rates, 0.7, update, state, None, None,
     )  # fmt: skip
     return loss, grad, bn, Xb, state
 
@@ -841,13 +848,13 @@ def test_predict_raw(arch, act, parts, batch_norm, dtype):
     )
     X = with_codes(np.random.RandomState(7).normal(size=(n, 4)).astype(dtype), net)
     tables = (net.table, net.inputs)
-    out = _epoch.predict_raw(X, theta, bn_state, *tables, ACT_CODE[act])
+    out = _epoch.predict_raw(X, theta, bn_state, *tables, ACT_CODE[act], None)
     assert out.dtype == dtype and out.shape == (n, 2)
     assert_close(out, naive.predict_raw(X, theta, bn_state, *tables, act), dtype)
     # Each row depends on that row alone, whatever block it falls in.
     rows = slice(_epoch.PREDICT_BLOCK - 3, _epoch.PREDICT_BLOCK + 3)
     sub = _epoch.predict_raw(
-        np.ascontiguousarray(X[rows]), theta, bn_state, *tables, ACT_CODE[act]
+        np.ascontiguousarray(X[rows]), theta, bn_state, *tables, ACT_CODE[act], None
     )
     assert_close(sub, out[rows], dtype)
 

@@ -20,7 +20,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.utils._param_validation import InvalidParameterError
 
 from skdeep import RegularizedMLPClassifier, RegularizedMLPRegressor
-from skdeep._network import NetworkLayout
+from skdeep._network import DENSE, FAN_OUT, W_OFF, NetworkLayout
 from skdeep._schedules import schedule_factor
 from skdeep.preprocessing import RobustSmoothClipScaler
 
@@ -243,9 +243,9 @@ def test_ntk_parametrization_scales_the_weights_rates_by_fan_in():
     layout = NetworkLayout([6, 16, 4, 2], False)
     for power, solver in ((0.5, "adam"), (1.0, "sgd")):
         lr_scale, _, decay_scale = layout.optimizer_vectors(np.float64, fan_in_power=power)
-        for layer, fan_in in enumerate((6, 16, 4)):
-            w_off = layout.table[layer, 2]
-            n = fan_in * layout.table[layer, 1]
+        for row, fan_in in zip(layout.rows(DENSE), (6, 16, 4), strict=True):
+            w_off = layout.table[row, W_OFF]
+            n = fan_in * layout.table[row, FAN_OUT]
             np.testing.assert_allclose(lr_scale[w_off : w_off + n], fan_in**-power, err_msg=solver)
             np.testing.assert_array_equal(decay_scale[w_off : w_off + n], 1.0)
     X, y = _problem()

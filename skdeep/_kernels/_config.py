@@ -122,18 +122,28 @@ def _stamped_cache_class():
 _KERNEL_CACHE = _stamped_cache_class()
 
 
-def kernel(func):
+def kernel(func=None, *, inline=False):
     """Compile ``func`` with :data:`JIT_OPTIONS` and the kernel-sources-stamped disk cache.
 
     Parameters
     ----------
     func : function
+    inline : bool, default=False
+        Inline the function into each compiled caller (numba's ``inline="always"``, at the
+        level of numba's own IR) instead of compiling it on its own. For small helpers: a
+        function compiled on its own is optimized and turned into machine code once for
+        itself and again inside every compiled caller, which for a helper of a few lines
+        costs more than typing its body at each call.
 
     Returns
     -------
     numba dispatcher (``func`` itself when ``NUMBA_DISABLE_JIT=1``)
     """
+    if func is None:
+        return lambda f: kernel(f, inline=inline)
     options = dict(JIT_OPTIONS, cache=_KERNEL_CACHE is not None)
+    if inline:
+        options["inline"] = "always"
     dispatcher = njit(**options)(func)
     if _KERNEL_CACHE is not None and hasattr(dispatcher, "_cache"):
         dispatcher._cache = _KERNEL_CACHE(dispatcher.py_func)

@@ -1,27 +1,24 @@
 """Whole-network kernels: one training epoch, one batch's loss and gradient, and inference.
 
-The network is described by the two tables of :mod:`skdeep._network`: the input table
-``inputs`` (numeric embeddings and scaling layer in front of the first dense layer) and the
-layer table ``layout`` (per dense layer its fan-in and fan-out and the offsets of its segments
-in the flat parameter vector ``theta`` and in the running statistics ``bn_state``).
+The network is the layer table of :mod:`skdeep._network` (one row per layer, its ``KIND``
+column saying which kernel pair of :mod:`._layers` runs it) and the input table that
+describes the input block. :func:`forward` runs the rows in order, for training (keeping what
+the backward pass needs, drawing dropout masks, computing the loss) or for inference;
+:func:`backward` runs them in reverse. Training (:func:`forward_backward`, :func:`run_epoch`)
+and prediction (:func:`predict_raw`) share that one forward pass.
 """
 
 import numpy as np
 
 from .._network import (
+    ACTIVATION,
     B_OFF,
+    BATCH_NORM,
     BETA_OFF,
-    CAT_DIM,
-    CAT_FEATURES,
-    CAT_OFF,
-    EMB_B_OFF,
-    EMB_DIM,
-    EMB_FEATURES,
-    EMB_FREQS,
-    EMB_W_OFF,
+    DENSE,
+    DROPOUT,
     FAN_IN,
     FAN_OUT,
-    FREQ_OFF,
     GAMMA_OFF,
     HP_ACTIVATION,
     HP_BATCH_SIZE,
@@ -30,40 +27,32 @@ from .._network import (
     HP_DROPOUT,
     HP_LOSS,
     HP_SHUFFLE,
-    IN_FEATURES,
-    IN_WIDTH,
+    INPUT,
+    KIND,
+    LOSS,
     MEAN_OFF,
     MIX_OFF,
-    N_INPUT_FIELDS,
-    PHASE_OFF,
-    SCALE_OFF,
+    RATE,
     VAR_OFF,
     W_OFF,
 )
-from ._backward import (
-    batch_norm_backward,
-    column_dot,
-    dense_backward,
-    embed_backward,
-    embed_categories_backward,
-)
+from ._backward import batch_norm_backward
 from ._config import kernel
-from ._forward import (
-    activate,
-    activate_inference,
-    activate_mixed,
-    add_bias,
-    batch_norm_inference,
-    batch_norm_train,
-    dropout,
-    embed,
-    embed_categories,
-    scale_columns,
+from ._layers import (
+    activation_backward,
+    activation_forward,
+    batch_norm_forward,
+    dense_backward,
+    dense_forward,
+    dropout_forward,
+    input_backward,
+    input_factors,
+    input_forward,
+    input_has_parameters,
 )
 from ._losses import loss_and_delta, penalty_and_grad
 from ._optimizers import clip_by_global_norm, update
 from ._rng import shuffle_inplace
-from ._sparse import csr_dense_backward, csr_dot
 
 # Rows per block when predicting, so memory stays bounded for any number of rows.
 PREDICT_BLOCK = 4096
@@ -71,79 +60,23 @@ PREDICT_BLOCK = 4096
 LR, WEIGHT_DECAY, DROPOUT_FACTOR = range(3)
 
 
-@kernel
-def _weights(theta, layout, layer):
-    fi = layout[layer, FAN_IN]
-    fo = layout[layer, FAN_OUT]
-    off = layout[layer, W_OFF]
-    return theta[off : off + fi * fo].reshape((fi, fo))
+@kernel(inline=True)
+def _weights(vector, layout, row):
+    """The weight matrix of dense row ``row`` in ``vector``, shape (fan_in, fan_out)."""
+    fi = layout[row, FAN_IN]
+    fo = layout[row, FAN_OUT]
+    off = layout[row, W_OFF]
+    return vector[off : off + fi * fo].reshape((fi, fo))
 
 
-@kernel
-def _segment(theta, layout, layer, col):
-    off = layout[layer, col]
-    return theta[off : off + layout[layer, FAN_OUT]]
-
-
-@kernel
-def _embedding_parameters(theta, inputs):
-    """Views of the frequencies, phases, maps and intercepts of the numeric embeddings."""
-    f = inputs[EMB_FEATURES]
-    k = inputs[EMB_FREQS]
-    d = inputs[EMB_DIM]
-    freq = theta[inputs[FREQ_OFF] : inputs[FREQ_OFF] + f * k].reshape((f, k))
-    phase = theta[inputs[PHASE_OFF] : inputs[PHASE_OFF] + f * k].reshape((f, k))
-    coefs = theta[inputs[EMB_W_OFF] : inputs[EMB_W_OFF] + f * k * d].reshape((f, k, d))
-    intercepts = theta[inputs[EMB_B_OFF] : inputs[EMB_B_OFF] + f * d].reshape((f, d))
-    return freq, phase, coefs, intercepts
-
-
-@kernel
-def _embedded_columns(inputs):
-    """Column indices of the numerically embedded features."""
-    return inputs[N_INPUT_FIELDS : N_INPUT_FIELDS + inputs[EMB_FEATURES]]
-
-
-@kernel
-def _category_tables(vector, inputs):
-    """``(starts, vectors)``: where each categorical feature's table starts (rows, the total
-    last), and the stacked tables of ``vector`` (theta or its gradient), shape (rows, d)."""
-    first = N_INPUT_FIELDS + inputs[EMB_FEATURES]
-    starts = inputs[first : first + inputs[CAT_FEATURES] + 1]
-    off = inputs[CAT_OFF]
-    d = inputs[CAT_DIM]
-    return starts, vector[off : off + starts[-1] * d].reshape((starts[-1], d))
-
-
-@kernel
-def _input_block(X, theta, inputs, cosines, sines):
-    """The first dense layer's input: ``X`` embedded and scaled as the input table says.
-
-    ``cosines`` and ``sines`` (shape (n_rows, n_embedded, k), or empty at inference) receive
-    what the embedding's backward pass needs. Returns ``(embedded, scaled)``; either is ``X``
-    itself when that step is absent.
-    """
-    embedded = X
-    n_cat = inputs[CAT_FEATURES]
-    n_values = inputs[IN_FEATURES] - n_cat
-    if inputs[EMB_FREQS] > 0 or n_cat > 0:
-        embedded = np.empty((X.shape[0], inputs[IN_WIDTH]), X.dtype)
-    if inputs[EMB_FREQS] > 0:
-        freq, phase, coefs, intercepts = _embedding_parameters(theta, inputs)
-        columns = _embedded_columns(inputs)
-        embed(X, n_values, columns, freq, phase, coefs, intercepts, embedded, cosines, sines)
-    elif n_cat > 0:
-        embedded[:, :n_values] = X[:, :n_values]
-    if n_cat > 0:
-        starts, vectors = _category_tables(theta, inputs)
-        base = inputs[IN_WIDTH] - n_cat * inputs[CAT_DIM]
-        embed_categories(X, n_values, starts, vectors, embedded, base)
-    scaled = embedded
-    if inputs[SCALE_OFF] >= 0:
-        factors = theta[inputs[SCALE_OFF] : inputs[SCALE_OFF] + inputs[IN_WIDTH]]
-        scaled = np.empty_like(embedded)
-        scale_columns(embedded, factors, scaled)
-    return embedded, scaled
+@kernel(inline=True)
+def _units(vector, layout, row, column):
+    """The per-unit segment (``FAN_OUT`` values) of row ``row`` whose offset is in
+    ``column``, or an empty array where the row has none."""
+    off = layout[row, column]
+    if off < 0:
+        return vector[:0]
+    return vector[off : off + layout[row, FAN_OUT]]
 
 
 @kernel
@@ -165,6 +98,151 @@ def _gather_rows(data, indices, indptr, rows):
 
 
 @kernel
+def _sparse_rows(Xsparse, rows):
+    """The CSR arrays of ``rows`` of ``Xsparse``, or None for dense rows (``Xsparse`` None)."""
+    # isinstance is decided when compiling: "is None" would leave an optional tuple.
+    if isinstance(Xsparse, tuple):
+        return _gather_rows(Xsparse[0], Xsparse[1], Xsparse[2], rows)
+    return None
+
+
+@kernel
+def forward(X, batch, theta, bn_state, layout, inputs, context, training):
+    """The forward pass of the layer table's rows, in order.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_rows, n_features), float32 or float64
+        The rows (input dropout in training overwrites their values); shape (n_rows, 0)
+        when ``batch`` gives them.
+    batch : tuple of (data, indices, indptr) or None
+        The rows as CSR arrays (see :func:`._layers.input_forward`).
+    theta : ndarray of shape (n_params,), same dtype
+    bn_state : ndarray of shape (n_bn_state,), same dtype
+        Running statistics, moved in training when ``context`` says so.
+    layout : ndarray of shape (n_table_rows, N_COLUMNS), int64
+        The layer table, possibly cut after any row (its last row's output is returned).
+    inputs : ndarray, int64
+        The input table.
+    context : tuple
+        ``(activation, loss_kind, Y, sw, rates, bn_momentum, update_running, rng)``: the
+        hidden activation code, the loss code with the targets (shape (n_rows, n_outputs))
+        and sample weights (shape (n_rows,)) of the rows, the dropout rates (float64, entry
+        0 the input's, then the ``RATE`` of each dropout row), the momentum of the running
+        statistics and whether to move them, and the random state of dropout masks
+        (shape (1,), uint64, advanced in place). At inference only the activation is read.
+    training : bool
+
+    Returns
+    -------
+    loss : float
+        The weighted mean loss (training; 0 at inference or when the table has no loss row).
+    out : ndarray of shape (n_rows, n_outputs)
+        The last row's output; after the loss row (training), its gradient with respect to
+        the raw outputs.
+    cache : tuple
+        ``(outputs, derivs, gaps, inv_stds, input_cache)``, per table row its output (the
+        same array as the next row's for in-place kinds), the stored derivatives of
+        activations and normalized values of batch norms, the parametric activations'
+        ``f(z) - z``, the batch norms' inverse standard deviations, and the input block's
+        cache: what :func:`backward` needs.
+    """
+    activation, loss_kind, Y, sw, rates, bn_momentum, update_running, rng = context
+    n_rows = layout.shape[0]
+    empty2 = np.empty((0, 0), X.dtype)
+    empty1 = np.empty(0, X.dtype)
+    outputs = [empty2 for _ in range(n_rows)]
+    derivs = [empty2 for _ in range(n_rows)]
+    gaps = [empty2 for _ in range(n_rows)]
+    inv_stds = [empty1 for _ in range(n_rows)]
+    A = empty2
+    input_cache = (empty2, np.empty((0, 0, 0), X.dtype), np.empty((0, 0, 0), X.dtype))
+    loss = 0.0
+    for r in range(n_rows):
+        kind = layout[r, KIND]
+        if kind == INPUT:
+            rate = rates[0] if training else 0.0
+            A, input_cache = input_forward(X, batch, theta, inputs, rate, rng, training)
+        elif kind == DENSE:
+            A = dense_forward(
+                A, batch, layout[r - 1, KIND] == INPUT, _weights(theta, layout, r),
+                _units(theta, layout, r, B_OFF), input_factors(theta, inputs),
+            )  # fmt: skip
+        elif kind == BATCH_NORM:
+            derivs[r], inv_stds[r] = batch_norm_forward(
+                A,
+                _units(theta, layout, r, GAMMA_OFF),
+                _units(theta, layout, r, BETA_OFF),
+                _units(bn_state, layout, r, MEAN_OFF),
+                _units(bn_state, layout, r, VAR_OFF),
+                bn_momentum,
+                update_running,
+                training,
+            )
+        elif kind == ACTIVATION:
+            mix = _units(theta, layout, r, MIX_OFF)
+            derivs[r], gaps[r] = activation_forward(A, mix, activation, training)
+        elif kind == DROPOUT and training:
+            dropout_forward(A, derivs[r - 1], gaps[r - 1], rates[layout[r, RATE]], rng)
+        elif kind == LOSS and training:
+            loss = loss_and_delta(A, Y, sw, sw.sum(), loss_kind)
+        outputs[r] = A
+    return loss, A, (outputs, derivs, gaps, inv_stds, input_cache)
+
+
+@kernel
+def backward(dZ, X, batch, theta, grad, layout, inputs, cache):
+    """The backward pass: the layer table's rows in reverse, after :func:`forward` in
+    training.
+
+    Parameters
+    ----------
+    dZ : ndarray of shape (n_rows, n_outputs)
+        Gradient of the loss with respect to the raw outputs (what :func:`forward` returned
+        after the loss row); overwritten.
+    X, batch, theta, layout, inputs
+        As given to :func:`forward`.
+    grad : ndarray of shape (n_params,), same dtype
+        Overwritten with the gradient (every segment of the table's rows and of the input
+        block).
+    cache : tuple
+        What :func:`forward` returned.
+    """
+    outputs, derivs, gaps, inv_stds, input_cache = cache
+    reach_input = batch is None and input_has_parameters(inputs)
+    for r in range(layout.shape[0] - 1, -1, -1):
+        kind = layout[r, KIND]
+        if kind == DENSE:
+            first = layout[r - 1, KIND] == INPUT
+            dZ = dense_backward(
+                outputs[r - 1],
+                batch,
+                first,
+                dZ,
+                _weights(theta, layout, r),
+                _weights(grad, layout, r),
+                _units(grad, layout, r, B_OFF),
+                input_factors(theta, inputs),
+                input_factors(grad, inputs),
+                r + 1 < layout.shape[0] and layout[r + 1, KIND] == BATCH_NORM,
+                not first or reach_input,
+            )
+        elif kind == BATCH_NORM:
+            batch_norm_backward(
+                dZ,
+                derivs[r],
+                inv_stds[r],
+                _units(theta, layout, r, GAMMA_OFF),
+                _units(grad, layout, r, GAMMA_OFF),
+                _units(grad, layout, r, BETA_OFF),
+            )
+        elif kind == ACTIVATION:
+            activation_backward(dZ, derivs[r], gaps[r], _units(grad, layout, r, MIX_OFF))
+        elif kind == INPUT and reach_input:
+            input_backward(dZ, X, theta, grad, inputs, input_cache)
+
+
+@kernel(inline=True)
 def forward_backward(
     Xb,
     Yb,
@@ -180,8 +258,8 @@ def forward_backward(
     bn_momentum,
     update_running,
     rng,
-    Xsparse=None,
-    rows=None,
+    Xsparse,
+    rows,
 ):
     """Training-mode forward and backward pass of one batch.
 
@@ -199,13 +277,13 @@ def forward_backward(
         Overwritten with the gradient of the weighted mean batch loss (no penalty).
     bn_state : ndarray of shape (n_bn_state,), same dtype
         Running means and variances of batch-normalized layers.
-    layout : ndarray of shape (n_layers, N_COLUMNS), int64
-    inputs : ndarray of shape (N_INPUT_FIELDS,), int64
+    layout : ndarray of shape (n_table_rows, N_COLUMNS), int64
+    inputs : ndarray of shape (N_INPUT_FIELDS + ...,), int64
     activation : int
         Hidden activation code.
     loss_kind : int
         Loss code of :mod:`skdeep._network`.
-    dropout_rates : ndarray of shape (n_layers,), float64
+    dropout_rates : ndarray of shape (n_dense_layers,), float64
         Entry 0 is the input dropout rate, entry ``l`` the rate after hidden layer ``l``.
     bn_momentum : float
     update_running : bool
@@ -223,140 +301,12 @@ def forward_backward(
     float
         The weighted mean batch loss.
     """
-    n_layers = layout.shape[0]
-    nb = Xb.shape[0]
-    dtype = Xb.dtype
-    empty2 = np.empty((0, 0), dtype)
-    empty1 = np.empty(0, dtype)
-    k = inputs[EMB_FREQS]
-    cosines = np.empty((nb, inputs[EMB_FEATURES], k), dtype)
-    sines = np.empty((nb, inputs[EMB_FEATURES], k), dtype)
-    factors = empty1
-    if inputs[SCALE_OFF] >= 0:
-        factors = theta[inputs[SCALE_OFF] : inputs[SCALE_OFF] + inputs[IN_WIDTH]]
-    n_cat = inputs[CAT_FEATURES]
-    n_values = inputs[IN_FEATURES] - n_cat
-    if Xsparse is None:
-        if dropout_rates[0] > 0.0 and n_cat == 0:
-            dropout(Xb, empty2, empty2, dropout_rates[0], rng)
-        elif dropout_rates[0] > 0.0:
-            # Input dropout drops values, never categorical codes (a code is an index).
-            values = np.ascontiguousarray(Xb[:, :n_values])
-            dropout(values, empty2, empty2, dropout_rates[0], rng)
-            Xb[:, :n_values] = values
-        embedded, A = _input_block(Xb, theta, inputs, cosines, sines)
-    else:
-        batch = _gather_rows(Xsparse[0], Xsparse[1], Xsparse[2], rows)
-        if dropout_rates[0] > 0.0:
-            # Dropping a stored value drops the input; the zeros have nothing to drop.
-            values = batch[0]
-            dropout(values.reshape((1, values.shape[0])), empty2, empty2, dropout_rates[0], rng)
-        embedded = A = empty2
-    acts = [A]
-    derivs = [empty2]
-    gaps = [empty2]
-    xhats = [empty2]
-    inv_stds = [empty1]
-    for layer in range(n_layers):
-        if layer == 0 and Xsparse is not None:
-            Z = np.empty((nb, layout[0, FAN_OUT]), dtype)
-            csr_dot(batch[0], batch[1], batch[2], factors, _weights(theta, layout, 0), Z)
-        else:
-            Z = np.dot(A, _weights(theta, layout, layer))
-        add_bias(Z, _segment(theta, layout, layer, B_OFF))
-        if layer == n_layers - 1:
-            A = Z
-            break
-        fo = layout[layer, FAN_OUT]
-        if layout[layer, GAMMA_OFF] >= 0:
-            xhat = np.empty((nb, fo), dtype)
-            inv_std = np.empty(fo, dtype)
-            batch_norm_train(
-                Z,
-                _segment(theta, layout, layer, GAMMA_OFF),
-                _segment(theta, layout, layer, BETA_OFF),
-                xhat,
-                inv_std,
-                _segment(bn_state, layout, layer, MEAN_OFF),
-                _segment(bn_state, layout, layer, VAR_OFF),
-                bn_momentum,
-                update_running,
-            )
-        else:
-            xhat = empty2
-            inv_std = empty1
-        deriv = np.empty((nb, fo), dtype)
-        if layout[layer, MIX_OFF] >= 0:
-            gap = np.empty((nb, fo), dtype)
-            activate_mixed(Z, deriv, gap, _segment(theta, layout, layer, MIX_OFF), activation)
-        else:
-            gap = empty2
-            activate(Z, deriv, activation)
-        if dropout_rates[layer + 1] > 0.0:
-            dropout(Z, deriv, gap, dropout_rates[layer + 1], rng)
-        acts.append(Z)
-        derivs.append(deriv)
-        gaps.append(gap)
-        xhats.append(xhat)
-        inv_stds.append(inv_std)
-        A = Z
-    loss = loss_and_delta(A, Yb, swb, swb.sum(), loss_kind)
-    dZ = A
-    for layer in range(n_layers - 1, -1, -1):
-        W = _weights(theta, layout, layer)
-        gb = _segment(grad, layout, layer, B_OFF)
-        if layer == 0 and Xsparse is not None:
-            g_factors = empty1
-            if inputs[SCALE_OFF] >= 0:
-                g_factors = grad[inputs[SCALE_OFF] : inputs[SCALE_OFF] + inputs[IN_WIDTH]]
-            csr_dense_backward(
-                batch[0], batch[1], batch[2], factors, dZ, W,
-                _weights(grad, layout, 0), gb, g_factors,
-            )  # fmt: skip
-        else:
-            dense_backward(acts[layer], dZ, _weights(grad, layout, layer), gb)
-        if layout[layer, GAMMA_OFF] >= 0:
-            # Batch norm subtracts the batch mean, so this bias has no effect and a true
-            # gradient of 0; what dense_backward summed is rounding noise, which adaptive
-            # solvers would scale up to learning-rate-sized random steps.
-            gb[:] = 0.0
-        if layer == 0:
-            break
-        dA = np.dot(dZ, W.T)
-        if layout[layer - 1, MIX_OFF] >= 0:
-            # d loss / d a_j = sum_i dA_ij * (f(z_ij) - z_ij) (dropout mask included).
-            column_dot(dA, gaps[layer], _segment(grad, layout, layer - 1, MIX_OFF))
-        dA *= derivs[layer]
-        if layout[layer - 1, GAMMA_OFF] >= 0:
-            batch_norm_backward(
-                dA,
-                xhats[layer],
-                inv_stds[layer],
-                _segment(theta, layout, layer - 1, GAMMA_OFF),
-                _segment(grad, layout, layer - 1, GAMMA_OFF),
-                _segment(grad, layout, layer - 1, BETA_OFF),
-            )
-        dZ = dA
-    if Xsparse is None and (k > 0 or inputs[SCALE_OFF] >= 0 or n_cat > 0):
-        # The input block has parameters: its gradient needs the first layer's input gradient.
-        d_in = np.dot(dZ, _weights(theta, layout, 0).T)
-        if inputs[SCALE_OFF] >= 0:
-            off = inputs[SCALE_OFF]
-            width = inputs[IN_WIDTH]
-            column_dot(d_in, embedded, grad[off : off + width])
-            d_in *= theta[off : off + width]
-        if k > 0:
-            freq, _, coefs, _ = _embedding_parameters(theta, inputs)
-            g_freq, g_phase, g_coefs, g_int = _embedding_parameters(grad, inputs)
-            embed_backward(
-                d_in, Xb, n_values, _embedded_columns(inputs), freq, coefs, cosines, sines,
-                g_freq, g_phase, g_coefs, g_int,
-            )  # fmt: skip
-        if n_cat > 0:
-            starts, _ = _category_tables(theta, inputs)
-            _, g_vectors = _category_tables(grad, inputs)
-            base = inputs[IN_WIDTH] - n_cat * inputs[CAT_DIM]
-            embed_categories_backward(d_in, Xb, n_values, starts, base, g_vectors)
+    batch = _sparse_rows(Xsparse, rows)
+    context = (activation, loss_kind, Yb, swb, dropout_rates, bn_momentum, update_running, rng)
+    # np.bool_: a literal True would compile a forward pass of its own.
+    training = np.bool_(True)
+    loss, dZ, cache = forward(Xb, batch, theta, bn_state, layout, inputs, context, training)
+    backward(dZ, Xb, batch, theta, grad, layout, inputs, cache)
     return loss
 
 
@@ -410,8 +360,8 @@ def loss_and_grad(
         activation,
         loss_kind,
         dropout_rates,
-        0.0,
-        False,
+        np.float64(0.0),
+        np.bool_(False),
         rng,
         Xsparse,
         np.arange(X.shape[0]),
@@ -504,8 +454,10 @@ def run_epoch(
         swb = np.empty(nb, X.dtype)
         for r in range(nb):
             src = perm[start + r]
-            Xb[r] = X[src]
-            Yb[r] = Y[src]
+            for j in range(n_features):
+                Xb[r, j] = X[src, j]
+            for j in range(n_outputs):
+                Yb[r, j] = Y[src, j]
             swb[r] = sw[src]
         sw_sum = swb.sum()
         if not sw_sum > 0.0:
@@ -554,19 +506,20 @@ def run_epoch(
 
 
 @kernel
-def predict_raw(X, theta, bn_state, layout, inputs, activation, Xsparse=None):
-    """Inference-mode outputs of the last dense layer (before softmax / sigmoid).
+def predict_raw(X, theta, bn_state, layout, inputs, activation, Xsparse):
+    """Inference-mode outputs of the layer table's last row (before softmax / sigmoid).
 
     Dropout is off and batch normalization uses the running statistics, so each row's output
-    depends on that row alone. Rows are processed in blocks to bound memory.
+    depends on that row alone. Rows are processed in blocks to bound memory. A table cut
+    after a dense row gives that layer's outputs (data-aware initialization reads them).
 
     Parameters
     ----------
     X : ndarray of shape (n_samples, n_features), float32 or float64, C-contiguous
     theta : ndarray of shape (n_params,), same dtype
     bn_state : ndarray of shape (n_bn_state,), same dtype
-    layout : ndarray of shape (n_layers, N_COLUMNS), int64
-    inputs : ndarray of shape (N_INPUT_FIELDS,), int64
+    layout : ndarray of shape (n_table_rows, N_COLUMNS), int64
+    inputs : ndarray, int64
     activation : int
     Xsparse : tuple of (data, indices, indptr) or None
         The rows as CSR, with ``X`` of shape (n_samples, 0).
@@ -576,44 +529,19 @@ def predict_raw(X, theta, bn_state, layout, inputs, activation, Xsparse=None):
     ndarray of shape (n_samples, n_outputs), same dtype as ``X``
     """
     n = X.shape[0]
-    n_layers = layout.shape[0]
-    out = np.empty((n, layout[n_layers - 1, FAN_OUT]), X.dtype)
-    no_store = np.empty((0, 0, 0), X.dtype)
-    no_mix = np.empty(0, X.dtype)
-    factors = no_mix
-    if inputs[SCALE_OFF] >= 0:
-        factors = theta[inputs[SCALE_OFF] : inputs[SCALE_OFF] + inputs[IN_WIDTH]]
+    out = np.empty((n, layout[layout.shape[0] - 1, FAN_OUT]), X.dtype)
+    # What the forward pass reads only in training, typed as in training (one compiled
+    # forward pass serves both; np.float64 and np.bool_ because literals would not).
+    context = (
+        activation, np.int64(0), np.empty((0, 0), X.dtype), np.empty(0, X.dtype),
+        np.zeros(1), np.float64(0.0), np.bool_(False), np.zeros(1, np.uint64),
+    )  # fmt: skip
+    training = np.bool_(False)
     for start in range(0, n, PREDICT_BLOCK):
         stop = min(start + PREDICT_BLOCK, n)
-        if Xsparse is None:
-            _, A = _input_block(X[start:stop], theta, inputs, no_store, no_store)
-        else:
-            A = np.empty((0, 0), X.dtype)
-        for layer in range(n_layers):
-            if layer == 0 and Xsparse is not None:
-                data, indices, indptr = Xsparse
-                first, last = indptr[start], indptr[stop]
-                Z = np.empty((stop - start, layout[0, FAN_OUT]), X.dtype)
-                csr_dot(
-                    data[first:last], indices[first:last], indptr[start : stop + 1] - first,
-                    factors, _weights(theta, layout, 0), Z,
-                )  # fmt: skip
-            else:
-                Z = np.dot(A, _weights(theta, layout, layer))
-            add_bias(Z, _segment(theta, layout, layer, B_OFF))
-            if layer < n_layers - 1:
-                if layout[layer, GAMMA_OFF] >= 0:
-                    batch_norm_inference(
-                        Z,
-                        _segment(theta, layout, layer, GAMMA_OFF),
-                        _segment(theta, layout, layer, BETA_OFF),
-                        _segment(bn_state, layout, layer, MEAN_OFF),
-                        _segment(bn_state, layout, layer, VAR_OFF),
-                    )
-                if layout[layer, MIX_OFF] >= 0:
-                    activate_inference(Z, _segment(theta, layout, layer, MIX_OFF), activation)
-                else:
-                    activate_inference(Z, no_mix, activation)
-            A = Z
-        out[start:stop] = A
+        batch = _sparse_rows(Xsparse, np.arange(start, stop))
+        _, A, _ = forward(X[start:stop], batch, theta, bn_state, layout, inputs, context, training)
+        for i in range(stop - start):
+            for j in range(A.shape[1]):
+                out[start + i, j] = A[i, j]
     return out

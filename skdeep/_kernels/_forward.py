@@ -28,6 +28,18 @@ _S32 = np.uint64(32)
 _S48 = np.uint64(48)
 
 
+@kernel(inline=True)
+def copy_columns(src, dst, n_cols):
+    """``dst[:, :n_cols] = src[:, :n_cols]`` for 2-D arrays with as many rows.
+
+    A loop rather than slice assignment: numba's slice assignment compiles its shape-mismatch
+    error message (string formatting), which costs about two seconds of a first fit.
+    """
+    for i in range(src.shape[0]):
+        for j in range(n_cols):
+            dst[i, j] = src[i, j]
+
+
 @kernel
 def activate(Z, deriv, code):
     """Apply activation ``code`` to ``Z`` in place and store its derivative in ``deriv``.
@@ -155,7 +167,7 @@ def activate_mixed(Z, deriv, gap, mix, code):
         Activation code of ``f``.
     """
     n, m = Z.shape
-    gap[:] = Z
+    copy_columns(Z, gap, m)
     activate(gap, deriv, code)  # gap holds f(z), deriv f'(z)
     for i in range(n):
         for j in range(m):
