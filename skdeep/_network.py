@@ -362,11 +362,36 @@ class NetworkLayout:
         inputs[CAT_DIM] = self.category_dim
         inputs[N_INPUT_FIELDS : N_INPUT_FIELDS + n_embedded] = embedded
         inputs[N_INPUT_FIELDS + n_embedded :] = np.cumsum((0, *self.category_levels))
-        n_dense = len(self.layer_sizes) - 1
-        rows = [_row(INPUT, n_features, in_width)]
         # Dense layers (and their batch norm) first, in the order of the forward pass, then
         # the other segments: a network without the newer parts keeps the offsets it always
         # had.
+        table, offset, bn_offset = self._layer_table(in_width)
+        if self.n_frequencies:
+            k, d = self.n_frequencies, self.embedding_dim
+            for field, size in (
+                (FREQ_OFF, n_embedded * k),
+                (PHASE_OFF, n_embedded * k),
+                (EMB_W_OFF, n_embedded * k * d),
+                (EMB_B_OFF, n_embedded * d),
+            ):
+                inputs[field] = offset
+                offset += size
+        if self.scaling_layer:
+            inputs[SCALE_OFF] = offset
+            offset += in_width
+        if n_cat:
+            inputs[CAT_OFF] = offset
+            offset += sum(self.category_levels) * self.category_dim
+        self.table = table
+        self.inputs = inputs
+        self.n_params = offset
+        self.n_bn_state = bn_offset
+
+    def _layer_table(self, in_width):
+        """The layer table, with the offsets of the dense layers, their batch norms and
+        parametric activations; returns ``(table, n_theta_used, n_bn_state)``."""
+        n_dense = len(self.layer_sizes) - 1
+        rows = [_row(INPUT, self.layer_sizes[0], in_width)]
         offset = 0
         bn_offset = 0
         for layer in range(n_dense):
@@ -392,26 +417,7 @@ class NetworkLayout:
             for r in np.flatnonzero(table[:, KIND] == ACTIVATION):
                 table[r, MIX_OFF] = offset
                 offset += table[r, FAN_OUT]
-        if self.n_frequencies:
-            k, d = self.n_frequencies, self.embedding_dim
-            for field, size in (
-                (FREQ_OFF, n_embedded * k),
-                (PHASE_OFF, n_embedded * k),
-                (EMB_W_OFF, n_embedded * k * d),
-                (EMB_B_OFF, n_embedded * d),
-            ):
-                inputs[field] = offset
-                offset += size
-        if self.scaling_layer:
-            inputs[SCALE_OFF] = offset
-            offset += in_width
-        if n_cat:
-            inputs[CAT_OFF] = offset
-            offset += sum(self.category_levels) * self.category_dim
-        self.table = table
-        self.inputs = inputs
-        self.n_params = offset
-        self.n_bn_state = bn_offset
+        return table, offset, bn_offset
 
     def spec(self):
         """The constructor arguments, as a dict (to store with a fitted model)."""

@@ -13,7 +13,7 @@ from ._config import kernel
 _TWO_PI = 2.0 * math.pi
 
 
-@kernel
+@kernel(inline=True)
 def dense_backward(A_prev, dZ, gW, gb):
     """Gradients of a dense layer ``Z = A_prev @ W + b``.
 
@@ -37,7 +37,7 @@ def dense_backward(A_prev, dZ, gW, gb):
             gb[j] += dZ[i, j]
 
 
-@kernel
+@kernel(inline=True)
 def batch_norm_backward(dS, xhat, inv_std, gamma, dgamma, dbeta):
     """Backward pass of training-mode batch normalization ``S = gamma * xhat + beta``.
 
@@ -69,7 +69,7 @@ def batch_norm_backward(dS, xhat, inv_std, gamma, dgamma, dbeta):
             )
 
 
-@kernel
+@kernel(inline=True)
 def column_dot(A, B, out):
     """``out[j] = sum_i A[i, j] * B[i, j]``: the gradient of per-column factors.
 
@@ -87,7 +87,7 @@ def column_dot(A, B, out):
             out[j] += A[i, j] * B[i, j]
 
 
-@kernel
+@kernel(inline=True)
 def embed_backward(
     d_out, X, n_values, columns, frequencies, coefs, cosines, sines, g_freq, g_phase, g_coefs,
     g_int,
@@ -141,7 +141,7 @@ def embed_backward(
                 g_freq[e, q] += d_t * _TWO_PI * x
 
 
-@kernel
+@kernel(inline=True)
 def embed_categories_backward(d_out, X, n_values, starts, base, g_vectors):
     """Gradient of the learned vectors of categorical levels
     (:func:`._forward.embed_categories`).

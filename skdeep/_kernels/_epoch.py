@@ -79,7 +79,7 @@ def _units(vector, layout, row, column):
     return vector[off : off + layout[row, FAN_OUT]]
 
 
-@kernel
+@kernel(inline=True)
 def _gather_rows(data, indices, indptr, rows):
     """The CSR arrays of ``rows`` (in that order) of the CSR matrix ``(data, indices,
     indptr)``."""
@@ -468,38 +468,16 @@ def run_epoch(
         # A short last batch moves the running statistics by its share of a full batch, and a
         # single sample (variance 0) not at all.
         loss = forward_backward(
-            Xb,
-            Yb,
-            swb,
-            theta,
-            grad,
-            bn_state,
-            layout,
-            inputs,
-            activation,
-            loss_kind,
-            rates,
-            bn_momentum ** (nb / batch_size),
-            nb > 1,
-            rng,
-            Xsparse,
-            perm[start:stop],
-        )
+            Xb, Yb, swb, theta, grad, bn_state, layout, inputs, activation, loss_kind, rates,
+            bn_momentum ** (nb / batch_size), nb > 1, rng, Xsparse, perm[start:stop],
+        )  # fmt: skip
         if clip_norm > 0.0:
             clip_by_global_norm(grad, clip_norm)
         step[0] += 1
         penalty = update(
-            theta,
-            grad,
-            state1,
-            state2,
-            groups,
-            hp,
-            schedule[batch, LR],
-            step[0],
-            schedule[batch, WEIGHT_DECAY],
-            sw_sum,
-        )
+            theta, grad, state1, state2, groups, hp, schedule[batch, LR], step[0],
+            schedule[batch, WEIGHT_DECAY], sw_sum,
+        )  # fmt: skip
         total += (loss + penalty) * nb
         counted += nb
     return total / max(counted, 1)

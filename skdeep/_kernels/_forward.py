@@ -133,7 +133,7 @@ def activate(Z, deriv, code):
                 deriv[i, j] = 1.0
 
 
-@kernel
+@kernel(inline=True)
 def _mish(z):
     """``z tanh(softplus(z))`` and its derivative from one exponential.
 
@@ -149,7 +149,7 @@ def _mish(z):
     return z * t, t + z * 4.0 * u * (u + 1.0) / ((v + 2.0) * (v + 2.0))
 
 
-@kernel
+@kernel(inline=True)
 def activate_mixed(Z, deriv, gap, mix, code):
     """The parametric activation ``z + a * (f(z) - z)`` of ``Z`` in place, per-unit ``a``.
 
@@ -179,7 +179,7 @@ def activate_mixed(Z, deriv, gap, mix, code):
             gap[i, j] = f - z
 
 
-@kernel
+@kernel(inline=True)
 def activate_inference(Z, mix, code):
     """Apply activation ``code`` to ``Z`` (shape (n_rows, n_units)) in place, no derivative.
 
@@ -222,6 +222,8 @@ def activate_inference(Z, mix, code):
         activate(Z, np.empty_like(Z), code)
 
 
+# Compiled on its own, not inlined: inlined, the sigmoid cross-entropy loop around it sums in
+# another order (its loss moves by rounding).
 @kernel
 def sigmoid(z):
     """The logistic function of a scalar, without overflow for large ``|z|``."""
@@ -232,7 +234,7 @@ def sigmoid(z):
     return e / (1.0 + e)
 
 
-@kernel
+@kernel(inline=True)
 def add_bias(Z, b):
     """Add the bias ``b`` (shape (n_units,)) to every row of ``Z`` in place."""
     n, m = Z.shape
@@ -241,7 +243,7 @@ def add_bias(Z, b):
             Z[i, j] += b[j]
 
 
-@kernel
+@kernel(inline=True)
 def batch_norm_train(Z, gamma, beta, xhat, inv_std, running_mean, running_var, momentum, update):
     """Batch-normalize ``Z`` with its own batch statistics, in place.
 
@@ -286,7 +288,7 @@ def batch_norm_train(Z, gamma, beta, xhat, inv_std, running_mean, running_var, m
             running_var[j] = momentum * running_var[j] + (1.0 - momentum) * var[j]
 
 
-@kernel
+@kernel(inline=True)
 def batch_norm_inference(Z, gamma, beta, running_mean, running_var):
     """Normalize ``Z`` (shape (n_rows, n_units)) in place with the running statistics."""
     n, m = Z.shape
@@ -371,7 +373,7 @@ def dropout(A, deriv, gap, rate, state):
     state[0] = start + np.uint64(n_draws) * GAMMA
 
 
-@kernel
+@kernel(inline=True)
 def embed(X, n_values, columns, frequencies, phases, coefs, intercepts, out, cosines, sines):
     """Periodic numeric embeddings of some features, after all the raw values.
 
@@ -423,7 +425,7 @@ def embed(X, n_values, columns, frequencies, phases, coefs, intercepts, out, cos
                 out[i, base + m] = acc
 
 
-@kernel
+@kernel(inline=True)
 def scale_columns(A, factors, out):
     """``out = A * factors`` (the scaling layer): ``A`` and ``out`` of shape (n_rows, n_cols),
     ``factors`` of shape (n_cols,)."""
@@ -433,7 +435,7 @@ def scale_columns(A, factors, out):
             out[i, j] = A[i, j] * factors[j]
 
 
-@kernel
+@kernel(inline=True)
 def embed_categories(X, n_values, starts, vectors, out, base):
     """The learned vectors of categorical levels, written into ``out`` from column ``base``.
 

@@ -104,7 +104,7 @@ def input_has_parameters(inputs):
     return inputs[EMB_FREQS] > 0 or inputs[SCALE_OFF] >= 0 or inputs[CAT_FEATURES] > 0
 
 
-@kernel
+@kernel(inline=True)
 def input_forward(X, batch, theta, inputs, input_rate, rng, training):
     """The input block: what the first dense layer takes.
 
@@ -177,7 +177,7 @@ def input_forward(X, batch, theta, inputs, input_rate, rng, training):
     return scaled, (embedded, cosines, sines)
 
 
-@kernel
+@kernel(inline=True)
 def input_backward(d_in, X, theta, grad, inputs, cache):
     """Gradients of the input block's parameters (dense rows only; for sparse rows the first
     dense layer's backward kernel gives the scaling layer's).

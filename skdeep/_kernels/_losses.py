@@ -87,6 +87,8 @@ def loss_and_delta(Z, Y, sw, sw_sum, kind):
     return total
 
 
+# Compiled on its own, not inlined into the optimizer step: inlined, its sums take another
+# order (the reported penalty moves by rounding).
 @kernel
 def penalty_value(theta, penalty_mask, l2, l1):
     """Elastic-net penalty ``l1 * sum |w| + 0.5 * l2 * sum w**2`` over the weight coordinates.

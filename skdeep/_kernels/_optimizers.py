@@ -31,7 +31,7 @@ from ._config import kernel
 from ._losses import penalty_value
 
 
-@kernel
+@kernel(inline=True)
 def clip_by_global_norm(grad, max_norm):
     """Rescale ``grad`` (shape (n_params,)) in place so its L2 norm is at most ``max_norm``.
 
@@ -51,7 +51,7 @@ def clip_by_global_norm(grad, max_norm):
     return norm
 
 
-@kernel
+@kernel(inline=True)
 def update(theta, grad, state1, state2, groups, hp, lr, step, weight_decay, batch_weight):
     """One optimizer step on ``theta`` in place; return the penalty value before the step.
 
@@ -155,7 +155,7 @@ def update(theta, grad, state1, state2, groups, hp, lr, step, weight_decay, batc
     return penalty
 
 
-@kernel
+@kernel(inline=True)
 def _apply(w, delta, decay, threshold):
     """New value of one coordinate: decoupled decay, the solver's step, then the L1 prox.
 

@@ -17,7 +17,7 @@ _S27 = np.uint64(27)
 _S31 = np.uint64(31)
 
 
-@kernel
+@kernel(inline=True)
 def mix(counter):
     """SplitMix64 output for the (already advanced) ``counter`` value (uint64 -> uint64).
 
@@ -29,7 +29,7 @@ def mix(counter):
     return z ^ (z >> _S31)
 
 
-@kernel
+@kernel(inline=True)
 def next_u64(state):
     """Advance ``state`` and return the next 64-bit output.
 
@@ -46,7 +46,7 @@ def next_u64(state):
     return mix(state[0])
 
 
-@kernel
+@kernel(inline=True)
 def shuffle_inplace(perm, state):
     """Fisher-Yates shuffle of the int64 array ``perm`` (shape (n,)) in place."""
     for i in range(perm.shape[0] - 1, 0, -1):

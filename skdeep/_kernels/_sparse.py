@@ -8,7 +8,7 @@ per-column factor (the scaling layer) multiplies each value on the way in.
 from ._config import kernel
 
 
-@kernel
+@kernel(inline=True)
 def csr_dot(data, indices, indptr, factors, W, Z):
     """``Z = (X * factors) @ W`` for the CSR rows ``X``.
 
@@ -39,7 +39,7 @@ def csr_dot(data, indices, indptr, factors, W, Z):
                 Z[i, j] += v * W[c, j]
 
 
-@kernel
+@kernel(inline=True)
 def csr_dense_backward(data, indices, indptr, factors, dZ, W, gW, gb, g_factors):
     """Gradients of ``Z = (X * factors) @ W + b`` for the CSR rows ``X``.
 
