@@ -9,15 +9,12 @@ differences, and a fitted estimator with the new fitted attribute.
 
 import json
 import os
-import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-import skdeep
 from skdeep._network import (
     ACTIVATION,
     BATCH_NORM,
@@ -33,6 +30,8 @@ from skdeep._network import (
     W_OFF,
     NetworkLayout,
 )
+
+from .paths import copy_package
 
 
 def test_layer_table_runs_input_then_hidden_layers_then_dense_and_loss():
@@ -196,12 +195,7 @@ print("RESULT:" + json.dumps({
 @pytest.mark.slow  # ~70 s: a fresh process compiles the edited copy's kernels
 def test_a_new_layer_kind_is_a_kernel_pair_and_a_table_entry(tmp_path):
     site = tmp_path / "site"
-    package = site / "skdeep"
-    shutil.copytree(
-        Path(skdeep.__file__).parent,
-        package,
-        ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.nb[ic]"),
-    )
+    package = copy_package(site)
     for name, text, replacement in GAIN_KIND:
         path = package / name
         source = path.read_text()

@@ -11,7 +11,6 @@ predict the same from many threads at once; and fits must work from a read-only 
 import json
 import os
 import pickle
-import shutil
 import stat
 import subprocess
 import sys
@@ -31,7 +30,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 import skdeep
 from skdeep import RegularizedMLPClassifier, RegularizedMLPRegressor
 
-from .paths import DATA_DIR
+from .paths import DATA_DIR, copy_package
 
 CLF, REG = RegularizedMLPClassifier, RegularizedMLPRegressor
 ESTIMATORS = [CLF, REG]
@@ -1070,12 +1069,8 @@ def _set_writable(root, writable):
 
 @pytest.mark.slow  # ~30 s: a fresh process compiles the kernels from scratch
 def test_fit_from_a_read_only_install_uses_a_writable_numba_cache(tmp_path):
-    source = Path(skdeep.__file__).parent
     site = tmp_path / "site"
-    package = site / "skdeep"
-    shutil.copytree(
-        source, package, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.nb[ic]")
-    )
+    package = copy_package(site)
     user_cache = tmp_path / "user-cache"
     env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
     env.update(PYTHONPATH=str(site), XDG_CACHE_HOME=str(user_cache))
@@ -1127,12 +1122,7 @@ def test_an_edited_helper_kernel_is_recompiled_not_served_from_the_cache(tmp_pat
     # predict_raw (in _epoch.py) inlines the ReLU of activate_inference (in _forward.py).
     # numba alone keys the cache on _epoch.py and would keep running the old ReLU.
     site = tmp_path / "site"
-    package = site / "skdeep"
-    shutil.copytree(
-        Path(skdeep.__file__).parent,
-        package,
-        ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.nb[ic]"),
-    )
+    package = copy_package(site)
     env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
     env.update(PYTHONPATH=str(site), XDG_CACHE_HOME=str(tmp_path / "user-cache"))
     first = _run_python(_PREDICT_WITH_A_FIXED_NETWORK, env=env, cwd=tmp_path)

@@ -1,7 +1,8 @@
 """Backward-pass building blocks: dense layers, batch normalization, numeric embeddings.
 
-Activation and dropout gradients need no function of their own: the forward pass stores
-``activation'(z) * dropout_mask`` per unit, so the backward pass multiplies by it.
+The layer kinds' backward kernels (:mod:`._layers`) call them. Activations and dropout need
+none here: the forward pass stores ``activation'(z) * dropout_mask`` per unit, and the
+activation's backward kernel multiplies by it.
 """
 
 import math
