@@ -764,38 +764,51 @@ def run_demo(
             flush=True,
         )
         print(format_table([]), file=out, flush=True)
-        runs = []
-        with ThreadPoolExecutor(2) as pool:
-            for technique in TECHNIQUES:
-                settings = [
-                    (
-                        "baseline" if technique.name == "none" else "textbook",
-                        _params(technique, {}, n_epochs, len(split[2])),
-                    )
-                ]
-                if technique.space is not None:
-                    searched = search_strength(
-                        technique, split, fit_idx, hold_idx, n_epochs, random_state
-                    )
-                    settings.append(("search", searched))
-                for chosen_by, params in settings:
-                    if runs and runs[-1].technique == technique.name and runs[-1].params == params:
-                        # The search picked the textbook setting: the same networks.
-                        run = dataclasses.replace(runs[-1], chosen_by=chosen_by)
-                    else:
-                        run = run_setting(
-                            technique, chosen_by, params, split, fit_idx, hold_idx, pool, seeds
-                        )
-                    runs.append(run)
-                    # Each row as soon as it is known: the whole demo takes a while.
-                    print(format_table([run]).splitlines()[-1], file=out, flush=True)
+        runs = _run_techniques(split, fit_idx, hold_idx, n_epochs, random_state, seeds, out)
     print("", file=out)
     for sentence in summarize(runs):
         print(sentence, file=out)
     print("", file=out)
     for note in format_notes(runs, len(split[0])):
         print(note, file=out)
+    _save_outputs(runs, output, len(split[0]), can_plot, out)
+    return runs
 
+
+def _run_techniques(split, fit_idx, hold_idx, n_epochs, random_state, seeds, out):
+    """Every technique at the lecture's strength and at the searched one (a :class:`Run`
+    each, printed as a table row as soon as it is known); two fits at a time."""
+    runs = []
+    with ThreadPoolExecutor(2) as pool:
+        for technique in TECHNIQUES:
+            settings = [
+                (
+                    "baseline" if technique.name == "none" else "textbook",
+                    _params(technique, {}, n_epochs, len(split[2])),
+                )
+            ]
+            if technique.space is not None:
+                searched = search_strength(
+                    technique, split, fit_idx, hold_idx, n_epochs, random_state
+                )
+                settings.append(("search", searched))
+            for chosen_by, params in settings:
+                if runs and runs[-1].technique == technique.name and runs[-1].params == params:
+                    # The search picked the textbook setting: the same networks.
+                    run = dataclasses.replace(runs[-1], chosen_by=chosen_by)
+                else:
+                    run = run_setting(
+                        technique, chosen_by, params, split, fit_idx, hold_idx, pool, seeds
+                    )
+                runs.append(run)
+                # Each row as soon as it is known: the whole demo takes a while.
+                print(format_table([run]).splitlines()[-1], file=out, flush=True)
+    return runs
+
+
+def _save_outputs(runs, output, n_train, can_plot, out):
+    """Write ``summary.csv``, the learning curves and their plot (where they can be made)
+    to folder ``output`` and say so."""
     os.makedirs(output, exist_ok=True)
     written = [os.path.join(output, "summary.csv")]
     save_summary_csv(runs, written[0])
@@ -807,8 +820,7 @@ def run_demo(
         plot_runs(
             runs,
             written[-1],
-            title=f"Train and test accuracy per epoch ({len(split[0])} training digits, "
+            title=f"Train and test accuracy per epoch ({n_train} training digits, "
             "6x100 ReLU net, Adam; first seed)",
         )
     print("\nSaved " + ", ".join(written), file=out)
-    return runs

@@ -197,6 +197,15 @@ class KernelState:
             a.copy() for a in (self.theta, self.bn_state, self.state1, self.state2, self.step)
         )
 
+    def finite(self, loss):
+        """Whether an epoch's ``loss``, the parameters and the running statistics are all
+        finite (else the epoch diverged)."""
+        return bool(
+            np.isfinite(loss)
+            and np.isfinite(self.theta).all()
+            and np.isfinite(self.bn_state).all()
+        )
+
     def restore(self, snapshot):
         """Put back a :meth:`snapshot` in place."""
         for target, saved in zip(
@@ -578,15 +587,8 @@ def train_epochs(state, layout, X, Y, sw, config, validation, incremental, epoch
     # calls); "invscaling" counts the samples of all calls, as scikit-learn's does (a warm
     # start continues its decay).
     first_epoch = len(state.loss_curve) if incremental else 0
-    if incremental and config.learning_rate in STEP_SCHEDULES and first_epoch >= config.max_iter:
-        # One message whatever the epoch, so that Python shows it once per calling line.
-        warn_at_user_line(
-            f"learning_rate={config.learning_rate!r} schedules the learning rate over the "
-            f"max_iter={config.max_iter} epochs of a run, and they have all run: it is 0 now, "
-            "so partial_fit no longer changes the weights. To keep training, use "
-            "set_params(learning_rate='constant') (or raise max_iter) first.",
-            UserWarning,
-        )
+    if incremental:
+        _warn_if_schedule_ended(config, first_epoch)
     state.n_iter = 0
     on_validation = validation is not None and config.early_stopping
     monitor.start(on_validation, incremental)
@@ -607,37 +609,12 @@ def train_epochs(state, layout, X, Y, sw, config, validation, incremental, epoch
         if epochs is not None:
             epochs.begin(kernel.theta, kernel.bn_state)
         loss = run_epoch(
-            X,
-            Y,
-            sw,
-            kernel.theta,
-            kernel.grad,
-            kernel.state1,
-            kernel.state2,
-            kernel.bn_state,
-            step=kernel.step,
-            rng=kernel.rng,
-            schedule=schedule,
-            Xsparse=Xsparse,
-            **settings,
-        )
-        if not (
-            np.isfinite(loss)
-            and np.isfinite(kernel.theta).all()
-            and np.isfinite(kernel.bn_state).all()
-        ):
+            X, Y, sw, kernel.theta, kernel.grad, kernel.state1, kernel.state2, kernel.bn_state,
+            step=kernel.step, rng=kernel.rng, schedule=schedule, Xsparse=Xsparse, **settings,
+        )  # fmt: skip
+        if not kernel.finite(loss):
             kernel.restore(fallback)
-            if state.n_iter == 0 and not (incremental and state.loss_curve):
-                # Nothing was ever trained (a fit's first epoch, or a first partial_fit): no
-                # model to keep, so an error, as scikit-learn gives (a search then records
-                # the candidate as failed instead of scoring an untrained network).
-                raise ValueError(
-                    "Solver produced non-finite parameter weights. The input data may contain "
-                    "large values and need to be preprocessed (for example with "
-                    f"StandardScaler), or the learning rate {_rate(lr, config)} is too high: "
-                    f"the loss became {loss} in the first epoch."
-                )
-            _warn_divergence(len(state.loss_curve) + 1, loss, lr, config)
+            _diverged(state, config, loss, lr, incremental)
             diverged = True
             if epochs is not None:
                 epochs.abandon()  # the epoch's parameters were thrown away
@@ -647,7 +624,6 @@ def train_epochs(state, layout, X, Y, sw, config, validation, incremental, epoch
             fallback, fallback_loss = epoch_start, loss
         state.t += n_samples
         row = _record_epoch(state, config, loss, lr, validation, started)
-
         if on_validation:
             value = -row["val_loss"] if config.monitor == "val_loss" else row["val_score"]
         else:
@@ -667,23 +643,9 @@ def train_epochs(state, layout, X, Y, sw, config, validation, incremental, epoch
             # max_iter was reached (the best weights, if kept, are restored below).
             stopped = True
             break
-        if incremental or monitor.no_improvement <= config.patience:
-            continue
-        if config.learning_rate == "adaptive" and lr > _MIN_ADAPTIVE_LR:
-            monitor.plateau_scale /= _PLATEAU_FACTOR
-            monitor.no_improvement = 0
-            if config.verbose:
-                print(f"Dividing the learning rate by {_PLATEAU_FACTOR:g}", flush=True)
-            continue
-        if config.verbose:
-            what = f"Validation {config.monitor[4:]}" if on_validation else "Training loss"
-            print(
-                f"{what} did not improve more than {config.min_delta:g} for "
-                f"{config.patience} consecutive epochs. Stopping.",
-                flush=True,
-            )
-        stopped = True
-        break
+        if not incremental and _patience_ran_out(monitor, config, lr, on_validation):
+            stopped = True
+            break
     if not (incremental or diverged):
         _warn_end_of_fit(state, config, lr, stopped)
     if diverged and np.isfinite(fallback_loss):
@@ -697,6 +659,59 @@ def train_epochs(state, layout, X, Y, sw, config, validation, incremental, epoch
     elif best_weights is not None:
         kernel.theta[:] = best_weights[0]
         kernel.bn_state[:] = best_weights[1]
+
+
+def _warn_if_schedule_ended(config, first_epoch):
+    """partial_fit after a step schedule has run its max_iter epochs: say it no longer learns."""
+    if config.learning_rate in STEP_SCHEDULES and first_epoch >= config.max_iter:
+        # One message whatever the epoch, so that Python shows it once per calling line.
+        warn_at_user_line(
+            f"learning_rate={config.learning_rate!r} schedules the learning rate over the "
+            f"max_iter={config.max_iter} epochs of a run, and they have all run: it is 0 now, "
+            "so partial_fit no longer changes the weights. To keep training, use "
+            "set_params(learning_rate='constant') (or raise max_iter) first.",
+            UserWarning,
+        )
+
+
+def _diverged(state, config, loss, lr, incremental):
+    """An epoch ended with non-finite values: an error when nothing was ever trained, else
+    the divergence warning (the caller has restored the fallback state)."""
+    if state.n_iter == 0 and not (incremental and state.loss_curve):
+        # Nothing was ever trained (a fit's first epoch, or a first partial_fit): no model to
+        # keep, so an error, as scikit-learn gives (a search then records the candidate as
+        # failed instead of scoring an untrained network).
+        raise ValueError(
+            "Solver produced non-finite parameter weights. The input data may contain "
+            "large values and need to be preprocessed (for example with "
+            f"StandardScaler), or the learning rate {_rate(lr, config)} is too high: "
+            f"the loss became {loss} in the first epoch."
+        )
+    _warn_divergence(len(state.loss_curve) + 1, loss, lr, config)
+
+
+def _patience_ran_out(monitor, config, lr, on_validation):
+    """Whether the fit stops after this epoch for lack of improvement.
+
+    After ``patience`` epochs without improvement, ``learning_rate="adaptive"`` divides the
+    learning rate (until it reaches its floor) instead of stopping.
+    """
+    if monitor.no_improvement <= config.patience:
+        return False
+    if config.learning_rate == "adaptive" and lr > _MIN_ADAPTIVE_LR:
+        monitor.plateau_scale /= _PLATEAU_FACTOR
+        monitor.no_improvement = 0
+        if config.verbose:
+            print(f"Dividing the learning rate by {_PLATEAU_FACTOR:g}", flush=True)
+        return False
+    if config.verbose:
+        what = f"Validation {config.monitor[4:]}" if on_validation else "Training loss"
+        print(
+            f"{what} did not improve more than {config.min_delta:g} for "
+            f"{config.patience} consecutive epochs. Stopping.",
+            flush=True,
+        )
+    return True
 
 
 def train_lbfgs(state, layout, X, Y, sw, config, validation, max_fun, epochs=None):
