@@ -38,7 +38,7 @@ def dense_backward(A_prev, dZ, gW, gb):
             gb[j] += dZ[i, j]
 
 
-@kernel(inline=True)
+@kernel
 def batch_norm_backward(dS, xhat, inv_std, gamma, dgamma, dbeta):
     """Backward pass of training-mode batch normalization ``S = gamma * xhat + beta``.
 
