@@ -45,6 +45,7 @@ from ._parameters import (
     SHARED_PARAMETERS,
     SKLEARN_VALUES,
     constraints,
+    parameters_section,
 )
 from ._schedules import STEP_SCHEDULES
 from ._tables import MISSING, TableEncoding, is_dataframe, pandas_if_polars
@@ -952,16 +953,21 @@ _SHARED_SECTIONS = """\
 """
 
 
-def _with_common_attributes(cls):
-    if cls.__doc__:  # None under python -OO
-        shared = {
-            "%(common_attributes)s": _COMMON_ATTRIBUTES,
-            "%(shared_sections)s": _SHARED_SECTIONS,
-            # The regressor documents its shared parameters by name: those of the table.
-            "%(shared_parameter_names)s": "    " + ", ".join(p.name for p in SHARED_PARAMETERS),
-        }
-        cls.__doc__ = _fill_fields(cls.__doc__, shared)
-    return cls
+def _with_shared_docs(parameters, estimator):
+    """Fill a class docstring's shared parts: the parameter table's texts and the sections."""
+
+    def decorate(cls):
+        if cls.__doc__:  # None under python -OO
+            names = [n for n in inspect.signature(cls.__init__).parameters if n != "self"]
+            shared = {
+                "%(parameters)s": parameters_section(parameters, estimator, names),
+                "%(common_attributes)s": _COMMON_ATTRIBUTES,
+                "%(shared_sections)s": _SHARED_SECTIONS,
+            }
+            cls.__doc__ = _fill_fields(cls.__doc__, shared)
+        return cls
+
+    return decorate
 
 
 def _fill_fields(doc, fields):
@@ -983,282 +989,49 @@ def _fill_fields(doc, fields):
     return "\n".join(lines)
 
 
-@_with_common_attributes
+@_with_shared_docs(CLASSIFIER_PARAMETERS, "classifier")
 class RegularizedMLPClassifier(ClassifierMixin, _BaseRegularizedMLP):
     """Multilayer perceptron classifier with dropout, batch norm, penalties and weight decay.
 
-    A drop-in for :class:`sklearn.neural_network.MLPClassifier`: every parameter it shares
-    has the same name and meaning. Training runs in a compiled (numba) epoch kernel.
+        A drop-in for :class:`sklearn.neural_network.MLPClassifier`: every parameter it shares
+        has the same name and meaning. Training runs in a compiled (numba) epoch kernel.
 
-    The defaults are not scikit-learn's: they are a tabular recipe (robust input scaling,
-    periodic numeric embeddings, a scaling layer, three 128-wide layers of parametric SELU,
-    AdamW with scheduled dropout and weight decay, a multi-cycle learning-rate schedule, label
-    smoothing, and the best epoch on a held-out 20 %) chosen by measurement on 19 real tables;
-    see :doc:`/user_guide/defaults`. :meth:`like_sklearn` gives scikit-learn's configuration.
+        The defaults are not scikit-learn's: they are a tabular recipe (robust input scaling,
+        periodic numeric embeddings, a scaling layer, three 128-wide layers of parametric SELU,
+        AdamW with scheduled dropout and weight decay, a multi-cycle learning-rate schedule, label
+        smoothing, and the best epoch on a held-out 20 %) chosen by measurement on 19 real tables;
+        see :doc:`/user_guide/defaults`. :meth:`like_sklearn` gives scikit-learn's configuration.
 
-    Read more in the :ref:`User Guide <user_guide>`.
+        Read more in the :ref:`User Guide <user_guide>`.
 
-    Parameters
-    ----------
-    hidden_layer_sizes : array-like of shape (n_layers - 2,) or int, default=(128, 128, 128)
-        Width of each hidden layer.
-    activation : {"relu", "leaky_relu", "elu", "tanh", "logistic", "sigmoid", "identity", \
-"selu", "mish", "gelu", "silu"}, default="selu"
-        Hidden-layer activation. ``"sigmoid"`` is an alias of ``"logistic"``. Leaky ReLU uses
-        slope 0.01 for negative inputs, ELU uses alpha 1.0; SELU, Mish, GELU (exact, with the
-        normal CDF) and SiLU (``x * sigmoid(x)``, also called swish) are the smooth
-        activations of recent tabular recipes. See ``parametric_activation``. The regressor's
-        default is ``"mish"``.
-    solver : {"adam", "adamw", "sgd", "rmsprop", "adagrad", "lbfgs"}, default="adamw"
-        Optimizer. ``"sgd"`` uses ``momentum`` and ``nesterovs_momentum``; ``"rmsprop"`` uses
-        ``rho``; ``"adam"`` and ``"adamw"`` use ``beta_1``, ``beta_2``, ``epsilon``.
-        ``"adamw"`` is Adam with decoupled weight decay (``weight_decay`` defaults to 0.01 for
-        it). ``"lbfgs"`` minimizes the full-batch objective (the whole training set as one
-        batch, L2 penalty included) with scipy's L-BFGS-B, as scikit-learn does: often best
-        on small data. It runs at most ``max_iter`` iterations and ``max_fun`` objective
-        evaluations and stops when every gradient entry is below ``tol``; the mini-batch
-        options (``batch_size``, ``shuffle``, the schedules, early stopping) and the per-step
-        rules (dropout, ``weight_decay``, ``clip_norm``) do not apply, an L1 or elastic-net
-        penalty raises an error, and batch normalization normalizes with the training set's
-        statistics, which become the running statistics. The parameter groups' learning-rate
-        factors do not apply (L-BFGS has no per-parameter step sizes). ``partial_fit`` is not
-        available with it.
-    alpha : float, default=0.0
-        Strength of the ``penalty``. As in scikit-learn, each mini-batch divides the penalty by
-        its number of samples.
-    penalty : {"l2", "l1", "elasticnet"} or None, default="l2"
-        Penalty on the dense-layer weights (never biases or batch-norm parameters):
-        ``alpha * (l1_ratio * |w|_1 + (1 - l1_ratio) / 2 * |w|_2^2)`` for ``"elasticnet"``.
-        The L1 part is applied with a proximal (soft-threshold) step, so weights become exactly
-        zero.
-    l1_ratio : float in [0, 1], default=0.15
-        Mix of L1 in the elastic net; only used when ``penalty="elasticnet"``.
-    weight_decay : float or None, default=0.02
-        Decoupled weight decay: weights are multiplied by ``1 - lr * weight_decay`` at every
-        step, separately from the loss (AdamW). None means 0.01 for ``solver="adamw"`` and 0
-        otherwise.
-    dropout : float or array-like of floats in [0, 1), default=0.15
-        Dropout rate after each hidden layer (one rate for all, or one per hidden layer).
-        Inverted dropout: inference uses every unit without rescaling.
-    input_dropout : float in [0, 1), default=0.0
-        Dropout rate on the input features.
-    batch_normalization : bool, default=False
-        Batch normalization after every hidden dense layer, before its activation.
-    batch_norm_momentum : float in [0, 1), default=0.9
-        Running statistics are updated as ``momentum * running + (1 - momentum) * batch``.
-    weight_init : str, default="data_aware"
-        ``"random_normal"`` (std 0.01), ``"glorot_uniform"``, ``"glorot_normal"`` (aliases
-        ``"xavier_*"``), ``"he_uniform"``, ``"he_normal"``, ``"lecun_uniform"``,
-        ``"lecun_normal"``, ``"sklearn"`` or ``"data_aware"``. ``"sklearn"`` draws weights and
-        biases exactly as scikit-learn's MLP does (from ``U(-a, a)``, ``a = sqrt(6 / (n_in +
-        n_out))``, or ``sqrt(2 / (n_in + n_out))`` with the logistic activation): the same
-        ``random_state`` gives the same initial network. ``"auto"`` uses He uniform for ReLU-family
-        hidden layers (and GELU, SiLU, Mish), LeCun normal for SELU and Glorot uniform
-        elsewhere. ``"data_aware"`` draws as ``"auto"``, then rescales each layer, first to
-        last, so that its pre-activations have unit standard deviation on (a sample of up to
-        1024 rows of) the training data, and sets each unit's bias so that its hyperplane
-        passes through a random convex combination of 5 training rows.
-    batch_size : int or "auto", default="auto"
-        Mini-batch size; ``"auto"`` is ``min(200, n_samples)``. Larger values are clipped.
-    learning_rate : {"constant", "step", "exponential", "cosine", "adaptive", "invscaling", \
-"log_cosine", "flat_cosine"}, default="log_cosine"
-        Learning-rate schedule, applied to every mini-batch solver (scikit-learn applies its
-        schedules to ``"sgd"`` only): per epoch, except ``"log_cosine"`` and
-        ``"flat_cosine"``, which change at every mini-batch step over the ``max_iter`` epochs
-        of a fit. ``"log_cosine"``: ``lr_cycles`` cosine cycles from 0 up to
-        ``learning_rate_init`` and back, each twice as long as the one before
-        (``0.5 * (1 - cos(2 pi log2(1 + (2**lr_cycles - 1) t)))`` at progress ``t``);
-        ``"flat_cosine"``: constant for the first half, then half a cosine down to 0.
-        ``"step"``: multiply by ``lr_decay`` every ``lr_step_size`` epochs;
-        ``"exponential"``: multiply by ``lr_decay`` every epoch;
-        ``"cosine"``: half a cosine from ``learning_rate_init`` to 0 over ``max_iter`` epochs;
-        ``"adaptive"``: divide by 5 whenever more than ``patience`` (by default
-        ``n_iter_no_change``) epochs pass without improvement (reduce on plateau), stopping
-        once it falls below 1e-6;
-        ``"invscaling"``: ``learning_rate_init / (samples_seen + 1) ** power_t``.
-    learning_rate_init : float, default=0.04
-        Initial (peak, for the schedules that rise first) learning rate. The regressor's
-        default is 0.2. Both are meant for ``parametrization="ntk"``, whose dense weights
-        train at this rate times ``fan_in ** -0.5``; with ``"standard"``, divide by about
-        ``sqrt(width)``.
-    lr_decay : float in (0, 1] or None, default=None
-        Decay factor of ``"step"`` (None means 0.5) and ``"exponential"`` (None means 0.95).
-    lr_step_size : int, default=10
-        Epochs per stair of ``"step"``.
-    warmup_epochs : int, default=0
-        Epochs of linear warm-up from ``learning_rate_init / warmup_epochs`` to
-        ``learning_rate_init`` before the schedule starts.
-    power_t : float, default=0.5
-        Exponent of the ``"invscaling"`` schedule.
-    max_iter : int, default=64
-        Maximum number of epochs (iterations with ``solver="lbfgs"``); the length of the
-        per-step schedules.
-    shuffle : bool, default=True
-        Shuffle the samples every epoch.
-    random_state : int, RandomState instance or None, default=None
-        Controls initialization, shuffling, the validation split and dropout masks.
-    tol : float, default=1e-4
-        Improvement below which an epoch counts as no progress (see ``min_delta``); with
-        ``solver="lbfgs"``, the gradient entry size below which it stops.
-    verbose : bool, default=False
-        Print one line per epoch (per iteration with ``solver="lbfgs"``).
-    warm_start : bool, default=False
-        Continue from the previous fit's weights.
-    momentum : float, default=0.9
-        Momentum of ``solver="sgd"``.
-    nesterovs_momentum : bool, default=True
-        Use Nesterov momentum with ``solver="sgd"``.
-    rho : float, default=0.9
-        Decay of RMSProp's squared-gradient average.
-    clip_norm : float or None, default=None
-        When set, each mini-batch's loss gradient is rescaled to at most this global L2 norm
-        (penalty gradients and weight decay are not clipped).
-    early_stopping : bool or "auto", default="auto"
-        Monitor a validation set: stop when its metric stops improving for ``patience``
-        epochs (never, with the default ``n_iter_no_change=np.inf``) and keep the best
-        epoch's weights (``restore_best_weights``). The validation set is ``X_val`` /
-        ``y_val`` given to ``fit``, or else ``validation_fraction`` of the training data
-        (stratified for single-label classification). ``"auto"`` does so when ``X_val`` is
-        given or the validation part would have at least 50 rows (fewer make the best epoch
-        a matter of chance; for a classifier, also every class with 2 rows), and otherwise
-        trains on all rows for ``max_iter`` epochs with the ``n_iter_no_change`` rule on the
-        training loss; ``partial_fit`` ignores it (``True`` there is an error). Not used by
-        ``solver="lbfgs"``.
-    validation_fraction : float, default=0.2
-        Fraction of the training data held out for early stopping when no ``X_val`` is given.
-    monitor : {"val_score", "val_loss"}, default="val_score"
-        What early stopping watches: the validation score (accuracy, or R² for regression,
-        as in scikit-learn) or the validation loss (as in Keras).
-    patience : int or None, default=None
-        Training stops once more than ``patience`` consecutive epochs fail to improve the
-        monitored value by ``min_delta``. None uses ``n_iter_no_change``.
-    min_delta : float or None, default=None
-        Smallest change that counts as an improvement. None uses ``tol``.
-    restore_best_weights : bool or "last", default="last"
-        With early stopping, end with the weights of the best epoch (``best_epoch_``) rather
-        than the last one; ``"last"`` takes the last of several equally good epochs (ties are
-        common for accuracy). With ``n_iter_no_change=np.inf`` the whole schedule trains and
-        the best epoch on the validation part is kept: best-epoch selection without early
-        stopping.
-    beta_1, beta_2 : float, default=0.9, 0.95
-        Adam's moment decay rates.
-    epsilon : float, default=1e-8
-        Numerical stability term of Adam, RMSProp and AdaGrad.
-    n_iter_no_change : int or np.inf, default=np.inf
-        Training stops once more than this many consecutive epochs fail to improve the
-        training loss (or, with early stopping, the monitored validation metric) by ``tol``
-        (see ``patience``). ``np.inf`` never stops early: the fit runs its ``max_iter``
-        epochs, the whole schedule (without a ``ConvergenceWarning`` for the schedules over
-        the whole run, ``"log_cosine"`` and ``"flat_cosine"``; any other still warns that
-        ``max_iter`` was reached, as scikit-learn does).
-    max_fun : int, default=15000
-        Most evaluations of the objective; used only by ``solver="lbfgs"``.
-    input_scaling : {"robust"} or None, default="robust"
-        ``"robust"``: the features are centred by their median, scaled by their
-        inter-quartile range and clipped smoothly to +-3 (:class:`~skdeep.preprocessing.\
-RobustSmoothClipScaler`, fitted on the first call's training data), so outliers and values
-        far outside the training range give bounded inputs.
-    numeric_embeddings : {"periodic", "auto"} or None, default="auto"
-        ``"periodic"``: each feature ``x`` with more than two distinct values in the first
-        call's training data enters the network as itself and, after all the raw features,
-        ``embedding_dim`` values ``c + W cos(2 pi w x + b)`` of its own learnable
-        ``embedding_frequencies`` frequencies ``w``, phases ``b``, map ``W`` and intercepts
-        ``c`` (the "PBLD" embeddings of RealMLP); two-valued features (flags, one-hot levels)
-        enter as themselves only. It is an error when no feature has more than two values;
-        ``"auto"`` then embeds nothing instead.
-    embedding_frequencies : int, default=16
-        Frequencies per feature of the periodic embeddings.
-    embedding_dim : int, default=3
-        Values each feature's embedding maps its frequencies to.
-    embedding_frequency_scale : float, default=0.1
-        Standard deviation of the initial frequencies (in units of the scaled inputs).
-    scaling_layer : bool, default=True
-        A learnable factor (initially 1) multiplies each input of the first dense layer.
-    parametric_activation : bool, default=True
-        Every hidden unit computes ``z + a * (f(z) - z)`` with its own learnable ``a``
-        (initially 1: the plain activation ``f``).
-    parametrization : {"standard", "ntk"}, default="ntk"
-        ``"ntk"`` trains each dense layer's weights as the neural-tangent-kernel
-        parametrization (``W x / sqrt(fan_in)`` with unit-scale ``W``) does: with the learning
-        rate times ``fan_in ** -0.5`` for Adam, AdamW, RMSProp and AdaGrad (``fan_in ** -1``
-        for SGD), their weight decay unchanged. It lets one learning rate suit layers of any
-        width.
-    bias_lr_factor, scaling_lr_factor, embedding_lr_factor, activation_lr_factor : float, \
-default=0.1, 6.0, 0.1, 0.1
-        Learning-rate factors of the parameter groups: the dense layers' biases, the scaling
-        layer, the numeric embeddings and the parametric activations' mixes (0 freezes a
-        group). Decoupled weight decay, where it applies (weights and embeddings), follows
-        the group's rate.
-    lr_cycles : int, default=4
-        Cycles of ``learning_rate="log_cosine"``.
-    dropout_schedule : {"constant", "flat_cosine"}, default="flat_cosine"
-        ``"flat_cosine"``: the dropout rates stay for the first half of the ``max_iter``
-        epochs of a fit, then follow half a cosine down to 0, step by step.
-    weight_decay_schedule : {"constant", "flat_cosine"}, default="flat_cosine"
-        The same for the strength of the decoupled weight decay.
-    training_dtype : {"auto", "float32", "float64"}, default="float32"
-        The floating-point type the network trains and predicts in. ``"auto"``: that of
-        ``X`` (float32 input trains in float32, any other input in float64), as scikit-learn
-        does. float32 halves the memory and speeds up the matrix products; on the defaults'
-        benchmark tables it scores as float64 does (see :doc:`/user_guide/defaults`).
-    categorical_features : "from_dtype", None, or array-like of str, int or bool, \
-default="from_dtype"
-        Which columns of ``X`` are categorical. ``"from_dtype"``: the columns of a pandas
-        DataFrame whose dtype is ``category``, ``object``, string or ``bool`` (none of an
-        array, as in :class:`~sklearn.ensemble.HistGradientBoostingClassifier`). Also a list
-        of column names (with a DataFrame), of column indices, or a boolean mask; None: every
-        column is a number. See :doc:`/user_guide/tables`.
-    max_one_hot_levels : int, default=9
-        A categorical column with at most this many levels (after pooling rare ones) is
-        one-hot encoded (two levels: one input of -1 / +1); one with more gets a learned
-        vector per level.
-    category_embedding_dim : int, default=8
-        Values of each level's learned vector.
-    min_category_count : int, default=1
-        Levels seen fewer times in the training data share one level "other", which also
-        takes levels never seen in training (1: every level seen in training keeps its own,
-        as in scikit-learn's encoders).
-    missing_indicators : bool, default=True
-        Missing numbers (NaN, None, ``pd.NA``) are replaced by the column's training median;
-        with ``missing_indicators``, each numeric column that had missing values in training
-        also gets an input that is 1 where the value was missing.
-    label_smoothing : float in [0, 1), default=0.1
-        Train on the targets ``(1 - label_smoothing) * y + label_smoothing / K`` (``K``
-        classes, or 2 for each output of a binary or multilabel problem) instead of the
-        one-hot ``y``: the network is penalized for confidence, so ``predict_proba`` stays
-        away from 0 and 1 (the probability of the right class tends to
-        ``1 - label_smoothing + label_smoothing / K`` at most).
-    class_weight : dict, "balanced" or None, default=None
-        Weights of the classes, multiplied into the sample weights (also those of the
-        validation set, so its score is then class-weighted too). ``"balanced"`` uses
-        ``n_samples / (n_classes * np.bincount(y))`` of the data at hand, i.e. per call with
-        ``partial_fit``.
+        Parameters
+        ----------
+    %(parameters)s
+        Attributes
+        ----------
+        classes_ : ndarray of shape (n_classes,)
+            Class labels.
+    %(common_attributes)s    validation_scores_ : list of float or None
+            Validation accuracy per epoch of the last ``fit`` with early stopping.
+        best_validation_score_ : float or None
+            Best of ``validation_scores_``.
+        out_activation_ : str
+            ``"softmax"`` or ``"logistic"``.
 
-    Attributes
-    ----------
-    classes_ : ndarray of shape (n_classes,)
-        Class labels.
-%(common_attributes)s    validation_scores_ : list of float or None
-        Validation accuracy per epoch of the last ``fit`` with early stopping.
-    best_validation_score_ : float or None
-        Best of ``validation_scores_``.
-    out_activation_ : str
-        ``"softmax"`` or ``"logistic"``.
-
-    See Also
-    --------
-    RegularizedMLPRegressor : The same network for regression.
-    sklearn.neural_network.MLPClassifier : scikit-learn's MLP, whose parameters it shares.
-%(shared_sections)s    Examples
-    --------
-    >>> from sklearn.datasets import load_iris
-    >>> from skdeep import RegularizedMLPClassifier
-    >>> X, y = load_iris(return_X_y=True)
-    >>> clf = RegularizedMLPClassifier(
-    ...     dropout=0.1, random_state=0, max_iter=300
-    ... ).fit(X, y)
-    >>> clf.predict(X[:3])
-    array([0, 0, 0])
+        See Also
+        --------
+        RegularizedMLPRegressor : The same network for regression.
+        sklearn.neural_network.MLPClassifier : scikit-learn's MLP, whose parameters it shares.
+    %(shared_sections)s    Examples
+        --------
+        >>> from sklearn.datasets import load_iris
+        >>> from skdeep import RegularizedMLPClassifier
+        >>> X, y = load_iris(return_X_y=True)
+        >>> clf = RegularizedMLPClassifier(
+        ...     dropout=0.1, random_state=0, max_iter=300
+        ... ).fit(X, y)
+        >>> clf.predict(X[:3])
+        array([0, 0, 0])
     """
 
     def __init__(
@@ -1514,7 +1287,7 @@ default="from_dtype"
         return tags
 
 
-@_with_common_attributes
+@_with_shared_docs(REGRESSOR_PARAMETERS, "regressor")
 class RegularizedMLPRegressor(RegressorMixin, _BaseRegularizedMLP):
     """Multilayer perceptron regressor with dropout, batch norm, penalties and weight decay.
 
@@ -1531,17 +1304,7 @@ class RegularizedMLPRegressor(RegressorMixin, _BaseRegularizedMLP):
 
         Parameters
         ----------
-        loss : {"squared_error", "poisson"}, default="squared_error"
-            Loss function: half the squared error, or half the Poisson deviance with a log link
-            (the network's output ``z`` predicts ``exp(z)``), for counts and other non-negative
-            targets whose variance grows with their mean; as in scikit-learn. With
-            ``"poisson"`` the targets must be non-negative; they are divided by their (weighted)
-            mean per output, not centred, so that ``exp(0)`` starts at the mean (see
-            ``target_scale_``).
-    %(shared_parameter_names)s
-            As in :class:`RegularizedMLPClassifier`; the validation score is R² and the
-            validation split is not stratified.
-
+    %(parameters)s
         Attributes
         ----------
     %(common_attributes)s    validation_scores_ : list of float or None

@@ -4,13 +4,15 @@ Each entry gives a parameter's default, its constraint (scikit-learn's declarati
 ``_parameter_constraints``), the value :meth:`like_sklearn` gives it (scikit-learn's
 default, or the value that switches a technique scikit-learn's MLP lacks off), and whether it
 changes the network's shape (so that ``warm_start`` and ``partial_fit`` cannot continue a
-network after it changes). The estimators' constraints, ``like_sklearn``'s values and the
-list of architecture parameters come from here. Their ``__init__`` signatures stay explicit
-(scikit-learn reads the parameter names from them); ``tests/test_parameters.py`` checks that
-they match the table.
+network after it changes); its docstring text, which both estimators share, is in
+:mod:`skdeep._parameter_docs`. The estimators' constraints, ``like_sklearn``'s values, the
+list of architecture parameters and the docstrings' ``Parameters`` sections come from here.
+Their ``__init__`` signatures stay explicit (scikit-learn reads the parameter names from
+them); ``tests/test_parameters.py`` checks that they match the table.
 
 A new parameter is one entry here, its argument in both signatures (a test fails until it is
-there), its docstring entry and its use.
+there), its text in :mod:`skdeep._parameter_docs` (a test fails until it is there) and its
+use.
 """
 
 from numbers import Integral, Real
@@ -21,6 +23,7 @@ from sklearn.utils._param_validation import Interval, Options, StrOptions
 
 from ._losses import REGRESSION_LOSSES
 from ._network import ACTIVATION_CODES, INITIALIZERS, SOLVER_CODES
+from ._parameter_docs import DOCS
 from ._schedules import FACTOR_SCHEDULES, SCHEDULES
 
 __all__ = [
@@ -31,6 +34,7 @@ __all__ = [
     "SKLEARN_VALUES",
     "Parameter",
     "constraints",
+    "parameters_section",
 ]
 
 # like_sklearn leaves a parameter whose entry has this value at the estimator's default.
@@ -213,3 +217,37 @@ SKLEARN_VALUES = {
 }
 # The parameters that change the network's shape.
 ARCHITECTURE = tuple(p.name for p in SHARED_PARAMETERS if p.architecture)
+
+
+def _default_text(value):
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, float) and np.isinf(value):
+        return "np.inf"
+    return repr(value)
+
+
+def parameters_section(parameters, estimator, names):
+    """The numpydoc ``Parameters`` entries of an estimator's docstring.
+
+    Parameters
+    ----------
+    parameters : sequence of Parameter
+        The estimator's table.
+    estimator : {"classifier", "regressor"}
+        Whose defaults the entries state.
+    names : sequence of str
+        The parameters in the order of the signature.
+
+    Returns
+    -------
+    str
+        The entries, sections starting 4 spaces in, each line ending with a newline.
+    """
+    by_name = {p.name: p for p in parameters}
+    entries = []
+    for name in names:
+        kind, description = DOCS[name].split("\n", 1)
+        default = _default_text(by_name[name].default_of(estimator))
+        entries.append(f"    {name} : {kind}, default={default}\n{description}")
+    return "".join(entries)

@@ -11,12 +11,14 @@ from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.utils._param_validation import validate_parameter_constraints
 
 from skdeep import RegularizedMLPClassifier, RegularizedMLPRegressor
+from skdeep._parameter_docs import DOCS
 from skdeep._parameters import (
     ARCHITECTURE,
     CLASSIFIER_PARAMETERS,
     KEEP,
     REGRESSOR_PARAMETERS,
     SKLEARN_VALUES,
+    _default_text,
 )
 
 ESTIMATORS = {
@@ -101,12 +103,28 @@ def test_the_docstring_documents_every_parameter_of_the_table(kind):
     Est, table, _ = ESTIMATORS[kind]
     if Est.__doc__ is None:
         pytest.skip("docstrings stripped (python -OO)")
-    documented = [
-        name for entry in docscrape.ClassDoc(Est)["Parameters"] for name in entry.name.split(", ")
-    ]
-    assert sorted(documented) == sorted(p.name for p in table)
+    entries = docscrape.ClassDoc(Est)["Parameters"]
+    # In the signature's order, each with the text of the table and this estimator's default.
+    signature = [n for n in inspect.signature(Est.__init__).parameters if n != "self"]
+    assert [entry.name for entry in entries] == signature
+    for entry in entries:
+        assert entry.type.endswith(f", default={_default_text(Est().get_params()[entry.name])}")
+        assert entry.desc, entry.name
+    assert " ".join(entries[0].desc) in " ".join(DOCS[entries[0].name].split())
+    types = {entry.name: entry.type for entry in entries}
+    assert types["activation"].endswith('default="selu"' if kind == "classifier" else '"mish"')
+    assert types["n_iter_no_change"] == "int or np.inf, default=np.inf"
     # The shared texts filled in keep the other sections whole.
     attributes = [entry.name for entry in docscrape.ClassDoc(Est)["Attributes"]]
     assert {"coefs_", "validation_scores_", "out_activation_"} <= set(attributes)
     if kind == "regressor":
         assert {"target_mean_", "target_scale_"} <= set(attributes)
+
+
+def test_every_parameter_has_one_text():
+    names = {p.name for p in (*CLASSIFIER_PARAMETERS, *REGRESSOR_PARAMETERS)}
+    assert set(DOCS) == names
+    for name, text in DOCS.items():
+        kind, description = text.split("\n", 1)
+        assert kind and "default=" not in kind, name
+        assert description.startswith(" " * 8) and description.strip(), name
