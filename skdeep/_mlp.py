@@ -1,7 +1,6 @@
 """The estimators: RegularizedMLPClassifier and RegularizedMLPRegressor."""
 
 import inspect
-import numbers
 import textwrap
 from numbers import Integral, Real
 
@@ -36,6 +35,7 @@ from sklearn.utils.validation import (
 from ._callbacks import HAS_CALLBACKS, CallbackSupportMixin, EpochTasks
 from ._data_init import data_aware_init
 from ._inference import PREDICT_BLOCK, raw_output
+from ._inputs import InputPipeline
 from ._losses import LOSSES, target_standardization
 from ._network import NetworkLayout
 from ._parameters import (
@@ -48,10 +48,9 @@ from ._parameters import (
     parameters_section,
 )
 from ._schedules import STEP_SCHEDULES
-from ._tables import MISSING, TableEncoding, is_dataframe, pandas_if_polars
+from ._tables import TableEncoding, is_dataframe, pandas_if_polars
 from ._training import TrainingConfig, TrainingState, train, train_lbfgs, validation_function
 from ._warnings import warn_at_user_line
-from .preprocessing import RobustSmoothClipScaler
 
 # Decoupled weight decay used by solver="adamw" when weight_decay is None (PyTorch's default).
 _ADAMW_DEFAULT_DECAY = 0.01
@@ -215,7 +214,7 @@ class _BaseRegularizedMLP(CallbackSupportMixin, BaseEstimator):
         embeds them or imputes them, and none of that keeps zeros zero.
         """
         check_is_fitted(self)
-        if not sp.issparse(X) or self._takes_sparse_as_is():
+        if not sp.issparse(X) or self._inputs.takes_sparse_as_is():
             return self._raw_output(self._input_matrix(X, reset=False))
         X = X.tocsr()
         rows = max(1, min(PREDICT_BLOCK, _DENSE_BLOCK_VALUES // max(1, X.shape[1])))
@@ -225,36 +224,25 @@ class _BaseRegularizedMLP(CallbackSupportMixin, BaseEstimator):
             [self._raw_output(self._input_matrix(X[i : i + rows], reset=False)) for i in blocks]
         )
 
-    def _takes_sparse_as_is(self):
-        """Whether sparse input goes to the kernels unchanged: for a model fitted on sparse X
-        (which has no table encoding). A model fitted on dense X has one; the scaler and
-        embedding checks are for models pickled before tables were taken, which have none."""
-        scaler = getattr(self, "input_scaler_", None)
-        return (
-            getattr(self, "_table", None) is None
-            and len(getattr(self, "embedded_features_", ())) == 0
-            and (scaler is None or not np.any(scaler.center_))
-        )
-
     def _input_matrix(self, X, reset, y=_NO_Y):
         """``X`` validated and encoded as the network's input (codes of categorical
         features in the last columns, see :mod:`skdeep._tables`), and ``y`` validated along
         (when given). ``reset`` learns the table's encoding."""
         X = pandas_if_polars(X)
-        if not reset and sp.issparse(X) and not self._takes_sparse_as_is():
-            X = self._dense_rows(X)
         if reset:
+            self._inputs = InputPipeline()
             table = is_dataframe(X) or not (
                 self.categorical_features is None or isinstance(self.categorical_features, str)
             )
         else:
-            encoding = getattr(self, "_table", None)
-            table = encoding is not None and not encoding.array_mode
+            if sp.issparse(X) and not self._inputs.takes_sparse_as_is():
+                X = self._inputs.dense_rows(X, self.n_features_in_)
+            table = self._inputs.is_table
         if table:
             return self._table_matrix(X, reset, y)
         # A model pickled before tables were taken, or fit on sparse X, has no encoding: it
         # takes no missing values.
-        allow_nan = reset or getattr(self, "_table", None) is not None
+        allow_nan = reset or self._inputs.encoding is not None
         kwargs = dict(
             dtype=(np.float64, np.float32),
             reset=reset,
@@ -273,8 +261,6 @@ class _BaseRegularizedMLP(CallbackSupportMixin, BaseEstimator):
                 **kwargs,
             )
         if sp.issparse(X):
-            if reset:
-                self._table = None
             if not np.isfinite(X.data).all():
                 raise ValueError(
                     "Input X contains NaN: sparse X must be complete. Fill in the missing "
@@ -284,33 +270,9 @@ class _BaseRegularizedMLP(CallbackSupportMixin, BaseEstimator):
         else:
             X = np.require(X, requirements=["C"])
             if reset:
-                self._table = self._table_encoding().fit(X)
-            encoding = getattr(self, "_table", None)
-            if encoding is not None:
-                X = encoding.transform(X)
+                self._inputs.encoding = self._table_encoding().fit(X)
+            X = self._inputs.encode(X)
         return X if y is _NO_Y else (X, y)
-
-    def _dense_rows(self, X):
-        """Sparse ``X`` for a model fitted on dense data: the dense array it stands for."""
-        # A sparse matrix holds numbers: categorical columns with other levels cannot be in it.
-        encoding = getattr(self, "_table", None)
-        wordy = [
-            column.name
-            for column in (encoding.columns if encoding is not None else ())
-            if column.kind != "numeric"
-            and not all(
-                isinstance(v, (numbers.Number, np.bool_)) or v is MISSING for v in column.levels
-            )
-        ]
-        if wordy:
-            raise ValueError(
-                f"This model was fitted on a table with categorical columns {wordy}, whose "
-                "levels a sparse matrix cannot hold. Pass the rows as a DataFrame with the "
-                "training table's columns."
-            )
-        if X.shape[1] != self.n_features_in_:
-            return X  # validation reports the mismatch
-        return X.toarray()
 
     def _table_encoding(self):
         return TableEncoding(
@@ -335,8 +297,8 @@ class _BaseRegularizedMLP(CallbackSupportMixin, BaseEstimator):
                 f"Found array with 0 sample(s) (shape={X.shape}) while a minimum of 1 is required."
             )
         if reset:
-            self._table = self._table_encoding().fit(X)
-        encoded = self._table.transform(X)
+            self._inputs.encoding = self._table_encoding().fit(X)
+        encoded = self._inputs.encode(X)
         if y is _NO_Y:
             return encoded
         return check_X_y(
@@ -347,11 +309,6 @@ class _BaseRegularizedMLP(CallbackSupportMixin, BaseEstimator):
             y_numeric=not isinstance(self, ClassifierMixin),
         )
 
-    def _n_codes(self):
-        """Number of categorical code columns at the end of the network's input."""
-        encoding = getattr(self, "_table", None)
-        return 0 if encoding is None else len(encoding.category_levels)
-
     # -------------------------------------------------------------------- fitted state
 
     def __getstate__(self):
@@ -360,16 +317,16 @@ class _BaseRegularizedMLP(CallbackSupportMixin, BaseEstimator):
         state = dict(super().__getstate__())  # a copy: the model keeps its objects
         if isinstance(state.get("_training"), TrainingState):
             state["_training"] = state["_training"].to_plain()
-        if isinstance(state.get("_table"), TableEncoding):
-            state["_table"] = state["_table"].to_plain()
+        if isinstance(state.get("_inputs"), InputPipeline):
+            state["_inputs"] = state["_inputs"].to_plain()
         return state
 
     def __setstate__(self, state):
         # Pickles written before the state was kept plain hold the objects themselves.
         if isinstance(state.get("_training"), dict):
             state["_training"] = TrainingState.from_plain(state["_training"])
-        if isinstance(state.get("_table"), dict):
-            state["_table"] = TableEncoding.from_plain(state["_table"])
+        if isinstance(state.get("_inputs"), dict):
+            state["_inputs"] = InputPipeline.from_plain(state["_inputs"])
         super().__setstate__(state)
         # Parameters added after the model was pickled take the value that switches their
         # technique off (the model was trained without it), else their defaults.
@@ -379,6 +336,14 @@ class _BaseRegularizedMLP(CallbackSupportMixin, BaseEstimator):
                 setattr(self, name, SKLEARN_VALUES.get(name, defaults[name].default))
         if "coefs_" in self.__dict__ and "_training" not in self.__dict__:
             self._upgrade_pickled_state()
+        if "coefs_" in self.__dict__ and "_inputs" not in self.__dict__:
+            # Pickled before the input state had one owner.
+            table = self.__dict__.pop("_table", None)
+            if isinstance(table, dict):
+                table = TableEncoding.from_plain(table)
+            self._inputs = InputPipeline(
+                table, self.input_scaler_, self.embedded_features_, self.coefs_[0].dtype
+            )
 
     def _upgrade_pickled_state(self):
         """Bring a model pickled by skdeep 0.1.0 before the training state had one owner
@@ -392,6 +357,7 @@ class _BaseRegularizedMLP(CallbackSupportMixin, BaseEstimator):
         self._set_network(self._layout(), *self._layout().pack(self, self.coefs_[0].dtype))
         self.input_scaler_ = None
         self.embedded_features_ = np.zeros(0, dtype=np.intp)
+        self.is_categorical_ = np.zeros(self.n_features_in_, dtype=bool)
         legacy_losses = ("squared_error", "softmax_cross_entropy", "sigmoid_cross_entropy")
         if "_loss_kind" in legacy and isinstance(self, ClassifierMixin):
             self._loss = legacy_losses[int(legacy.pop("_loss_kind"))]
@@ -417,7 +383,7 @@ class _BaseRegularizedMLP(CallbackSupportMixin, BaseEstimator):
 
     def _new_layout(self, n_features, n_outputs, embedded_features):
         """The layout the parameters ask for, embedding ``embedded_features``."""
-        encoding = getattr(self, "_table", None)
+        encoding = self._inputs.encoding
         return NetworkLayout(
             [n_features, *self._hidden_sizes(), n_outputs],
             self.batch_normalization,
@@ -430,85 +396,16 @@ class _BaseRegularizedMLP(CallbackSupportMixin, BaseEstimator):
             category_dim=self.category_embedding_dim,
         )
 
-    def _embedded_columns(self, X):
-        """The columns the numeric embeddings describe: those with more than two values."""
-        if self.numeric_embeddings is None:
-            return ()
-        if sp.issparse(X):
-            if self.numeric_embeddings == "periodic":
-                raise ValueError(
-                    "numeric_embeddings='periodic' cannot describe sparse X: an embedding "
-                    "of 0 is not 0, so it would fill in every zero. Set "
-                    "numeric_embeddings=None or 'auto' (which embeds no column of sparse X), "
-                    "or pass X as a dense array."
-                )
-            return ()
-        n_codes = self._n_codes()
-        columns = self._non_binary_columns(X[:, : X.shape[1] - n_codes])
-        if len(columns) == 0 and self.numeric_embeddings == "periodic":
-            raise ValueError(
-                "numeric_embeddings='periodic' embeds the columns with more than two distinct "
-                "values, but every column of X has at most two (flags or one-hot levels). Set "
-                "numeric_embeddings=None, or 'auto' to embed such columns only when there are "
-                "any."
-            )
-        return columns
-
-    @staticmethod
-    def _non_binary_columns(X):
-        """Indices of the columns of ``X`` with more than two distinct values.
-
-        Numeric embeddings describe a feature by where its value lies on a line; a column with
-        two values (a flag, a one-hot level) has nothing more to say than itself.
-        """
-        differs = X != X[0]
-        # Per column, a second value: the first one that differs from row 0's (or row 0's).
-        second = X[differs.argmax(axis=0), np.arange(X.shape[1])]
-        return np.flatnonzero((differs & (X != second)).any(axis=0))
-
     def _set_network(self, layout, theta, bn_state):
         """Set the fitted parameter attributes as views of ``theta`` and ``bn_state``."""
         for name, value in layout.fitted_attributes(theta, bn_state).items():
             setattr(self, name, value)
 
-    def _scaled_input(self, X, dtype):
-        """``X`` through the fitted ``input_scaling`` (in ``X``'s precision, so that values
-        beyond float32's range are clipped before any cast), then in ``dtype``."""
-        scaler = getattr(self, "input_scaler_", None)
-        n_codes = self._n_codes()
-        if scaler is not None and n_codes:
-            # Codes are indices, not values: they pass unscaled.
-            n_values = X.shape[1] - n_codes
-            X = np.hstack([scaler.transform(X[:, :n_values]), X[:, n_values:]])
-        elif scaler is not None:
-            X = scaler.transform(X)
-        if sp.issparse(X):
-            out = X.astype(dtype)
-            out.sum_duplicates()  # each stored value once, in column order, for the kernels
-            if not np.isfinite(out.data).all():
-                raise ValueError(
-                    f"X has values beyond the range of {np.dtype(dtype)} (largest |X|: "
-                    f"{abs(X).max():.3g}), the dtype this model trains and predicts in. Scale "
-                    "the features (input_scaling='robust' or a MaxAbsScaler in front), or "
-                    "use training_dtype='float64'."
-                )
-            return out
-        with np.errstate(over="ignore"):
-            out = np.require(X, dtype=dtype, requirements=["C"])
-        if out.dtype != X.dtype and not np.isfinite(out).all():
-            raise ValueError(
-                f"X has values beyond the range of {np.dtype(dtype)} (largest |X|: "
-                f"{np.abs(X).max():.3g}), the dtype this model trains and predicts in. Scale "
-                "the features (input_scaling='robust' or a StandardScaler in front), or use "
-                "training_dtype='float64'."
-            )
-        return out
-
     def _raw_output(self, X):
         # In the wider of X's and the weights' dtypes: float32-trained weights predict
         # float64 input in float64, whose rounding does not depend on the rows' order.
         dtype = np.result_type(X.dtype, self.coefs_[0].dtype)
-        X = self._scaled_input(X, dtype)
+        X = self._inputs.scale(X, dtype)
         layout = self._layout()
         theta, bn_state = layout.pack(self, dtype)
         raw = raw_output(X, layout, theta, bn_state, self.activation)
@@ -581,7 +478,7 @@ class _BaseRegularizedMLP(CallbackSupportMixin, BaseEstimator):
         if not sp.issparse(X):
             X = np.require(X, requirements=["C", "W"])
         if not first_call:
-            dtype = self.coefs_[0].dtype
+            dtype = self._inputs.dtype
         elif self.training_dtype != "auto":
             dtype = np.dtype(self.training_dtype)
         else:
@@ -592,25 +489,16 @@ class _BaseRegularizedMLP(CallbackSupportMixin, BaseEstimator):
         Y = self._encode_targets(y, incremental, first_call, sw).astype(dtype)
         Y = self._training_targets(Y)
         if first_call:
-            n_codes = self._n_codes()
-            n_values = X.shape[1] - n_codes
-            self.input_scaler_ = (
-                RobustSmoothClipScaler().fit(X[:, :n_values] if n_codes else X)
-                if self.input_scaling == "robust" and n_values > 0
-                else None
-            )
-            self.is_categorical_ = (
-                np.zeros(self.n_features_in_, dtype=bool)
-                if self._table is None
-                else self._table.is_categorical
-            )
-        return self._scaled_input(X, dtype), y, Y, sw
+            self._inputs.fit_scaler(X, self.input_scaling).dtype = dtype
+            self.input_scaler_ = self._inputs.scaler
+            self.is_categorical_ = self._inputs.is_categorical(self.n_features_in_)
+        return self._inputs.scale(X, dtype), y, Y, sw
 
     def _network_to_train(self, X, Y, incremental, first_call, random_state):
         """The layout of the network this call trains, with its parameters handed to the
         training state: a new, initialized network on the first call, else the fitted one."""
         if first_call:
-            embedded = self._embedded_columns(X)
+            embedded = self._inputs.embedded_columns(X, self.numeric_embeddings)
             layout = self._new_layout(X.shape[1], Y.shape[1], embedded)
             data_aware = self.weight_init == "data_aware"
             theta, bn_state = layout.initialize(
@@ -624,7 +512,8 @@ class _BaseRegularizedMLP(CallbackSupportMixin, BaseEstimator):
                 data_aware_init(layout, theta, bn_state, X, self.activation, random_state)
             self._start_network(layout, theta, bn_state, Y)
             self._network_spec = layout.spec()
-            self.embedded_features_ = np.asarray(layout.embedded_features, dtype=np.intp)
+            self._inputs.embedded = np.asarray(layout.embedded_features, dtype=np.intp)
+            self.embedded_features_ = self._inputs.embedded
             self.n_layers_ = layout.n_layers + 1
             self.n_outputs_ = Y.shape[1]
             self._training = TrainingState()
@@ -776,7 +665,7 @@ class _BaseRegularizedMLP(CallbackSupportMixin, BaseEstimator):
             y_val = column_or_1d(y_val)
         sw_val = self._validate_sample_weight(sw_val, X_val, y_val, "sample_weight_val")
         Y_val = self._encode_targets(y_val, True, False, sw_val, name="y_val").astype(dtype)
-        return self._scaled_input(X_val, dtype), Y_val, sw_val.astype(dtype)
+        return self._inputs.scale(X_val, dtype), Y_val, sw_val.astype(dtype)
 
     def _holds_out(self, incremental, y):
         """Whether ``fit`` splits ``validation_fraction`` off the training data."""

@@ -167,11 +167,12 @@ def test_skops_refuses_a_model_until_its_types_are_trusted():
 
 
 def test_the_fitted_state_is_kept_as_plain_data():
-    # A model's saved state holds its private training and table state as dictionaries of
-    # arrays, numbers, strings and lists; loaded, they are objects again.
+    # A model's saved state holds its private training and input state as dictionaries of
+    # arrays, numbers, strings and lists (and the public input scaler); loaded, they are
+    # objects again.
     model, X, _ = _fitted("classifier, table")
     state = model.__getstate__()
-    assert isinstance(state["_training"], dict) and isinstance(state["_table"], dict)
+    assert isinstance(state["_training"], dict) and isinstance(state["_inputs"], dict)
     assert type(model._training).__name__ == "TrainingState"  # the model itself unchanged
 
     def plain(value):
@@ -181,11 +182,31 @@ def test_the_fitted_state_is_kept_as_plain_data():
             return all(plain(v) for v in value)
         return value is None or isinstance(value, (str, bool, int, float, np.ndarray, np.generic))
 
-    assert plain(state["_training"]) and plain(state["_table"])
+    inputs = dict(state["_inputs"])
+    assert inputs.pop("scaler") is model.input_scaler_
+    assert plain(state["_training"]) and plain(inputs)
     for dumps, loads in ((pickle.dumps, pickle.loads), (_joblib_dumps, _joblib_loads)):
         loaded = loads(dumps(model))
         np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
-        assert type(loaded._table).__name__ == "TableEncoding"
+        assert type(loaded._inputs).__name__ == "InputPipeline"
+        assert type(loaded._inputs.encoding).__name__ == "TableEncoding"
+        assert loaded._inputs.dtype == model.coefs_[0].dtype
+
+
+@pytest.mark.parametrize("case", ["classifier, table", "regressor, sparse"])
+def test_a_model_pickled_before_the_input_state_had_one_owner_loads(case):
+    # Such models kept the table encoding as _table beside input_scaler_ and
+    # embedded_features_; loading builds the one input state from them.
+    model, X, _ = _fitted(case)
+    state = model.__getstate__()
+    inputs = state.pop("_inputs")
+    state["_table"] = inputs["encoding"]
+    old = type(model).__new__(type(model))
+    old.__setstate__(state)
+    assert "_table" not in old.__dict__
+    assert old._inputs.dtype == model.coefs_[0].dtype
+    np.testing.assert_array_equal(old.predict(X), model.predict(X))
+    old.set_params(warm_start=True, max_iter=2).fit(X, model.predict(X))
 
 
 def _joblib_dumps(model):

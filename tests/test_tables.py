@@ -45,7 +45,7 @@ def make_table(n=400, seed=0):
 
 
 def kinds(model):
-    return {c.name: c.kind for c in model._table.columns}
+    return {c.name: c.kind for c in model._inputs.encoding.columns}
 
 
 def test_raw_dataframe_fits_predicts_and_encodes_each_kind():
@@ -58,7 +58,7 @@ def test_raw_dataframe_fits_predicts_and_encodes_each_kind():
         "num": "numeric", "num_nan": "numeric", "color": "one_hot", "flag": "binary",
         "city": "code", "grade": "one_hot",
     }  # fmt: skip
-    names = reg._table.feature_names_out
+    names = reg._inputs.encoding.feature_names_out
     # Values first (numbers, the indicator, the +-1 column, one-hot levels), codes last.
     assert names[:3] == ["num", "num_nan", "num_nan_missing"]
     assert "grade=<missing>" in names and names[-1] == "city"
@@ -116,11 +116,14 @@ def test_rare_levels_are_pooled_with_unseen_ones():
     # Rare levels and an unseen level share the code "other": the same prediction when the
     # rest of the row is the same (rows 0 and 2).
     assert pred[0] == pytest.approx(pred[2], rel=1e-12)
-    codes = reg._table.transform(rows)[:, -1]
-    assert codes[0] == codes[1] == codes[2] == len(reg._table.columns[4].levels)
+    codes = reg._inputs.encoding.transform(rows)[:, -1]
+    assert codes[0] == codes[1] == codes[2] == len(reg._inputs.encoding.columns[4].levels)
     # With min_category_count=1 (the default) every level keeps its own vector.
     kept = RegularizedMLPRegressor(**FAST).fit(df, y)
-    assert kept._table.transform(rows)[:, -1][0] != kept._table.transform(rows)[:, -1][1]
+    assert (
+        kept._inputs.encoding.transform(rows)[:, -1][0]
+        != kept._inputs.encoding.transform(rows)[:, -1][1]
+    )
 
 
 def test_one_hot_threshold_and_unseen_levels_in_one_hot_columns():
@@ -135,8 +138,10 @@ def test_one_hot_threshold_and_unseen_levels_in_one_hot_columns():
     # An unseen colour (a one-hot column without rare levels) sets no colour column at all.
     row = df.iloc[[0]].copy()
     row["color"] = pd.Categorical(["purple"])
-    encoded = wide._table.transform(row)
-    colour = [i for i, n in enumerate(wide._table.feature_names_out) if n.startswith("color=")]
+    encoded = wide._inputs.encoding.transform(row)
+    colour = [
+        i for i, n in enumerate(wide._inputs.encoding.feature_names_out) if n.startswith("color=")
+    ]
     assert encoded[0, colour].sum() == 0.0
     assert np.isfinite(wide.predict(row)).all()
 
@@ -144,22 +149,24 @@ def test_one_hot_threshold_and_unseen_levels_in_one_hot_columns():
 def test_two_level_column_is_one_plus_minus_one_input():
     df, y = make_table()
     reg = RegularizedMLPRegressor(**FAST).fit(df, y)
-    column = reg._table.feature_names_out.index("flag=" + str(reg._table.columns[3].levels[1]))
-    encoded = reg._table.transform(df)[:, column]
+    column = reg._inputs.encoding.feature_names_out.index(
+        "flag=" + str(reg._inputs.encoding.columns[3].levels[1])
+    )
+    encoded = reg._inputs.encoding.transform(df)[:, column]
     assert set(np.unique(encoded)) == {-1.0, 1.0}
-    assert sum(name.startswith("flag=") for name in reg._table.feature_names_out) == 1
+    assert sum(name.startswith("flag=") for name in reg._inputs.encoding.feature_names_out) == 1
 
 
 def test_missing_categories_are_a_level_and_missing_at_predict_is_other():
     df, y = make_table()
     reg = RegularizedMLPRegressor(**FAST).fit(df, y)
-    names = reg._table.feature_names_out
+    names = reg._inputs.encoding.feature_names_out
     assert "grade=<missing>" in names
     # color had no missing values in training: a missing colour is like an unseen one.
     row = df.iloc[[0]].copy()
     row["color"] = pd.Categorical([None], categories=["red", "green", "blue"])
     colour = [i for i, n in enumerate(names) if n.startswith("color=")]
-    assert reg._table.transform(row)[0, colour].sum() == 0.0
+    assert reg._inputs.encoding.transform(row)[0, colour].sum() == 0.0
     assert np.isfinite(reg.predict(row)).all()
 
 
@@ -167,12 +174,12 @@ def test_missing_categories_are_a_level_and_missing_at_predict_is_other():
 def test_missing_numbers_are_imputed_with_an_indicator(indicators):
     df, y = make_table()
     reg = RegularizedMLPRegressor(missing_indicators=indicators, **FAST).fit(df, y)
-    names = reg._table.feature_names_out
+    names = reg._inputs.encoding.feature_names_out
     assert ("num_nan_missing" in names) is indicators
     median = np.nanmedian(df["num_nan"])
     missing_row = df.iloc[[0]].copy()
     missing_row["num_nan"] = np.nan
-    encoded = reg._table.transform(missing_row)
+    encoded = reg._inputs.encoding.transform(missing_row)
     assert encoded[0, names.index("num_nan")] == pytest.approx(median)
     if indicators:
         assert encoded[0, names.index("num_nan_missing")] == 1.0
@@ -190,7 +197,7 @@ def test_numpy_array_with_nan():
     y = X[:, 0] - X[:, 1] + rs.normal(0, 0.1, 300)
     X[rs.uniform(size=X.shape) < 0.1] = np.nan
     reg = RegularizedMLPRegressor(**FAST).fit(X, y)
-    assert reg._table.feature_names_out[4:] == [f"x{j}_missing" for j in range(4)]
+    assert reg._inputs.encoding.feature_names_out[4:] == [f"x{j}_missing" for j in range(4)]
     pred = reg.predict(X)
     assert np.isfinite(pred).all() and reg.score(X, y) > 0.5
     # Cross-validation and a scikit-learn pipeline take NaN through to the estimator.
@@ -203,7 +210,7 @@ def test_complete_numeric_input_takes_the_array_path_unchanged():
     X = rs.normal(size=(200, 3)).astype(np.float32)
     y = rs.normal(size=200)
     reg = RegularizedMLPRegressor(**FAST).fit(X, y)
-    assert reg._table.array_mode and reg._table.transform(X) is X
+    assert reg._inputs.encoding.array_mode and reg._inputs.encoding.transform(X) is X
     # The same numbers as a DataFrame train the same network.
     frame = RegularizedMLPRegressor(**FAST).fit(pd.DataFrame(X, columns=list("abc")), y)
     np.testing.assert_array_equal(frame.coefs_[0], reg.coefs_[0])
@@ -244,14 +251,14 @@ def test_awkward_columns_are_handled():
     with pytest.warns(UserWarning, match=r"Columns \['empty'\] have no values"):
         reg = RegularizedMLPRegressor(min_category_count=2, **FAST).fit(df, y)
     assert kinds(reg)["mixed"] == "one_hot"
-    assert set(reg._table.columns[list(df.columns).index("mixed")].levels) == {
+    assert set(reg._inputs.encoding.columns[list(df.columns).index("mixed")].levels) == {
         1,
         "a",
         2.5,
         MISSING,
     }
     # The one-row level is pooled: "single" has one kept level and "other".
-    single = reg._table.columns[list(df.columns).index("single")]
+    single = reg._inputs.encoding.columns[list(df.columns).index("single")]
     assert single.levels == ["common"] and single.has_rare
     assert np.isfinite(reg.predict(df)).all()
 
@@ -284,7 +291,7 @@ def test_categorical_features_by_name_index_and_mask():
     assert (
         not RegularizedMLPRegressor(categorical_features=None, **FAST)
         .fit(frame, y)
-        ._table.is_categorical.any()
+        ._inputs.encoding.is_categorical.any()
     )
 
 
@@ -346,7 +353,7 @@ def test_a_column_transformer_in_front_still_works():
         (StandardScaler(), ["num"]),
     )
     model = make_pipeline(pre, RegularizedMLPRegressor(**FAST)).fit(df, y)
-    assert model[-1]._table.array_mode and not model[-1].is_categorical_.any()
+    assert model[-1]._inputs.encoding.array_mode and not model[-1].is_categorical_.any()
     assert model.score(df, y) > 0.2  # the columns it was given explain part of y
 
 
