@@ -68,12 +68,23 @@ ACTIVATION_CODES = {
     "silu": SILU,
 }
 
-SQUARED_ERROR, SOFTMAX_CROSS_ENTROPY, SIGMOID_CROSS_ENTROPY, POISSON = range(4)
+(
+    SQUARED_ERROR,
+    SOFTMAX_CROSS_ENTROPY,
+    SIGMOID_CROSS_ENTROPY,
+    POISSON,
+    ABSOLUTE_ERROR,
+    HUBER,
+    QUANTILE,
+) = range(7)
 LOSS_CODES = {
     "squared_error": SQUARED_ERROR,
     "softmax_cross_entropy": SOFTMAX_CROSS_ENTROPY,
     "sigmoid_cross_entropy": SIGMOID_CROSS_ENTROPY,
     "poisson": POISSON,
+    "absolute_error": ABSOLUTE_ERROR,
+    "huber": HUBER,
+    "quantile": QUANTILE,
 }
 
 SGD, ADAGRAD, RMSPROP, ADAM = range(4)
@@ -121,8 +132,10 @@ N_INPUT_FIELDS = CAT_OFF + 1
 # The hyperparameter vector: the scalar settings of one training call reach the epoch kernel
 # as one float64 vector, read by these indices (codes and counts as exact whole numbers, flags
 # as 0 or 1). ``TrainingConfig.hyperparameters`` fills it; the dropout rates of the layers
-# (the input's first) follow the fixed entries, from ``HP_DROPOUT`` on. A new knob is one
-# index here, one line that fills it, and its use in a kernel.
+# (the input's first) follow the fixed entries, from ``HP_DROPOUT`` on, and the loss's
+# parameters (a quantile level per output, the Huber threshold) follow them, from the index
+# that ``HP_LOSS_PARAMETERS`` holds on. A new knob is one index here, one line that fills it,
+# and its use in a kernel.
 (
     HP_ACTIVATION,
     HP_LOSS,
@@ -139,8 +152,9 @@ N_INPUT_FIELDS = CAT_OFF + 1
     HP_L2,
     HP_L1,
     HP_CLIP_NORM,
+    HP_LOSS_PARAMETERS,
     HP_DROPOUT,
-) = range(16)
+) = range(17)
 
 
 class ParameterGroup(NamedTuple):

@@ -11,7 +11,7 @@ attributes (:meth:`TrainingState.fitted_attributes`).
 import sys
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -46,6 +46,7 @@ from ._network import (
     HP_L1,
     HP_L2,
     HP_LOSS,
+    HP_LOSS_PARAMETERS,
     HP_MOMENTUM,
     HP_NESTEROV,
     HP_RHO,
@@ -73,7 +74,9 @@ class TrainingConfig:
     """The settings of one ``fit`` / ``partial_fit`` call, in plain values.
 
     Network and loss: ``activation``, ``loss`` (names of :mod:`skdeep._network`),
-    ``dropout_rates`` (input rate first, then one per hidden layer), ``bn_momentum``.
+    ``loss_parameters`` (float64: a quantile level per output, or the Huber threshold; see
+    :func:`skdeep._kernels._losses.loss_and_delta`), ``dropout_rates`` (input rate first,
+    then one per hidden layer), ``bn_momentum``.
     Optimizer: ``solver`` (name), ``momentum``, ``nesterov``, ``beta_1``, ``beta_2``,
     ``epsilon``, ``rho``, ``l2``, ``l1``, ``weight_decay``, ``clip_norm`` (0 for none),
     ``lr_factors`` (learning-rate factors by parameter group, None for the groups' own),
@@ -122,6 +125,12 @@ class TrainingConfig:
     lr_cycles: int = 4
     dropout_schedule: str = "constant"
     weight_decay_schedule: str = "constant"
+    loss_parameters: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+    @property
+    def kernel_loss(self):
+        """The loss as the kernels take it: its code and its parameters."""
+        return LOSS_CODES[self.loss], np.asarray(self.loss_parameters, dtype=np.float64)
 
     def kernel_settings(self, layout, dtype):
         """Keyword arguments of the epoch kernel that stay fixed during one call.
@@ -147,9 +156,11 @@ class TrainingConfig:
 
         Returns
         -------
-        ndarray of shape (HP_DROPOUT + n_layers,), float64
+        ndarray of shape (HP_DROPOUT + n_layers + n_loss_parameters,), float64
         """
-        hp = np.full(HP_DROPOUT + len(self.dropout_rates), np.nan)  # NaN: an index left out
+        n_rates = len(self.dropout_rates)
+        # NaN: an index left out
+        hp = np.full(HP_DROPOUT + n_rates + len(self.loss_parameters), np.nan)
         hp[HP_ACTIVATION] = ACTIVATION_CODES[self.activation]
         hp[HP_LOSS] = LOSS_CODES[self.loss]
         hp[HP_SOLVER] = SOLVER_CODES[self.solver]
@@ -165,7 +176,9 @@ class TrainingConfig:
         hp[HP_L2] = self.l2
         hp[HP_L1] = self.l1
         hp[HP_CLIP_NORM] = self.clip_norm
-        hp[HP_DROPOUT:] = self.dropout_rates
+        hp[HP_LOSS_PARAMETERS] = HP_DROPOUT + n_rates
+        hp[HP_DROPOUT : HP_DROPOUT + n_rates] = self.dropout_rates
+        hp[HP_DROPOUT + n_rates :] = self.loss_parameters
         return hp
 
 
@@ -412,7 +425,7 @@ def validation_function(X_val, Y_val, sw_val, layout, config, score):
         ``validation(theta, bn_state) -> (val_loss, val_score)``; ``(inf, nan)`` when the
         network's outputs overflow (scikit-learn's MLP records a NaN score then).
     """
-    loss_kind = LOSS_CODES[config.loss]
+    loss = config.kernel_loss
     sw_sum = float(sw_val.sum())
 
     def validation(theta, bn_state):
@@ -426,8 +439,7 @@ def validation_function(X_val, Y_val, sw_val, layout, config, score):
         if not np.isfinite(value):
             value = np.nan  # squared errors that overflow: no score either
         # loss_and_delta overwrites its first argument with the gradient: raw is scratch.
-        loss = loss_and_delta(raw, Y_val, sw_val, sw_sum, loss_kind)
-        return float(loss), float(value)
+        return float(loss_and_delta(raw, Y_val, sw_val, sw_sum, loss)), float(value)
 
     return validation
 
@@ -754,7 +766,7 @@ def train_lbfgs(state, layout, X, Y, sw, config, validation, max_fun, epochs=Non
     table, inputs = layout.table, layout.inputs
     _, penalty_mask, _ = layout.optimizer_vectors(kernel.theta.dtype)
     activation = ACTIVATION_CODES[config.activation]
-    loss_kind = LOSS_CODES[config.loss]
+    kernel_loss = config.kernel_loss
     dropout_rates = np.zeros(layout.n_layers, dtype=np.float64)
     theta, grad = kernel.theta, kernel.grad
     X, Xsparse = kernel_rows(X)
@@ -764,7 +776,7 @@ def train_lbfgs(state, layout, X, Y, sw, config, validation, max_fun, epochs=Non
         theta[:] = x
         value = loss_and_grad(
             X, Y, sw, theta, grad, kernel.bn_state, table, inputs, penalty_mask, activation,
-            loss_kind, dropout_rates, config.l2, config.l1, kernel.rng, Xsparse,
+            kernel_loss, dropout_rates, config.l2, config.l1, kernel.rng, Xsparse,
         )  # fmt: skip
         last["value"] = float(value)
         return float(value), grad.astype(np.float64)
@@ -772,7 +784,7 @@ def train_lbfgs(state, layout, X, Y, sw, config, validation, max_fun, epochs=Non
     def set_running_statistics():
         # Momentum 0: the running statistics become the training set's statistics.
         forward_backward(
-            X, Y, sw, theta, grad, kernel.bn_state, table, inputs, activation, loss_kind,
+            X, Y, sw, theta, grad, kernel.bn_state, table, inputs, activation, kernel_loss,
             dropout_rates, 0.0, True, kernel.rng, Xsparse, np.arange(X.shape[0]),
         )  # fmt: skip
 

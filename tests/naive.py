@@ -61,7 +61,15 @@ ACTIVATIONS = (
     "gelu",
     "silu",
 )
-LOSSES = ("squared_error", "softmax_cross_entropy", "sigmoid_cross_entropy", "poisson")
+LOSSES = (
+    "squared_error",
+    "softmax_cross_entropy",
+    "sigmoid_cross_entropy",
+    "poisson",
+    "absolute_error",
+    "huber",
+    "quantile",
+)
 SOLVERS = ("sgd", "adagrad", "rmsprop", "adam")
 
 _MASK64 = (1 << 64) - 1
@@ -425,8 +433,9 @@ def loss(Z, Y, sw, sw_sum, kind):
     Y : array_like of shape (n_rows, n_outputs)
     sw : array_like of shape (n_rows,)
     sw_sum : float
-    kind : str
-        One of :data:`LOSSES`.
+    kind : str or tuple of (str, array_like)
+        One of :data:`LOSSES`, or one with its parameters: ``("huber", [delta])``,
+        ``("quantile", levels)`` with a level per output.
 
     Returns
     -------
@@ -434,6 +443,7 @@ def loss(Z, Y, sw, sw_sum, kind):
         ``sum_i sw_i * loss_i / sw_sum``.
     dZ : ndarray of shape (n_rows, n_outputs), float64
     """
+    kind, parameters = kind if isinstance(kind, tuple) else (kind, ())
     Z, Y = _f64(Z), _f64(Y)
     w = _f64(sw) / float(sw_sum)
     if kind == "squared_error":
@@ -453,6 +463,21 @@ def loss(Z, Y, sw, sw_sum, kind):
         # Half the Poisson deviance of exp(z): y log(y / exp(z)) - y + exp(z).
         per_sample = (special.xlogy(Y, Y) - Y * Z - Y + np.exp(Z)).sum(axis=1)
         dZ = np.exp(Z) - Y
+    elif kind == "absolute_error":
+        per_sample = np.abs(Z - Y).sum(axis=1)
+        dZ = np.sign(Z - Y)  # 0 at the kink: a subgradient
+    elif kind == "huber":
+        (delta,) = parameters
+        r = Z - Y
+        inside = np.abs(r) <= delta
+        per_sample = np.where(inside, 0.5 * r**2, delta * (np.abs(r) - 0.5 * delta)).sum(axis=1)
+        dZ = np.where(inside, r, delta * np.sign(r))
+    elif kind == "quantile":
+        levels = np.asarray(parameters, dtype=np.float64)[None, :]
+        r = Y - Z
+        per_sample = np.maximum(levels * r, (levels - 1.0) * r).sum(axis=1)
+        # d/dz: -level where y > z, 1 - level where y < z, 0 (a subgradient) where equal.
+        dZ = np.where(r > 0, -levels, np.where(r < 0, 1.0 - levels, 0.0))
     else:
         raise ValueError(f"unknown loss {kind!r}")
     return float(w @ per_sample), w[:, None] * dZ

@@ -24,14 +24,21 @@ ACTIVATIONS = (
 )  # fmt: skip
 # ReLU, leaky ReLU and SELU have a kink at 0 (SELU's slope jumps from 1.76 to 1.05).
 KINKED = {"relu", "leaky_relu", "selu"}
-# name -> (loss code, number of outputs)
+# name -> (loss code, number of outputs[, the loss's parameters])
 LOSS_CASES = {
     "squared_error_multioutput": (_network.SQUARED_ERROR, 2),
     "softmax_3_classes": (_network.SOFTMAX_CROSS_ENTROPY, 3),
     "sigmoid_binary": (_network.SIGMOID_CROSS_ENTROPY, 1),
     "sigmoid_multilabel": (_network.SIGMOID_CROSS_ENTROPY, 3),
     "poisson_multioutput": (_network.POISSON, 2),
+    # Huber's threshold among the residuals, so both of its pieces are checked.
+    "huber_multioutput": (_network.HUBER, 2, [0.3]),
+    # The absolute error and the pinball loss have a kink at a zero residual: the random
+    # targets keep every residual far from it, where the gradient is the derivative.
+    "absolute_error_multioutput": (_network.ABSOLUTE_ERROR, 2),
+    "quantile_three_levels": (_network.QUANTILE, 3, [0.1, 0.5, 0.9]),
 }
+REAL_TARGETS = (_network.SQUARED_ERROR, _network.HUBER, _network.ABSOLUTE_ERROR, _network.QUANTILE)
 PENALTIES = {"none": (0.0, 0.0), "l2": (2.0, 0.0), "l1": (0.0, 0.5), "elasticnet": (1.0, 0.3)}
 
 
@@ -74,7 +81,9 @@ class Problem:
         parametric=False,
         categories=False,
     ):
-        self.loss_kind, n_outputs = LOSS_CASES[loss_case]
+        code, n_outputs, *parameters = LOSS_CASES[loss_case]
+        self.loss_kind = code
+        self.loss = code, np.asarray(parameters[0] if parameters else [], dtype=np.float64)
         self.activation = _network.ACTIVATION_CODES[activation]
         levels = (3, 4) if categories else ()
         net = NetworkLayout(
@@ -104,7 +113,7 @@ class Problem:
         self.theta = theta
         codes = [np.arange(n_rows) % m for m in levels]  # every level, at least once
         self.X = np.column_stack([rs.normal(0.0, 1.0, (n_rows, n_features)), *codes])
-        if self.loss_kind == _network.SQUARED_ERROR:
+        if self.loss_kind in REAL_TARGETS:
             self.Y = rs.normal(0.0, 1.0, (n_rows, n_outputs))
         elif self.loss_kind == _network.POISSON:
             self.Y = rs.poisson(1.5, (n_rows, n_outputs)).astype(np.float64)
@@ -129,7 +138,7 @@ class Problem:
             X, Xsparse = np.empty((csr.shape[0], 0)), (csr.data, csr.indices, csr.indptr)
         value = _epoch.loss_and_grad(
             X, self.Y, self.sw, theta, grad, self.bn_state, self.layout, self.inputs,
-            self.mask, self.activation, self.loss_kind, self.rates, self.l2, self.l1,
+            self.mask, self.activation, self.loss, self.rates, self.l2, self.l1,
             self.rng.copy(), Xsparse,
         )  # fmt: skip
         return value, grad

@@ -27,7 +27,24 @@ DTYPES = [np.float32, np.float64]
 RTOL = {np.dtype(np.float32): 1e-5, np.dtype(np.float64): 1e-10}
 N_OUTPUTS = {
     "squared_error": 2, "softmax_cross_entropy": 3, "sigmoid_cross_entropy": 2, "poisson": 2,
+    "absolute_error": 2, "huber": 2, "quantile": 3,
 }  # fmt: skip
+# The losses' parameters here: a Huber threshold inside the residuals' range, and a quantile
+# level per output.
+LOSS_PARAMETERS = {"huber": [0.7], "quantile": [0.1, 0.5, 0.85]}
+# Losses whose kernel branch is a few lines of the output layer's: checked on fewer networks.
+OUTPUT_ONLY_LOSSES = ("absolute_error", "huber", "quantile")
+
+
+def kernel_loss(kind):
+    """The loss ``kind`` as the kernels take it: its code and parameters."""
+    return LOSS_CODE[kind], np.asarray(LOSS_PARAMETERS.get(kind, []), dtype=np.float64)
+
+
+def naive_loss(kind):
+    """The loss ``kind`` as the reference takes it."""
+    return (kind, LOSS_PARAMETERS[kind]) if kind in LOSS_PARAMETERS else kind
+
 
 HYPER = dict(momentum=0.9, nesterov=False, beta_1=0.9, beta_2=0.999, epsilon=1e-8, rho=0.9)
 SOLVER_VARIANTS = {
@@ -115,7 +132,7 @@ def make_data(n, n_features, loss_kind, dtype, seed):
     rs = np.random.RandomState(seed)
     k = N_OUTPUTS[loss_kind]
     X = rs.normal(0.0, 1.0, (n, n_features))
-    if loss_kind == "squared_error":
+    if loss_kind in ("squared_error", *OUTPUT_ONLY_LOSSES):
         Y = rs.normal(0.0, 1.0, (n, k))
     elif loss_kind == "softmax_cross_entropy":
         Y = np.eye(k)[rs.randint(0, k, n)]
@@ -151,7 +168,12 @@ def network_cases(with_loss=True):
         if arch == "0_hidden" and act != "identity":
             continue
         if with_loss:
-            cases += [(arch, act, kind) for kind in naive.LOSSES]
+            some = arch != "0_hidden" and act == "tanh"
+            cases += [
+                (arch, act, kind)
+                for kind in naive.LOSSES
+                if some or kind not in OUTPUT_ONLY_LOSSES
+            ]
         else:
             cases.append((arch, act))
     return cases
@@ -444,6 +466,9 @@ LOSS_CASES = {
     "sigmoid_multilabel": ("sigmoid_cross_entropy", 3, "indicator"),
     "sigmoid_binary": ("sigmoid_cross_entropy", 1, "indicator"),
     "poisson": ("poisson", 2, "counts"),
+    "absolute_error": ("absolute_error", 3, "real"),
+    "huber": ("huber", 3, "real"),
+    "quantile_per_output": ("quantile", 3, "real"),
 }
 
 
@@ -469,12 +494,14 @@ def test_loss_and_delta(case, dtype):
         Y = rs.poisson(2.0, (n, k)).astype(float)  # zeros included (0 log 0 = 0)
     else:
         Y = (rs.uniform(size=(n, k)) < 0.5).astype(float)
+    if kind in OUTPUT_ONLY_LOSSES:
+        Z0[1, 0] = Y[1, 0]  # on the kink (the absolute error's, the pinball loss's)
     sw = rs.uniform(0.2, 3.0, n)
     Z0, Y, sw = Z0.astype(dtype), Y.astype(dtype), sw.astype(dtype)
     sw_sum = float(sw.astype(np.float64).sum())
     Z = Z0.copy()
-    value = _losses.loss_and_delta(Z, Y, sw, sw_sum, LOSS_CODE[kind])
-    ref_value, ref_dZ = naive.loss(Z0, Y, sw, sw_sum, kind)
+    value = _losses.loss_and_delta(Z, Y, sw, sw_sum, kernel_loss(kind))
+    ref_value, ref_dZ = naive.loss(Z0, Y, sw, sw_sum, naive_loss(kind))
     assert np.isfinite(value)
     assert_close(value, ref_value, dtype, "loss")
     assert_close(Z, ref_dZ, dtype, "gradient")
@@ -551,7 +578,9 @@ def test_batch_norm_backward(dtype):
 def _hyperparameters(p, act="relu", kind="squared_error", batch_size=1, shuffle=False, rates=()):
     """The kernels' hyperparameter vector of the settings ``p`` (a merged HYPER/variant dict),
     filled by index here, apart from the package's own filling."""
-    hp = np.full(_network.HP_DROPOUT + len(rates), np.nan)  # NaN: an index left out
+    parameters = kernel_loss(kind)[1]
+    # NaN: an index left out
+    hp = np.full(_network.HP_DROPOUT + len(rates) + len(parameters), np.nan)
     for index, value in (
         (_network.HP_ACTIVATION, ACT_CODE[act]), (_network.HP_LOSS, LOSS_CODE[kind]),
         (_network.HP_SOLVER, SOLVER_CODE[p["solver"]]), (_network.HP_BATCH_SIZE, batch_size),
@@ -561,9 +590,11 @@ def _hyperparameters(p, act="relu", kind="squared_error", batch_size=1, shuffle=
         (_network.HP_EPSILON, p["epsilon"]), (_network.HP_RHO, p["rho"]),
         (_network.HP_L2, p["l2"]), (_network.HP_L1, p["l1"]),
         (_network.HP_CLIP_NORM, p.get("clip_norm", 0.0)),
+        (_network.HP_LOSS_PARAMETERS, _network.HP_DROPOUT + len(rates)),
     ):  # fmt: skip
         hp[index] = value
-    hp[_network.HP_DROPOUT :] = rates
+    hp[_network.HP_DROPOUT : _network.HP_DROPOUT + len(rates)] = rates
+    hp[_network.HP_DROPOUT + len(rates) :] = parameters
     return hp
 
 
@@ -752,7 +783,7 @@ def _kernel_forward_backward(X, Y, sw, theta, bn_state, net, act, kind, rates, u
     Xb, bn, state = X.copy(), bn_state.copy(), rng.copy()
     grad = np.full_like(theta, np.nan)  # every entry must be overwritten
     loss = _epoch.forward_backward(
-        Xb, Y, sw, theta, grad, bn, net.table, net.inputs, ACT_CODE[act], LOSS_CODE[kind],
+        Xb, Y, sw, theta, grad, bn, net.table, net.inputs, ACT_CODE[act], kernel_loss(kind),
         rates, 0.7, update, state, None, None,
     )  # fmt: skip
     return loss, grad, bn, Xb, state
@@ -777,7 +808,19 @@ def test_forward_backward(arch, act, kind, parts, batch_norm, dropout, dtype):
     )
     ref_rng = naive.SplitMix64(rng)
     ref_loss, ref_grad, ref_bn, ref_X = naive.forward_backward(
-        X, Y, sw, theta, bn_state, net.table, net.inputs, act, kind, rates, 0.7, True, ref_rng
+        X,
+        Y,
+        sw,
+        theta,
+        bn_state,
+        net.table,
+        net.inputs,
+        act,
+        naive_loss(kind),
+        rates,
+        0.7,
+        True,
+        ref_rng,
     )
     assert grad.dtype == dtype
     assert_close(loss, ref_loss, dtype, "loss")
@@ -823,7 +866,7 @@ def test_loss_and_grad(penalty, batch_norm, parts, dtype):
     grad = np.full_like(theta, np.nan)
     value = _epoch.loss_and_grad(
         X, Y, sw, theta, grad, bn_state, net.table, net.inputs, mask, ACT_CODE["elu"],
-        LOSS_CODE[kind], rates, l2, l1, rng,
+        kernel_loss(kind), rates, l2, l1, rng,
     )  # fmt: skip
     ref_value, ref_grad = naive.loss_and_grad(
         X, Y, sw, theta, bn_state, net.table, net.inputs, mask, "elu", kind, rates, l2, l1,
@@ -888,14 +931,14 @@ def test_forward_backward_on_sparse_rows(kind, scaling, batch_norm, dropout, dty
     grad = np.full_like(theta, np.nan)
     loss = _epoch.forward_backward(
         np.empty((len(rows), 0), dtype), Y, sw, theta, grad, bn, net.table, net.inputs,
-        ACT_CODE["tanh"], LOSS_CODE[kind], rates, 0.7, True, state,
+        ACT_CODE["tanh"], kernel_loss(kind), rates, 0.7, True, state,
         (X.data, X.indices, X.indptr), rows,
     )  # fmt: skip
     np.testing.assert_array_equal(X.data, data)  # the matrix is never modified
     ref_rng = naive.SplitMix64(rng)
     dense = naive.sparse_first_layer_input(X, rows, rates[0], ref_rng)
     ref_loss, ref_grad, ref_bn, _ = naive.forward_backward(
-        dense, Y, sw, theta, bn_state, net.table, net.inputs, "tanh", kind,
+        dense, Y, sw, theta, bn_state, net.table, net.inputs, "tanh", naive_loss(kind),
         np.r_[0.0, rates[1:]], 0.7, True, ref_rng,
     )  # fmt: skip
     assert_close(loss, ref_loss, dtype, "loss")
@@ -961,7 +1004,8 @@ class ReferenceRun:
     def epoch(self, X, Y, sw, net, groups, act, kind, batch_size, shuffle, rates, schedule, p):
         loss, self.theta, self.state1, self.state2, self.bn_state, self.step = naive.run_epoch(
             X, Y, sw, self.theta, self.state1, self.state2, self.bn_state, net.table,
-            net.inputs, *groups, self.step, self.rng, act, kind, batch_size, shuffle, rates, 0.8,
+            net.inputs, *groups, self.step, self.rng, act, naive_loss(kind), batch_size, shuffle,
+            rates, 0.8,
             p["solver"], schedule, p["momentum"], p["nesterov"], p["beta_1"], p["beta_2"],
             p["epsilon"], p["rho"], p["l2"], p["l1"], p.get("clip_norm", 0.0),
         )  # fmt: skip
@@ -1208,4 +1252,5 @@ def test_every_index_of_the_hyperparameter_vector_is_filled(solver):
     assert hp.shape == (_network.HP_DROPOUT + layout.n_layers,)
     assert not np.isnan(hp).any()
     assert hp[_network.HP_SOLVER] == SOLVER_CODE[solver] and hp[_network.HP_CLIP_NORM] == 1.0
+    assert hp[_network.HP_LOSS_PARAMETERS] == _network.HP_DROPOUT + layout.n_layers
     np.testing.assert_array_equal(hp[_network.HP_DROPOUT :], config.dropout_rates)

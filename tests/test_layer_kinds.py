@@ -157,7 +157,7 @@ _, mask, _ = net.optimizer_vectors(np.float64)
 def loss(t, grad):
     return _epoch.loss_and_grad(
         X, Y, sw, t, grad, bn_state.copy(), net.table, net.inputs, mask, SELU,
-        LOSS_CODES["softmax_cross_entropy"], np.zeros(net.n_layers), 0.0, 0.0,
+        (LOSS_CODES["softmax_cross_entropy"], np.zeros(0)), np.zeros(net.n_layers), 0.0, 0.0,
         np.zeros(1, np.uint64), None,
     )
 

@@ -26,6 +26,7 @@ from .._network import (
     HP_CLIP_NORM,
     HP_DROPOUT,
     HP_LOSS,
+    HP_LOSS_PARAMETERS,
     HP_SHUFFLE,
     INPUT,
     KIND,
@@ -125,8 +126,9 @@ def forward(X, batch, theta, bn_state, layout, inputs, context, training):
     inputs : ndarray, int64
         The input table.
     context : tuple
-        ``(activation, loss_kind, Y, sw, rates, bn_momentum, update_running, rng)``: the
-        hidden activation code, the loss code with the targets (shape (n_rows, n_outputs))
+        ``(activation, loss, Y, sw, rates, bn_momentum, update_running, rng)``: the
+        hidden activation code, the loss (its code and parameters, as
+        :func:`._losses.loss_and_delta` takes it) with the targets (shape (n_rows, n_outputs))
         and sample weights (shape (n_rows,)) of the rows, the dropout rates (float64, entry
         0 the input's, then the ``RATE`` of each dropout row), the momentum of the running
         statistics and whether to move them, and the random state of dropout masks
@@ -147,7 +149,7 @@ def forward(X, batch, theta, bn_state, layout, inputs, context, training):
         ``f(z) - z``, the batch norms' inverse standard deviations, and the input block's
         cache: what :func:`backward` needs.
     """
-    activation, loss_kind, Y, sw, rates, bn_momentum, update_running, rng = context
+    activation, loss, Y, sw, rates, bn_momentum, update_running, rng = context
     n_rows = layout.shape[0]
     empty2 = np.empty((0, 0), X.dtype)
     empty1 = np.empty(0, X.dtype)
@@ -157,7 +159,7 @@ def forward(X, batch, theta, bn_state, layout, inputs, context, training):
     inv_stds = [empty1 for _ in range(n_rows)]
     A = empty2
     input_cache = (empty2, np.empty((0, 0, 0), X.dtype), np.empty((0, 0, 0), X.dtype))
-    loss = 0.0
+    value = 0.0
     for r in range(n_rows):
         kind = layout[r, KIND]
         if kind == INPUT:
@@ -185,9 +187,9 @@ def forward(X, batch, theta, bn_state, layout, inputs, context, training):
         elif kind == DROPOUT and training:
             dropout_forward(A, derivs[r - 1], gaps[r - 1], rates[layout[r, RATE]], rng)
         elif kind == LOSS and training:
-            loss = loss_and_delta(A, Y, sw, sw.sum(), loss_kind)
+            value = loss_and_delta(A, Y, sw, sw.sum(), loss)
         outputs[r] = A
-    return loss, A, (outputs, derivs, gaps, inv_stds, input_cache)
+    return value, A, (outputs, derivs, gaps, inv_stds, input_cache)
 
 
 @kernel
@@ -253,7 +255,7 @@ def forward_backward(
     layout,
     inputs,
     activation,
-    loss_kind,
+    loss,
     dropout_rates,
     bn_momentum,
     update_running,
@@ -281,8 +283,9 @@ def forward_backward(
     inputs : ndarray of shape (N_INPUT_FIELDS + ...,), int64
     activation : int
         Hidden activation code.
-    loss_kind : int
-        Loss code of :mod:`skdeep._network`.
+    loss : tuple of (int, ndarray of float64)
+        Loss code of :mod:`skdeep._network` and the loss's parameters (see
+        :func:`._losses.loss_and_delta`).
     dropout_rates : ndarray of shape (n_dense_layers,), float64
         Entry 0 is the input dropout rate, entry ``l`` the rate after hidden layer ``l``.
     bn_momentum : float
@@ -302,12 +305,12 @@ def forward_backward(
         The weighted mean batch loss.
     """
     batch = _sparse_rows(Xsparse, rows)
-    context = (activation, loss_kind, Yb, swb, dropout_rates, bn_momentum, update_running, rng)
+    context = (activation, loss, Yb, swb, dropout_rates, bn_momentum, update_running, rng)
     # np.bool_: a literal True would compile a forward pass of its own.
     training = np.bool_(True)
-    loss, dZ, cache = forward(Xb, batch, theta, bn_state, layout, inputs, context, training)
+    value, dZ, cache = forward(Xb, batch, theta, bn_state, layout, inputs, context, training)
     backward(dZ, Xb, batch, theta, grad, layout, inputs, cache)
-    return loss
+    return value
 
 
 @kernel
@@ -322,7 +325,7 @@ def loss_and_grad(
     inputs,
     penalty_mask,
     activation,
-    loss_kind,
+    loss,
     dropout_rates,
     l2,
     l1,
@@ -348,7 +351,7 @@ def loss_and_grad(
     sw_sum = sw.sum()
     # forward_backward writes to its input only for input dropout.
     Xb = X.copy() if dropout_rates[0] > 0.0 else X
-    loss = forward_backward(
+    value = forward_backward(
         Xb,
         Y,
         sw,
@@ -358,7 +361,7 @@ def loss_and_grad(
         layout,
         inputs,
         activation,
-        loss_kind,
+        loss,
         dropout_rates,
         np.float64(0.0),
         np.bool_(False),
@@ -366,7 +369,7 @@ def loss_and_grad(
         Xsparse,
         np.arange(X.shape[0]),
     )
-    return loss + penalty_and_grad(theta, grad, penalty_mask, l2 / sw_sum, l1 / sw_sum)
+    return value + penalty_and_grad(theta, grad, penalty_mask, l2 / sw_sum, l1 / sw_sum)
 
 
 @kernel
@@ -408,7 +411,7 @@ def run_epoch(
         Number of optimizer updates so far, advanced in place.
     rng : ndarray of shape (1,), uint64
         Random state for shuffling and dropout, advanced in place.
-    hp : ndarray of shape (HP_DROPOUT + n_layers,), float64
+    hp : ndarray of shape (HP_DROPOUT + n_layers + n_loss_parameters,), float64
         The hyperparameter vector (:mod:`skdeep._network`'s ``HP_*`` indices): the activation
         and loss codes, the batch size, whether to shuffle, the momentum of the batch-norm
         running statistics for a full batch (a batch of ``nb`` rows uses
@@ -416,8 +419,9 @@ def run_epoch(
         the solver's settings (see :func:`~skdeep._kernels._optimizers.update`), the penalty
         strengths (each batch divides them by its summed sample weight), the gradient clipping
         norm (when positive, each batch's loss gradient is rescaled to at most this global L2
-        norm; penalty gradients are not clipped), and from ``HP_DROPOUT`` on the layers' base
-        dropout rates (batch ``b`` uses them times ``schedule[b, DROPOUT_FACTOR]``).
+        norm; penalty gradients are not clipped), from ``HP_DROPOUT`` on the layers' base
+        dropout rates (batch ``b`` uses them times ``schedule[b, DROPOUT_FACTOR]``), and from
+        the index ``hp[HP_LOSS_PARAMETERS]`` on the loss's parameters.
     schedule : ndarray of shape (n_batches, 3), float64
         Per batch: the learning rate (column ``LR``), the decoupled weight decay
         (``WEIGHT_DECAY``) and the factor of the dropout rates (``DROPOUT_FACTOR``).
@@ -432,11 +436,12 @@ def run_epoch(
         whose sample weights sum to zero are skipped: no update and no share of the mean.
     """
     activation = np.int64(hp[HP_ACTIVATION])
-    loss_kind = np.int64(hp[HP_LOSS])
+    loss_parameters = np.int64(hp[HP_LOSS_PARAMETERS])
+    loss = (np.int64(hp[HP_LOSS]), hp[loss_parameters:])
     batch_size = np.int64(hp[HP_BATCH_SIZE])
     bn_momentum = hp[HP_BN_MOMENTUM]
     clip_norm = hp[HP_CLIP_NORM]
-    dropout_rates = hp[HP_DROPOUT:]
+    dropout_rates = hp[HP_DROPOUT:loss_parameters]
     n = X.shape[0]
     n_features = X.shape[1]
     n_outputs = Y.shape[1]
@@ -467,8 +472,8 @@ def run_epoch(
             rates[layer] = dropout_rates[layer] * schedule[batch, DROPOUT_FACTOR]
         # A short last batch moves the running statistics by its share of a full batch, and a
         # single sample (variance 0) not at all.
-        loss = forward_backward(
-            Xb, Yb, swb, theta, grad, bn_state, layout, inputs, activation, loss_kind, rates,
+        value = forward_backward(
+            Xb, Yb, swb, theta, grad, bn_state, layout, inputs, activation, loss, rates,
             bn_momentum ** (nb / batch_size), nb > 1, rng, Xsparse, perm[start:stop],
         )  # fmt: skip
         if clip_norm > 0.0:
@@ -478,7 +483,7 @@ def run_epoch(
             theta, grad, state1, state2, groups, hp, schedule[batch, LR], step[0],
             schedule[batch, WEIGHT_DECAY], sw_sum,
         )  # fmt: skip
-        total += (loss + penalty) * nb
+        total += (value + penalty) * nb
         counted += nb
     return total / max(counted, 1)
 
@@ -511,7 +516,7 @@ def predict_raw(X, theta, bn_state, layout, inputs, activation, Xsparse):
     # What the forward pass reads only in training, typed as in training (one compiled
     # forward pass serves both; np.float64 and np.bool_ because literals would not).
     context = (
-        activation, np.int64(0), np.empty((0, 0), X.dtype), np.empty(0, X.dtype),
+        activation, (np.int64(0), np.zeros(0)), np.empty((0, 0), X.dtype), np.empty(0, X.dtype),
         np.zeros(1), np.float64(0.0), np.bool_(False), np.zeros(1, np.uint64),
     )  # fmt: skip
     training = np.bool_(False)

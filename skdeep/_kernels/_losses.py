@@ -6,21 +6,34 @@ softmax / sigmoid and the cross-entropy are fused into one numerically stable st
 
 import numpy as np
 
-from .._network import POISSON, SIGMOID_CROSS_ENTROPY, SOFTMAX_CROSS_ENTROPY
+from .._network import (
+    ABSOLUTE_ERROR,
+    HUBER,
+    POISSON,
+    QUANTILE,
+    SIGMOID_CROSS_ENTROPY,
+    SOFTMAX_CROSS_ENTROPY,
+)
 from ._config import kernel
 from ._forward import sigmoid
 
 
 @kernel
-def loss_and_delta(Z, Y, sw, sw_sum, kind):
+def loss_and_delta(Z, Y, sw, sw_sum, loss):
     """Weighted mean loss of a batch; ``Z`` is overwritten with d loss / d Z.
 
     Per-sample losses are ``0.5 * sum_k (z_k - y_k)**2`` (squared error),
     ``-sum_k y_k log softmax(z)_k`` (softmax cross-entropy),
-    ``sum_k -y_k log s(z_k) - (1 - y_k) log(1 - s(z_k))`` (sigmoid cross-entropy) and
+    ``sum_k -y_k log s(z_k) - (1 - y_k) log(1 - s(z_k))`` (sigmoid cross-entropy),
     ``sum_k y_k log y_k - y_k - y_k z_k + exp(z_k)`` (half the Poisson deviance of the
-    prediction ``exp(z_k)``, log link; ``0 log 0 = 0``), averaged with weights
-    ``sw / sw_sum``.
+    prediction ``exp(z_k)``, log link; ``0 log 0 = 0``), ``sum_k |z_k - y_k|`` (absolute
+    error), ``sum_k h(z_k - y_k)`` with ``h(r) = r**2 / 2`` for ``|r| <= delta`` and
+    ``delta * (|r| - delta / 2)`` beyond (Huber) and ``sum_k max(t_k r_k, (t_k - 1) r_k)``
+    with ``r_k = y_k - z_k`` (the pinball loss of quantile level ``t_k``), averaged with
+    weights ``sw / sw_sum``.
+
+    The absolute error and the pinball loss have a kink where ``z_k = y_k``; there the
+    gradient entry is 0, a subgradient of both.
 
     Parameters
     ----------
@@ -32,15 +45,18 @@ def loss_and_delta(Z, Y, sw, sw_sum, kind):
         Sample weights.
     sw_sum : float
         Sum of ``sw``.
-    kind : int
+    loss : tuple of (int, ndarray of float64)
         A loss code of :mod:`skdeep._network` (``SQUARED_ERROR``, ``SOFTMAX_CROSS_ENTROPY``,
-        ``SIGMOID_CROSS_ENTROPY``, ``POISSON``).
+        ``SIGMOID_CROSS_ENTROPY``, ``POISSON``, ``ABSOLUTE_ERROR``, ``HUBER``, ``QUANTILE``)
+        and its parameters: ``delta`` for Huber (shape (1,)), the level ``t_k`` of each output
+        for the pinball loss (shape (n_outputs,)), none (shape (0,)) for the others.
 
     Returns
     -------
     float
         The weighted mean loss.
     """
+    kind, parameters = loss
     n, k = Z.shape
     total = 0.0
     for i in range(n):
@@ -78,6 +94,33 @@ def loss_and_delta(Z, Y, sw, sw_sum, kind):
                     li += y * np.log(y) - y
                 li += mu - y * z
                 Z[i, j] = w * (mu - y)
+        elif kind == ABSOLUTE_ERROR:
+            for j in range(k):
+                d = Z[i, j] - Y[i, j]
+                li += abs(d)
+                Z[i, j] = w * np.sign(d)
+        elif kind == HUBER:
+            delta = parameters[0]
+            for j in range(k):
+                d = Z[i, j] - Y[i, j]
+                if abs(d) <= delta:
+                    li += 0.5 * d * d
+                    Z[i, j] = w * d
+                else:
+                    li += delta * (abs(d) - 0.5 * delta)
+                    Z[i, j] = w * delta * np.sign(d)
+        elif kind == QUANTILE:
+            for j in range(k):
+                level = parameters[j]
+                r = Y[i, j] - Z[i, j]
+                if r > 0:
+                    li += level * r
+                    Z[i, j] = -w * level
+                elif r < 0:
+                    li += (level - 1.0) * r
+                    Z[i, j] = w * (1.0 - level)
+                else:
+                    Z[i, j] = 0.0
         else:
             for j in range(k):
                 d = Z[i, j] - Y[i, j]
