@@ -12,6 +12,7 @@ from sklearn.base import (
     RegressorMixin,
     _fit_context,
 )
+from sklearn.metrics import r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import check_random_state
@@ -77,6 +78,8 @@ class _BaseRegularizedMLP(CallbackSupportMixin, BaseEstimator):
     """Shared parameters, validation and training of the regularized MLP estimators."""
 
     _class_weight = None
+    # The fitted loss's parameters as the kernels take them (none for most losses).
+    _loss_parameters = np.zeros(0)
 
     _parameter_constraints: dict = constraints(SHARED_PARAMETERS)
 
@@ -551,7 +554,7 @@ class _BaseRegularizedMLP(CallbackSupportMixin, BaseEstimator):
     def _validation_score(self, raw, Y_val, sw_val):
         """The monitored validation score of raw outputs (larger is better)."""
         loss = LOSSES[self._loss]
-        score = loss.validation_score(raw, Y_val, sw_val)
+        score = loss.validation_score(raw, Y_val, sw_val, self._loss_parameters)
         return score if loss.greater_is_better else -score
 
     def __sklearn_tags__(self):
@@ -613,6 +616,7 @@ class _BaseRegularizedMLP(CallbackSupportMixin, BaseEstimator):
         return TrainingConfig(
             activation=self.activation,
             loss=self._loss,
+            loss_parameters=self._loss_parameters,
             dropout_rates=self._dropout_rates(layout.n_layers - 1),
             bn_momentum=float(self.batch_norm_momentum),
             solver=self.solver,
@@ -781,7 +785,8 @@ _COMMON_ATTRIBUTES = """    coefs_ : list of ndarray
     n_layers_ : int
         Number of layers, input and output included.
     n_outputs_ : int
-        Number of output units.
+        Number of output units (for the regressor with several quantile levels, the
+        number of targets times the number of levels).
     activation_mix_ : list of ndarray
         The ``a`` of each hidden layer's parametric activation (empty list without).
     input_scale_ : ndarray of shape (n_inputs,)
@@ -860,20 +865,18 @@ def _with_shared_docs(parameters, estimator):
 
 
 def _fill_fields(doc, fields):
-    """``doc`` with each line that starts with a field replaced by the field's text.
+    """``doc`` with each line that holds a field alone replaced by the field's text.
 
-    The texts are written for a docstring whose sections start 4 spaces in, with the field at
-    the start of its line; a docstring indented further (a formatter may indent one whose
-    field lines start at the margin) gets them indented as far as its field lines are.
+    The text is indented as far as the field's line is (the texts are written with their
+    sections 4 spaces in; the indentation is whatever the docstring's is, so that a formatter
+    that re-indents docstrings leaves them whole).
     """
     lines = []
     for line in doc.split("\n"):
-        for field, text in fields.items():
-            stripped = line.lstrip(" ")
-            if stripped.startswith(field):
-                prefix, rest = line[: len(line) - len(stripped)], stripped[len(field) :]
-                line = textwrap.indent(text, prefix) + (prefix + rest if rest else "")
-                break
+        text = fields.get(line.strip())
+        if text is not None:
+            prefix = line[: len(line) - len(line.lstrip(" "))]
+            line = textwrap.indent(textwrap.dedent(text).rstrip("\n"), prefix)
         lines.append(line)
     return "\n".join(lines)
 
@@ -882,45 +885,49 @@ def _fill_fields(doc, fields):
 class RegularizedMLPClassifier(ClassifierMixin, _BaseRegularizedMLP):
     """Multilayer perceptron classifier with dropout, batch norm, penalties and weight decay.
 
-        A drop-in for :class:`sklearn.neural_network.MLPClassifier`: every parameter it shares
-        has the same name and meaning. Training runs in a compiled (numba) epoch kernel.
+    A drop-in for :class:`sklearn.neural_network.MLPClassifier`: every parameter it shares
+    has the same name and meaning. Training runs in a compiled (numba) epoch kernel.
 
-        The defaults are not scikit-learn's: they are a tabular recipe (robust input scaling,
-        periodic numeric embeddings, a scaling layer, three 128-wide layers of parametric SELU,
-        AdamW with scheduled dropout and weight decay, a multi-cycle learning-rate schedule, label
-        smoothing, and the best epoch on a held-out 20 %) chosen by measurement on 19 real tables;
-        see :doc:`/user_guide/defaults`. :meth:`like_sklearn` gives scikit-learn's configuration.
+    The defaults are not scikit-learn's: they are a tabular recipe (robust input scaling,
+    periodic numeric embeddings, a scaling layer, three 128-wide layers of parametric SELU,
+    AdamW with scheduled dropout and weight decay, a multi-cycle learning-rate schedule, label
+    smoothing, and the best epoch on a held-out 20 %) chosen by measurement on 19 real tables;
+    see :doc:`/user_guide/defaults`. :meth:`like_sklearn` gives scikit-learn's configuration.
 
-        Read more in the :ref:`User Guide <user_guide>`.
+    Read more in the :ref:`User Guide <user_guide>`.
 
-        Parameters
-        ----------
+    Parameters
+    ----------
     %(parameters)s
-        Attributes
-        ----------
-        classes_ : ndarray of shape (n_classes,)
-            Class labels.
-    %(common_attributes)s    validation_scores_ : list of float or None
-            Validation accuracy per epoch of the last ``fit`` with early stopping.
-        best_validation_score_ : float or None
-            Best of ``validation_scores_``.
-        out_activation_ : str
-            ``"softmax"`` or ``"logistic"``.
 
-        See Also
-        --------
-        RegularizedMLPRegressor : The same network for regression.
-        sklearn.neural_network.MLPClassifier : scikit-learn's MLP, whose parameters it shares.
-    %(shared_sections)s    Examples
-        --------
-        >>> from sklearn.datasets import load_iris
-        >>> from skdeep import RegularizedMLPClassifier
-        >>> X, y = load_iris(return_X_y=True)
-        >>> clf = RegularizedMLPClassifier(
-        ...     dropout=0.1, random_state=0, max_iter=300
-        ... ).fit(X, y)
-        >>> clf.predict(X[:3])
-        array([0, 0, 0])
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+    %(common_attributes)s
+    validation_scores_ : list of float or None
+        Validation accuracy per epoch of the last ``fit`` with early stopping.
+    best_validation_score_ : float or None
+        Best of ``validation_scores_``.
+    out_activation_ : str
+        ``"softmax"`` or ``"logistic"``.
+
+    See Also
+    --------
+    RegularizedMLPRegressor : The same network for regression.
+    sklearn.neural_network.MLPClassifier : scikit-learn's MLP, whose parameters it shares.
+    %(shared_sections)s
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from skdeep import RegularizedMLPClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = RegularizedMLPClassifier(
+    ...     dropout=0.1, random_state=0, max_iter=300
+    ... ).fit(X, y)
+    >>> clf.predict(X[:3])
+    array([0, 0, 0])
     """
 
     def __init__(
@@ -1180,55 +1187,63 @@ class RegularizedMLPClassifier(ClassifierMixin, _BaseRegularizedMLP):
 class RegularizedMLPRegressor(RegressorMixin, _BaseRegularizedMLP):
     """Multilayer perceptron regressor with dropout, batch norm, penalties and weight decay.
 
-        A drop-in for :class:`sklearn.neural_network.MLPRegressor`. Targets are standardized
-        internally (per output) and predictions mapped back, so raw-scale targets such as prices
-        train well without a ``TransformedTargetRegressor``; ``loss_curve_`` is therefore in units
-        of the standardized targets.
+    A drop-in for :class:`sklearn.neural_network.MLPRegressor`. Targets are standardized
+    internally (per output) and predictions mapped back, so raw-scale targets such as prices
+    train well without a ``TransformedTargetRegressor``; ``loss_curve_`` is therefore in units
+    of the standardized targets.
 
-        The defaults are the tabular recipe of :class:`RegularizedMLPClassifier` (see
-        :doc:`/user_guide/defaults`) with ``activation="mish"`` and ``learning_rate_init=0.2``;
-        :meth:`like_sklearn` gives scikit-learn's configuration.
+    The defaults are the tabular recipe of :class:`RegularizedMLPClassifier` (see
+    :doc:`/user_guide/defaults`) with ``activation="mish"`` and ``learning_rate_init=0.2``;
+    :meth:`like_sklearn` gives scikit-learn's configuration.
 
-        Read more in the :ref:`User Guide <user_guide>`.
+    Read more in the :ref:`User Guide <user_guide>`.
 
-        Parameters
-        ----------
+    Parameters
+    ----------
     %(parameters)s
-        Attributes
-        ----------
-    %(common_attributes)s    validation_scores_ : list of float or None
-            Validation R² per epoch of the last ``fit`` with early stopping.
-        best_validation_score_ : float or None
-            Best of ``validation_scores_``.
-        target_mean_ : ndarray of shape (n_outputs,)
-            Mean of each target, subtracted before training (0 with ``loss="poisson"``).
-            Predictions are ``target_scale_ * z + target_mean_`` for the network's output ``z``
-            (``target_scale_ * exp(z)`` with ``loss="poisson"``).
-        target_scale_ : ndarray of shape (n_outputs,)
-            Standard deviation of each target (its mean with ``loss="poisson"``), divided out
-            before training; 1 where that is 0 (a constant target, which is then predicted
-            exactly).
-        out_activation_ : str
-            ``"identity"``, or ``"exp"`` with ``loss="poisson"``.
 
-        See Also
-        --------
-        RegularizedMLPClassifier : The same network for classification.
-        sklearn.neural_network.MLPRegressor : scikit-learn's MLP, whose parameters it shares.
-    %(shared_sections)s    Examples
-        --------
-        >>> from sklearn.datasets import load_diabetes
-        >>> from sklearn.model_selection import train_test_split
-        >>> from skdeep import RegularizedMLPRegressor
-        >>> X, y = load_diabetes(return_X_y=True)
-        >>> X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
-        >>> reg = RegularizedMLPRegressor(random_state=0).fit(X_train, y_train)
-        >>> print(f"held-out R²: {reg.score(X_test, y_test):.3f}")
-        held-out R²: 0.279
+    Attributes
+    ----------
+    %(common_attributes)s
+    validation_scores_ : list of float or None
+        Validation R² per epoch of the last ``fit`` with early stopping.
+    best_validation_score_ : float or None
+        Best of ``validation_scores_``.
+    target_mean_ : ndarray of shape (n_outputs,)
+        Mean of each target, subtracted before training (0 with ``loss="poisson"``).
+        Predictions are ``target_scale_ * z + target_mean_`` for the network's output ``z``
+        (``target_scale_ * exp(z)`` with ``loss="poisson"``).
+    target_scale_ : ndarray of shape (n_outputs,)
+        Standard deviation of each target (its mean with ``loss="poisson"``), divided out
+        before training; 1 where that is 0 (a constant target, which is then predicted
+        exactly).
+    out_activation_ : str
+        ``"identity"``, or ``"exp"`` with ``loss="poisson"``.
+
+    See Also
+    --------
+    RegularizedMLPClassifier : The same network for classification.
+    sklearn.neural_network.MLPRegressor : scikit-learn's MLP, whose parameters it shares.
+    %(shared_sections)s
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from sklearn.model_selection import train_test_split
+    >>> from skdeep import RegularizedMLPRegressor
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
+    >>> reg = RegularizedMLPRegressor(random_state=0).fit(X_train, y_train)
+    >>> print(f"held-out R²: {reg.score(X_test, y_test):.3f}")
+    held-out R²: 0.279
     """
 
     _parameter_constraints: dict = constraints(REGRESSOR_PARAMETERS)
     _loss = "squared_error"
+    # Outputs of the network per target column, and whether predictions have an axis of
+    # quantile levels (a sequence of levels was given): the fitted loss's setting.
+    _outputs_per_target = 1
+    _levels_axis = False
 
     def __init__(
         self,
@@ -1295,6 +1310,8 @@ class RegularizedMLPRegressor(RegressorMixin, _BaseRegularizedMLP):
         category_embedding_dim=8,
         min_category_count=1,
         missing_indicators=True,
+        quantile=None,
+        huber_epsilon=1.35,
     ):
         params = dict(locals())
         del params["self"], params["__class__"]
@@ -1313,25 +1330,53 @@ class RegularizedMLPRegressor(RegressorMixin, _BaseRegularizedMLP):
         loss = LOSSES[self.loss]
         if loss.check_targets is not None:
             loss.check_targets(Y)
+        setting = loss.setting(self)
         if first_call:
             # A constant target has no spread to scale by: scale 1, its own units (as
             # scikit-learn trains on), so that later data (partial_fit, warm_start) can move
             # the network. _start_network makes the predictions exactly the constant.
             self.target_mean_, self.target_scale_ = target_standardization(loss, Y, sample_weight)
             self._loss = loss.name
+            self._loss_parameters = loss.kernel_parameters(setting, Y.shape[1])
+            self._outputs_per_target = loss.outputs_per_target(setting)
+            # A sequence of levels keeps its axis in the predictions, even of one level.
+            self._levels_axis = loss.per_output and not isinstance(
+                getattr(self, loss.parameter), Real
+            )
             self.out_activation_ = loss.out_activation
-        elif Y.shape[1] != self.n_outputs_:
+        elif Y.shape[1] != len(self.target_mean_):
             raise ValueError(
-                f"y has {Y.shape[1]} outputs but the model was fitted with {self.n_outputs_}."
+                f"y has {Y.shape[1]} outputs but the model was fitted with "
+                f"{len(self.target_mean_)}."
             )
-        elif self.loss != self._loss:
-            raise ValueError(
-                f"The model was fitted with loss={self._loss!r}; warm_start and partial_fit "
-                f"cannot continue it with loss={self.loss!r}. Set warm_start=False to fit anew."
-            )
+        else:
+            self._check_same_loss(loss, loss.kernel_parameters(setting, Y.shape[1]))
         # Models pickled before constant targets had a scale have scale 0 there.
         divisor = np.where(self.target_scale_ > 0, self.target_scale_, 1.0)
-        return np.ascontiguousarray((Y - self.target_mean_) / divisor)
+        Y = (Y - self.target_mean_) / divisor
+        # One output per quantile level (the outputs of a target adjacent).
+        return np.ascontiguousarray(np.repeat(Y, self._outputs_per_target, axis=1))
+
+    def _check_same_loss(self, loss, parameters):
+        """Raise unless ``loss`` with ``parameters`` is the loss the model was fitted with."""
+        fitted = LOSSES[self._loss]
+        if loss.name != fitted.name or not np.array_equal(parameters, self._loss_parameters):
+            fitted_setting = (
+                f", {fitted.parameter}={self._fitted_setting()}" if fitted.parameter else ""
+            )
+            setting = (
+                f", {loss.parameter}={getattr(self, loss.parameter)!r}" if loss.parameter else ""
+            )
+            raise ValueError(
+                f"The model was fitted with loss={self._loss!r}{fitted_setting}; warm_start "
+                f"and partial_fit cannot continue it with loss={self.loss!r}{setting}. Set "
+                "warm_start=False to fit anew."
+            )
+
+    def _fitted_setting(self):
+        """The fitted loss's setting for one target, as a user would write it."""
+        setting = self._loss_parameters[: self._outputs_per_target].tolist()
+        return setting if self._levels_axis else setting[0]
 
     def _start_network(self, layout, theta, bn_state, Y):
         # An output whose training targets are all equal starts (and, with nothing to learn,
@@ -1386,7 +1431,9 @@ class RegularizedMLPRegressor(RegressorMixin, _BaseRegularizedMLP):
         # float64: that is reported below, not warned about.
         with np.errstate(over="ignore", invalid="ignore"):
             raw = LOSSES[self._loss].inverse_link(raw)
-            y = raw * self.target_scale_ + self.target_mean_
+            # (rows, targets, outputs per target): each target's outputs in its units.
+            raw = raw.reshape(raw.shape[0], -1, self._outputs_per_target)
+            y = raw * self.target_scale_[:, None] + self.target_mean_[:, None]
         if not np.isfinite(y).all() or np.abs(y).max() > np.finfo(dtype).max:
             raise ValueError(
                 f"Predictions exceed the range of {dtype} (largest network output "
@@ -1395,7 +1442,43 @@ class RegularizedMLPRegressor(RegressorMixin, _BaseRegularizedMLP):
                 "extreme: rescale them, or fit on float64 data."
             )
         y = y.astype(dtype, copy=False)
-        return y.ravel() if y.shape[1] == 1 else y
+        if self._outputs_per_target > 1:
+            # Never crossing: the k-th smallest prediction goes to the k-th smallest level
+            # (monotone rearrangement), in the order the levels were given.
+            levels = self._loss_parameters[: self._outputs_per_target]
+            y = np.sort(y, axis=2)[:, :, np.argsort(np.argsort(levels))]
+        if not self._levels_axis:
+            y = y[:, :, 0]
+            return y.ravel() if y.shape[1] == 1 else y
+        return y[:, 0, :] if y.shape[1] == 1 else y
+
+    def score(self, X, y, sample_weight=None):
+        """Coefficient of determination R² of the predictions, as scikit-learn's regressors.
+
+        With several quantile levels (``loss="quantile"`` and a sequence of levels), R² of
+        the level nearest 0.5. R² measures how well the predictions follow the mean; for a
+        quantile, the pinball loss (:func:`sklearn.metrics.mean_pinball_loss`) is the score
+        that fits, and ``best_validation_score_`` records it.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Test samples.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            True values for ``X``.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        score : float
+            R² of ``self.predict(X)`` (of its level nearest 0.5) with respect to ``y``.
+        """
+        if not self._levels_axis:
+            return super().score(X, y, sample_weight)
+        levels = self._loss_parameters[: self._outputs_per_target]
+        nearest = int(np.argmin(np.abs(levels - 0.5)))
+        return r2_score(y, self.predict(X)[..., nearest], sample_weight=sample_weight)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -312,12 +312,35 @@ RobustSmoothClipScaler`, fitted on the first call's training data), so outliers 
         ``n_samples / (n_classes * np.bincount(y))`` of the data at hand, i.e. per call with
         ``partial_fit``.
 """,
-    "loss": """{"squared_error", "poisson"}
-        Loss function: half the squared error, or half the Poisson deviance with a log link
+    "loss": """{"squared_error", "poisson", "absolute_error", "huber", "quantile"}
+        Loss function: half the squared error; half the Poisson deviance with a log link
         (the network's output ``z`` predicts ``exp(z)``), for counts and other non-negative
-        targets whose variance grows with their mean; as in scikit-learn. With
-        ``"poisson"`` the targets must be non-negative; they are divided by their (weighted)
-        mean per output, not centred, so that ``exp(0)`` starts at the mean (see
-        ``target_scale_``).
+        targets whose variance grows with their mean; the absolute error (predicts the
+        conditional median); the Huber loss (squared within ``huber_epsilon``, absolute
+        beyond: robust to outliers in y); or the pinball loss of ``quantile`` (predicts that
+        conditional quantile, or several at once), as HistGradientBoostingRegressor names
+        them. With ``"poisson"`` the targets must be non-negative; they are divided by their
+        (weighted) mean per output, not centred, so that ``exp(0)`` starts at the mean. The
+        robust losses centre the targets by their median and scale them by their
+        inter-quartile range / 1.349, which quantiles follow (a quantile of ``a * y + b`` is
+        ``a`` times that of ``y`` plus ``b``). See ``target_scale_`` and
+        :doc:`/user_guide/regression_losses`. ``"absolute_error"`` and ``"quantile"`` are not
+        differentiable where the residual is 0 and do not train with ``solver="lbfgs"``;
+        ``"huber"`` does.
+""",
+    "quantile": """float in (0, 1), sequence of floats in (0, 1) or None
+        The level of ``loss="quantile"`` (required there, ignored by the other losses), as in
+        HistGradientBoostingRegressor: 0.9 predicts the conditional 90% quantile. With a
+        sequence of distinct levels the network has one output per level and target, trained
+        together, and ``predict`` returns shape ``(n_samples, n_quantiles)`` (``(n_samples,
+        n_targets, n_quantiles)`` for several targets), the levels in the order given; the
+        predictions are rearranged so that they never cross (a higher level never gets a
+        lower prediction).
+""",
+    "huber_epsilon": """float
+        Threshold of ``loss="huber"``, in units of the target's scale (``target_scale_``, its
+        inter-quartile range / 1.349): residuals within it are penalized by their square,
+        beyond it by their absolute value, as HuberRegressor's ``epsilon`` (default 1.35)
+        does in units of its scale estimate.
 """,
 }

@@ -201,6 +201,9 @@ CLASSIFIER_PARAMETERS = SHARED_PARAMETERS + (
 )
 REGRESSOR_PARAMETERS = SHARED_PARAMETERS + (
     Parameter("loss", "squared_error", [StrOptions(set(REGRESSION_LOSSES))]),
+    # Checked at fit by the loss table (a level or a sequence of levels).
+    Parameter("quantile", None, [Real, "array-like", None]),
+    Parameter("huber_epsilon", 1.35, [Interval(Real, 0, None, closed="neither")]),
 )
 
 

@@ -255,6 +255,9 @@ class TrainingHistoryDisplay:
         loss = LOSSES.get(getattr(net, "_loss", None))
         if loss is not None:
             score_name = f"validation {loss.score_name}"
+            if not loss.greater_is_better:
+                # What is recorded is negated, larger is better (as neg_* scorers).
+                score_name = f"{score_name}, negated"
         else:  # not a skdeep estimator
             score_name = "validation accuracy" if is_classifier(net) else "validation R²"
         history = getattr(net, "history_", None)

@@ -146,3 +146,13 @@ def test_missing_matplotlib_gives_an_install_hint(monkeypatch, cancer_split):
         TrainingHistoryDisplay.from_estimator(clf)
     with pytest.raises(ImportError, match="matplotlib"):
         TrainingHistoryDisplay(epoch=[1], loss=[1.0]).plot()
+
+
+def test_a_lower_is_better_score_is_labelled_negated(diabetes):
+    X, y = diabetes
+    X_train, X_val, y_train, y_val = train_test_split(X, y, random_state=0)
+    reg = RegularizedMLPRegressor(loss="quantile", quantile=0.9, **_params(max_iter=3))
+    reg.fit(X_train, y_train, X_val=X_val, y_val=y_val)
+    display = TrainingHistoryDisplay.from_estimator(reg)
+    assert display.score_ax_.get_ylabel() == "validation pinball loss, negated"
+    assert (display.val_score_line_.get_ydata() < 0).all()

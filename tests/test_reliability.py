@@ -414,7 +414,7 @@ INVALID_PARAMS = [
 @pytest.mark.parametrize(
     "Est, param, value",
     [(E, p, v) for E in ESTIMATORS for p, v in INVALID_PARAMS]
-    + [(CLF, "class_weight", "balance"), (REG, "loss", "huber")],
+    + [(CLF, "class_weight", "balance"), (REG, "loss", "hinge")],
     ids=lambda v: _ids(v) if isinstance(v, type) else repr(v),
 )
 def test_invalid_hyperparameter_raises_at_fit_not_init(Est, param, value, xy):

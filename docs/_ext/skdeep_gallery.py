@@ -23,6 +23,7 @@ EXAMPLE_ORDER = [
     "plot_defaults_vs_peers.py",
     "plot_recipe_parts.py",
     "plot_dataframe.py",
+    "plot_prediction_intervals.py",
     "plot_coarse_to_fine_search.py",
     "plot_dask_search.py",
 ]
