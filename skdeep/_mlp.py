@@ -492,7 +492,8 @@ class _BaseRegularizedMLP(CallbackSupportMixin, BaseEstimator):
         Y = self._encode_targets(y, incremental, first_call, sw).astype(dtype)
         Y = self._training_targets(Y)
         if first_call:
-            self._inputs.fit_scaler(X, self.input_scaling).dtype = dtype
+            self._inputs.fit_scaler(X, self.input_scaling)
+            self._inputs.dtype = dtype
             self.input_scaler_ = self._inputs.scaler
             self.is_categorical_ = self._inputs.is_categorical(self.n_features_in_)
         return self._inputs.scale(X, dtype), y, Y, sw
