@@ -1,5 +1,6 @@
 """scikit-learn's estimator checks on both estimators: with their defaults, scikit-learn's
-configuration (``like_sklearn``) and dropout with batch normalization."""
+configuration (``like_sklearn``), dropout with batch normalization, and the median (quantile
+loss)."""
 
 import pytest
 from sklearn.utils.estimator_checks import (
@@ -18,6 +19,9 @@ ESTIMATORS = [
     RegularizedMLPClassifier(
         max_iter=100, dropout=0.1, batch_normalization=True, penalty="elasticnet", solver="adamw"
     ),
+    # A loss with a setting of its own and robust target encoding (one level: predictions
+    # of scikit-learn's shapes).
+    RegularizedMLPRegressor(loss="quantile", quantile=0.5),
 ]
 
 
