@@ -54,6 +54,11 @@ CASES = {
     "regressor, sparse": (RegularizedMLPRegressor(), SPARSE, Y_REG),
     "regressor, two targets": (RegularizedMLPRegressor(), X_NUM, np.c_[Y_REG, -Y_REG]),
     "regressor, poisson": (RegularizedMLPRegressor(loss="poisson"), X_NUM, np.exp(Y_REG / 3)),
+    "regressor, quantiles": (
+        RegularizedMLPRegressor(loss="quantile", quantile=[0.2, 0.8]),
+        X_NUM,
+        Y_REG,
+    ),
     "regressor, batch norm": (RegularizedMLPRegressor(batch_normalization=True), X_NUM, Y_REG),
     "regressor, early stopping": (RegularizedMLPRegressor(early_stopping=True), X_NUM, Y_REG),
     **{
