@@ -1,7 +1,7 @@
 """Fresh process: import a library and run its first (tiny) fit; print the times as JSON.
 
 ``python benchmarks/fresh/first_fit.py --library {skdeep,sklearn,skorch} [--dtype float64]
-[--defaults] [--compile-times]``
+[--defaults] [--compile-times] [--predict]``
 
 This is what a user's first ``fit`` and every joblib worker pays before doing any work:
 the interpreter start (seen by the parent as the process's wall time minus ``total_s``), the
@@ -11,7 +11,9 @@ dominated by those one-time costs. skdeep fits scikit-learn's configuration
 (``like_sklearn``), or with ``--defaults`` its own defaults (the tabular recipe, whose first
 fit compiles more: embeddings, the scaling layer, parametric activations, validation).
 ``--compile-times`` adds each compiled function's own compile time (numba's compile events,
-nested compiles subtracted) to the answer. Imports nothing from the benchmark harness.
+nested compiles subtracted) to the answer. ``--predict`` then times a first ``predict`` on the
+same rows (``first_predict_s``; for skdeep's float32-trained defaults, float64 rows compile
+the float64 prediction kernels). Imports nothing from the benchmark harness.
 """
 
 import time
@@ -32,6 +34,7 @@ def main():
     parser.add_argument("--dtype", choices=["float32", "float64"], default="float64")
     parser.add_argument("--defaults", action="store_true")
     parser.add_argument("--compile-times", action="store_true")
+    parser.add_argument("--predict", action="store_true")
     args = parser.parse_args()
     compile_times = _compile_timer() if args.compile_times else None
 
@@ -92,7 +95,7 @@ def main():
     rng = np.random.default_rng(0)
     X = rng.standard_normal((N_ROWS, N_FEATURES)).astype(dtype)
     y = np.argmax(X[:, :N_CLASSES], axis=1).astype(np.int64)
-    make().fit(X, y)
+    model = make().fit(X, y)
     fitted = time.perf_counter()
     answer = {
         "library": args.library,
@@ -101,6 +104,9 @@ def main():
         "first_fit_s": fitted - imported,
         "total_s": fitted - T0,
     }
+    if args.predict:
+        model.predict(X)
+        answer["first_predict_s"] = time.perf_counter() - fitted
     if compile_times is not None:
         answer["compile_s"] = dict(compile_times)
     print(json.dumps(answer))
