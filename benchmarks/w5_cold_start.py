@@ -1,7 +1,8 @@
-"""W5 cold start: import plus first fit in a fresh process, warm and empty compile cache.
+"""W5 cold start: import, first fit and first predict in a fresh process, warm and empty cache.
 
-Every measurement is a new interpreter running ``benchmarks/fresh/first_fit.py`` (import the
-library, fit 500 x 20 float64 rows for 5 epochs). skdeep is measured
+Every measurement is a new interpreter running ``benchmarks/fresh/first_fit.py --predict``
+(import the library, fit 500 x 20 float64 rows for 5 epochs, predict the same rows). skdeep
+is measured
 
 - with its usual, warm cache (primed by one unrecorded run first);
 - with an empty cache: ``NUMBA_CACHE_DIR`` set to a new temporary directory, so the kernels
@@ -31,7 +32,10 @@ from ._util import (
 )
 
 NAME = "W5"
-TITLE = "W5 cold start (fresh process: import + first fit)"
+TITLE = "W5 cold start (fresh process: import + first fit + first predict)"
+# Every run also predicts once: a model trained in float32 (the defaults) compiles its float64
+# prediction kernels then.
+PREDICT = "--predict"
 CASES = {
     "skdeep_warm": "skdeep, warm compile cache",
     "skdeep_empty": "skdeep, empty compile cache (NUMBA_CACHE_DIR new)",
@@ -55,28 +59,28 @@ def run(cfg):
         cases.remove("skorch")
     runs = {case: [] for case in cases}
     log("W5: priming skdeep's default compile cache")
-    run_fresh("first_fit.py", ["--library", "skdeep"])
-    run_fresh("first_fit.py", ["--library", "skdeep", "--defaults"])
+    run_fresh("first_fit.py", ["--library", "skdeep", PREDICT])
+    run_fresh("first_fit.py", ["--library", "skdeep", "--defaults", PREDICT])
     inherited = os.environ.get("NUMBA_CACHE_DIR")
     for repeat in range(cfg["repeats"]):
         step = f"W5: repeat {repeat + 1}/{cfg['repeats']}:"
         log(f"{step} skdeep warm")
-        runs["skdeep_warm"].append(run_fresh("first_fit.py", ["--library", "skdeep"]))
+        runs["skdeep_warm"].append(run_fresh("first_fit.py", ["--library", "skdeep", PREDICT]))
         cache_dir = tempfile.mkdtemp(prefix="skdeep-numba-cache-")
         try:
             env = child_env(extra={"NUMBA_CACHE_DIR": cache_dir})
             log(f"{step} skdeep empty cache (compiles)")
             runs["skdeep_empty"].append(
-                run_fresh("first_fit.py", ["--library", "skdeep"], env=env)
+                run_fresh("first_fit.py", ["--library", "skdeep", PREDICT], env=env)
             )
             log(f"{step} skdeep same cache dir again")
             runs["skdeep_rewarm"].append(
-                run_fresh("first_fit.py", ["--library", "skdeep"], env=env)
+                run_fresh("first_fit.py", ["--library", "skdeep", PREDICT], env=env)
             )
         finally:
             shutil.rmtree(cache_dir, ignore_errors=True)
         log(f"{step} skdeep defaults warm")
-        defaults = ["--library", "skdeep", "--defaults"]
+        defaults = ["--library", "skdeep", "--defaults", PREDICT]
         runs["skdeep_defaults_warm"].append(run_fresh("first_fit.py", defaults))
         cache_dir = tempfile.mkdtemp(prefix="skdeep-numba-cache-")
         try:
@@ -90,7 +94,7 @@ def run(cfg):
         for peer in ("sklearn", "skorch"):
             if peer in runs:
                 log(f"{step} {peer}")
-                runs[peer].append(run_fresh("first_fit.py", ["--library", peer]))
+                runs[peer].append(run_fresh("first_fit.py", ["--library", peer, PREDICT]))
     best = {case: min(r, key=lambda x: x["wall_s"]) for case, r in runs.items()}
     sk = best["sklearn"]["wall_s"]
     return {
@@ -110,6 +114,7 @@ def render(result):
             "wall (process start to exit)",
             "import",
             "first fit",
+            "first predict",
             "ratio to scikit-learn",
             "all runs (s)",
         ],
@@ -119,6 +124,7 @@ def render(result):
                 fmt_s(best["wall_s"]),
                 fmt_s(best["import_s"]),
                 fmt_s(best["first_fit_s"]),
+                fmt_s(best["first_predict_s"]) if "first_predict_s" in best else "",
                 fmt_ratio(result["ratios"].get(case)) if case != "sklearn" else "1.00x",
                 ", ".join(f"{r['wall_s']:.2f}" for r in result["runs"][case]),
             ]
@@ -131,15 +137,21 @@ def render(result):
         "new directory every run. The fit: 500 x 20 float64 rows, 3 classes, hidden (32,), "
         "5 epochs (skorch: float32).",
         "The wall time includes the interpreter start and exit; 'import' is the library "
-        "import, 'first fit' the data and the fit (for skdeep: loading or compiling kernels).",
+        "import, 'first fit' the data and the fit (for skdeep: loading or compiling kernels), "
+        "'first predict' a predict on the same float64 rows.",
         "The defaults' fit is the recipe with max_iter=5: float32 training, numeric "
-        "embeddings, scaling layer, parametric activations, a validation split (so "
-        "prediction kernels compile too). Its empty-cache run also records the compile "
-        "events (a listener on numba's events), which adds a little to its time.",
+        "embeddings, scaling layer, parametric activations, a validation split (so the "
+        "float32 prediction kernels compile in the fit); its first predict on float64 rows "
+        "compiles the float64 ones. Its empty-cache run also records the compile events (a "
+        "listener on numba's events, the predict's included), which adds a little to its "
+        "time.",
     ]
     parts = [table, bullets(notes)]
     if compile_table:
-        parts += ["Compile time of each function in the defaults' empty-cache fit:", compile_table]
+        parts += [
+            "Compile time of each function in the defaults' empty-cache fit and first predict:",
+            compile_table,
+        ]
     return "\n\n".join(parts)
 
 

@@ -1,11 +1,10 @@
 """W6 sparse input: a 100,000 x 20,000 one-hot CSR table (density 0.1 %).
 
-Each library trains in a fresh process (``benchmarks/fresh/sparse.py``): scikit-learn's MLP
-configuration (hidden (100,), ReLU, Adam, batch 200; learning rate 0.01) for a fixed number of
-epochs on the same
-float32 CSR matrix, which neither densifies. Reported: the time per epoch, the peak memory the
-fit added (resident set size above the baseline after the imports, a warm-up fit and the
-data), and the test accuracy on 20,000 new rows.
+Each library trains in a fresh process (``benchmarks/fresh/sparse_input.py``): scikit-learn's
+MLP configuration (hidden (100,), ReLU, Adam, batch 200; learning rate 0.01) for a fixed number
+of epochs on the same float32 CSR matrix, which neither densifies. Reported: the time per
+epoch, the peak memory the fit added (resident set size above the baseline after the imports,
+a warm-up fit and the data), and the test accuracy on 20,000 new rows.
 """
 
 from ._util import bullets, fmt_ratio, fmt_s, log, md_table, ratio, run_fresh
@@ -27,7 +26,7 @@ def run(cfg):
         for library in LIBRARIES:
             log(f"W6: repeat {repeat + 1}/{cfg['repeats']}: {library}")
             args = ["--library", library, "--rows", cfg["rows"], "--epochs", cfg["epochs"]]
-            runs[library].append(run_fresh("sparse.py", args))
+            runs[library].append(run_fresh("sparse_input.py", args))
     best = {library: min(r, key=lambda x: x["epoch_s"]) for library, r in runs.items()}
     return {
         "config": cfg,

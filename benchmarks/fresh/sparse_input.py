@@ -1,6 +1,6 @@
 """Fresh process: train on a sparse one-hot table; print epoch time and peak memory as JSON.
 
-``python benchmarks/fresh/sparse.py --library {skdeep,sklearn} [--rows N] [--epochs E]``
+``python benchmarks/fresh/sparse_input.py --library {skdeep,sklearn} [--rows N] [--epochs E]``
 
 The data: ``N`` rows of 20 categorical columns with 1,000 levels each, one-hot encoded into a
 CSR matrix of 20,000 float32 columns with exactly 20 stored ones per row (density 0.1 %).
