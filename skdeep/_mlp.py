@@ -1376,8 +1376,12 @@ class RegularizedMLPRegressor(RegressorMixin, _BaseRegularizedMLP):
 
     def _fitted_setting(self):
         """The fitted loss's setting for one target, as a user would write it."""
-        setting = self._loss_parameters[: self._outputs_per_target].tolist()
+        setting = self._levels().tolist()
         return setting if self._levels_axis else setting[0]
+
+    def _levels(self):
+        """The fitted loss's parameters for one target (the quantile levels, in order)."""
+        return self._loss_parameters[: self._outputs_per_target]
 
     def _start_network(self, layout, theta, bn_state, Y):
         # An output whose training targets are all equal starts (and, with nothing to learn,
@@ -1446,7 +1450,7 @@ class RegularizedMLPRegressor(RegressorMixin, _BaseRegularizedMLP):
         if self._outputs_per_target > 1:
             # Never crossing: the k-th smallest prediction goes to the k-th smallest level
             # (monotone rearrangement), in the order the levels were given.
-            levels = self._loss_parameters[: self._outputs_per_target]
+            levels = self._levels()
             y = np.sort(y, axis=2)[:, :, np.argsort(np.argsort(levels))]
         if not self._levels_axis:
             y = y[:, :, 0]
@@ -1477,7 +1481,7 @@ class RegularizedMLPRegressor(RegressorMixin, _BaseRegularizedMLP):
         """
         if not self._levels_axis:
             return super().score(X, y, sample_weight)
-        levels = self._loss_parameters[: self._outputs_per_target]
+        levels = self._levels()
         nearest = int(np.argmin(np.abs(levels - 0.5)))
         return r2_score(y, self.predict(X)[..., nearest], sample_weight=sample_weight)
 
