@@ -426,7 +426,8 @@ def validation_function(X_val, Y_val, sw_val, layout, config, score):
         network's outputs overflow (scikit-learn's MLP records a NaN score then).
     """
     loss = config.kernel_loss
-    sw_sum = float(sw_val.sum())
+    # In the rows' dtype, as the training kernels sum them: one compiled loss kernel serves both.
+    sw_sum = sw_val.dtype.type(sw_val.sum())
 
     def validation(theta, bn_state):
         raw = raw_output(X_val, layout, theta, bn_state, config.activation)
