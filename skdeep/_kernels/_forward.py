@@ -22,6 +22,22 @@ _INV_SQRT2 = 1.0 / math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 BN_EPSILON = 1e-5
 _TWO_PI = 2.0 * math.pi
+# sincos: pi / 2 split into three parts (the first two with 33 significant bits, so that
+# n * part is exact for |n| < 2**20) for the range reduction t - n pi / 2.
+_HALF_PI_1 = 1.5707963267341256
+_HALF_PI_2 = 6.077100506303966e-11
+_HALF_PI_3 = 2.0222662487959506e-21
+_TWO_OVER_PI = 0.6366197723675814
+# Taylor coefficients of sin(r) / r and cos(r) in r**2, to r**15 and r**16: on |r| <= pi / 4
+# the first omitted terms are below 5e-17 and 2e-18.
+_SIN = (
+    1.0, -1.0 / 6.0, 1.0 / 120.0, -1.0 / 5040.0, 1.0 / 362880.0, -1.0 / 39916800.0,
+    1.0 / 6227020800.0, -1.0 / 1307674368000.0,
+)  # fmt: skip
+_COS = (
+    1.0, -0.5, 1.0 / 24.0, -1.0 / 720.0, 1.0 / 40320.0, -1.0 / 3628800.0,
+    1.0 / 479001600.0, -1.0 / 87178291200.0, 1.0 / 20922789888000.0,
+)  # fmt: skip
 _LOW16 = np.uint64(0xFFFF)
 _S16 = np.uint64(16)
 _S32 = np.uint64(32)
@@ -376,6 +392,50 @@ def dropout(A, deriv, gap, rate, state):
 
 
 @kernel(inline=True)
+def sincos(t):
+    """``(sin(t), cos(t))`` of a float64 ``t``, without branches or calls, so that loops
+    over many angles vectorize (numba's ``np.sin`` and ``np.cos`` call the scalar C library
+    once per value, which made them most of a training epoch with numeric embeddings).
+
+    ``t`` is reduced to ``r = t - n pi / 2`` with ``|r| <= pi / 4`` (``pi / 2`` in three
+    parts, so ``r`` is as exact as ``t`` itself), then ``sin(r)`` and ``cos(r)`` are Taylor
+    polynomials whose truncation error is below 5e-17; the quadrant ``n mod 4`` swaps and
+    negates them. Measured against ``np.sin`` / ``np.cos`` on two million angles up to
+    ``|t| <= 1e6``: at most 2.3e-16 apart, one unit in the last place near 1
+    (``tests/test_kernels.py::test_sincos_matches_numpy``); NaN and infinity give NaN.
+    """
+    n = np.floor(t * _TWO_OVER_PI + 0.5)
+    r = ((t - n * _HALF_PI_1) - n * _HALF_PI_2) - n * _HALF_PI_3
+    r2 = r * r
+    s = _SIN[7]
+    s = s * r2 + _SIN[6]
+    s = s * r2 + _SIN[5]
+    s = s * r2 + _SIN[4]
+    s = s * r2 + _SIN[3]
+    s = s * r2 + _SIN[2]
+    s = s * r2 + _SIN[1]
+    s = (s * r2 + _SIN[0]) * r
+    c = _COS[8]
+    c = c * r2 + _COS[7]
+    c = c * r2 + _COS[6]
+    c = c * r2 + _COS[5]
+    c = c * r2 + _COS[4]
+    c = c * r2 + _COS[3]
+    c = c * r2 + _COS[2]
+    c = c * r2 + _COS[1]
+    c = c * r2 + _COS[0]
+    quadrant = n - 4.0 * np.floor(n * 0.25)
+    odd = quadrant == 1.0 or quadrant == 3.0
+    sin_t = c if odd else s
+    cos_t = s if odd else c
+    if quadrant >= 2.0:
+        sin_t = -sin_t
+    if quadrant == 1.0 or quadrant == 2.0:
+        cos_t = -cos_t
+    return sin_t, cos_t
+
+
+@kernel(inline=True)
 def embed(X, n_values, columns, frequencies, phases, coefs, intercepts, out, cosines, sines):
     """Periodic numeric embeddings of some features, after all the raw values.
 
@@ -408,17 +468,19 @@ def embed(X, n_values, columns, frequencies, phases, coefs, intercepts, out, cos
     d = intercepts.shape[1]
     keep = cosines.size > 0
     c = np.empty(k, dtype=X.dtype)
+    s = np.empty(k, dtype=X.dtype)
     for i in range(n):
         for j in range(f):
             out[i, j] = X[i, j]
         for e in range(n_embedded):
             x = X[i, columns[e]]
+            # Branch-free and call-free: this loop vectorizes.
             for q in range(k):
-                t = _TWO_PI * frequencies[e, q] * x + phases[e, q]
-                c[q] = np.cos(t)
-                if keep:
+                s[q], c[q] = sincos(_TWO_PI * frequencies[e, q] * x + phases[e, q])
+            if keep:
+                for q in range(k):
                     cosines[i, e, q] = c[q]
-                    sines[i, e, q] = np.sin(t)
+                    sines[i, e, q] = s[q]
             base = f + e * d
             for m in range(d):
                 acc = intercepts[e, m]
