@@ -121,25 +121,37 @@ def embed_backward(
     d = g_int.shape[1]
     g_freq[:] = 0.0
     g_phase[:] = 0.0
-    g_coefs[:] = 0.0
     g_int[:] = 0.0
+    # The maps and their gradient with the frequencies last, so that the loops over the
+    # frequencies below are contiguous and vectorize; each sum still runs over the rows in
+    # order.
+    coefs_t = np.empty((n_embedded, d, k), coefs.dtype)
+    g_coefs_t = np.zeros((n_embedded, d, k), g_coefs.dtype)
+    for e in range(n_embedded):
+        for q in range(k):
+            for m in range(d):
+                coefs_t[e, m, q] = coefs[e, q, m]
+    d_cos = np.empty(k)
     for i in range(n):
         for e in range(n_embedded):
             base = f + e * d
             x = X[i, columns[e]]
+            d_cos[:] = 0.0
             for m in range(d):
-                g_int[e, m] += d_out[i, base + m]
+                g = d_out[i, base + m]
+                g_int[e, m] += g
+                for q in range(k):
+                    g_coefs_t[e, m, q] += cosines[i, e, q] * g
+                    d_cos[q] += coefs_t[e, m, q] * g
             for q in range(k):
-                c = cosines[i, e, q]
-                d_cos = 0.0
-                for m in range(d):
-                    g = d_out[i, base + m]
-                    g_coefs[e, q, m] += c * g
-                    d_cos += coefs[e, q, m] * g
                 # d cos(t) / dt = -sin(t); t = 2 pi w x + b
-                d_t = -sines[i, e, q] * d_cos
+                d_t = -sines[i, e, q] * d_cos[q]
                 g_phase[e, q] += d_t
                 g_freq[e, q] += d_t * _TWO_PI * x
+    for e in range(n_embedded):
+        for q in range(k):
+            for m in range(d):
+                g_coefs[e, q, m] = g_coefs_t[e, m, q]
 
 
 @kernel(inline=True)
