@@ -24,6 +24,7 @@ WORKLOADS = {
     "W5": "benchmarks.w5_cold_start",
     "W6": "benchmarks.w6_sparse",
     "W7": "benchmarks.w7_tables",
+    "W8": "benchmarks.w8_wide",
     "W9": "benchmarks.w9_losses",
     "ACC": "benchmarks.accuracy",
 }
