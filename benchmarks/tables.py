@@ -45,6 +45,26 @@ TABLES = (
 )
 BY_LABEL = {t.label: t for t in TABLES}
 
+# Tables with 40 to 85 numeric columns (the screens of the defaults on wide tables), besides
+# digits of the suite: what leaks the target is left out.
+_LOAN_OUTCOMES = ("installment", "grade", "sub_grade", "loan_status", "balance", "paid_total",
+                  "paid_principal", "paid_interest", "paid_late_fees")  # fmt: skip
+WIDE_TABLES = (
+    Table("digits", "sklearn", "digits", None, "classification"),
+    Table("cells", "modeldata", "cells", "class", "classification", ("case",),
+          "case is the original train / test label"),
+    Table("chicago", "modeldata", "Chicago", "ridership", "regression", ("date",),
+          "date is one distinct string per row"),
+    Table("caravan", "ISLR", "Caravan", "Purchase", "classification"),
+    Table("leaf_flavia", "modeldata", "leaf_id_flavia", "species", "classification"),
+    Table("loanapp", "wooldridge", "loanapp", "approve", "classification", ("reject", "action"),
+          "reject is 1 - approve, action the decision itself"),
+    Table("loans", "openintro", "loans_full_schema", "interest_rate", "regression",
+          ("emp_title", *_LOAN_OUTCOMES), "the loan's grade, payments and status follow from "
+          "its rate; emp_title is free text"),
+)  # fmt: skip
+WIDE_BY_LABEL = {t.label: t for t in WIDE_TABLES}
+
 
 def load_table(table, max_rows=10_000):
     """``(X, y)`` of one table: a DataFrame of features and the target Series.

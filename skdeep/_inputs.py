@@ -132,9 +132,12 @@ class InputPipeline:
             raise ValueError(_overflow_message(np.abs(X).max(), dtype, "a StandardScaler"))
         return out
 
-    def embedded_columns(self, X, numeric_embeddings):
+    def embedded_columns(self, X, Y, numeric_embeddings, max_features=None):
         """The columns of scaled training ``X`` the numeric embeddings describe: those with
-        more than two values, none for sparse X (an error where the user asked for them)."""
+        more than two values, none for sparse X (an error where the user asked for them);
+        with ``"auto"``, at most ``max_features`` of them, those most associated with the
+        encoded targets ``Y`` (shape (n_samples, n_outputs); see :func:`binned_association`).
+        """
         if numeric_embeddings is None:
             return ()
         if sp.issparse(X):
@@ -154,6 +157,11 @@ class InputPipeline:
                 "numeric_embeddings=None, or 'auto' to embed such columns only when there are "
                 "any."
             )
+        if numeric_embeddings == "auto" and max_features is not None:
+            if len(columns) > max_features:
+                strength = binned_association(X[:, columns], Y)
+                # Stable: among equally strong columns, the first ones.
+                columns = np.sort(columns[np.argsort(-strength, kind="stable")[:max_features]])
         return columns
 
     def to_plain(self):
@@ -188,6 +196,47 @@ def _non_binary_columns(X):
     # Per column, a second value: the first one that differs from row 0's (or row 0's).
     second = X[differs.argmax(axis=0), np.arange(X.shape[1])]
     return np.flatnonzero((differs & (X != second)).any(axis=0))
+
+
+def binned_association(X, Y, n_bins=16, max_rows=10_000):
+    """How much of the targets' variance each column's quantile bins explain.
+
+    Per column, the rows are cut into ``n_bins`` bins of about equal counts (tied values stay
+    in one bin) and the score is the share of the targets' total sum of squares that lies
+    between the bins' means (the correlation ratio, summed over the target columns): 0 when
+    the bins' means are equal, 1 when each bin's targets are constant. Unlike a correlation
+    it sees any shape of dependence, periodic ones included, which is what the numeric
+    embeddings are for. At most ``max_rows`` evenly spaced rows are read.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_columns)
+    Y : ndarray of shape (n_samples, n_outputs)
+    n_bins : int
+    max_rows : int
+
+    Returns
+    -------
+    ndarray of shape (n_columns,), float64, in [0, 1]
+    """
+    rows = np.unique(np.linspace(0, X.shape[0] - 1, min(max_rows, X.shape[0])).astype(np.intp))
+    X = np.asarray(X[rows], dtype=np.float64)
+    Y = np.asarray(Y[rows], dtype=np.float64).reshape(len(rows), -1)
+    Y = Y - Y.mean(axis=0)
+    total = float((Y**2).sum())
+    if not total > 0.0:
+        return np.zeros(X.shape[1])
+    quantiles = np.linspace(0.0, 1.0, n_bins + 1)[1:-1]
+    scores = np.empty(X.shape[1])
+    for j in range(X.shape[1]):
+        bins = np.searchsorted(np.quantile(X[:, j], quantiles), X[:, j], side="right")
+        counts = np.bincount(bins, minlength=n_bins)
+        between = 0.0
+        for k in range(Y.shape[1]):
+            sums = np.bincount(bins, weights=Y[:, k], minlength=n_bins)
+            between += float((sums[counts > 0] ** 2 / counts[counts > 0]).sum())
+        scores[j] = between / total
+    return scores
 
 
 def _overflow_message(largest, dtype, scaler):

@@ -502,7 +502,9 @@ class _BaseRegularizedMLP(CallbackSupportMixin, BaseEstimator):
         """The layout of the network this call trains, with its parameters handed to the
         training state: a new, initialized network on the first call, else the fitted one."""
         if first_call:
-            embedded = self._inputs.embedded_columns(X, self.numeric_embeddings)
+            embedded = self._inputs.embedded_columns(
+                X, Y, self.numeric_embeddings, self.max_embedded_features
+            )
             layout = self._new_layout(X.shape[1], Y.shape[1], embedded)
             data_aware = self.weight_init == "data_aware"
             theta, bn_state = layout.initialize(
@@ -976,6 +978,7 @@ class RegularizedMLPClassifier(ClassifierMixin, _BaseRegularizedMLP):
         max_fun=15000,
         input_scaling="robust",
         numeric_embeddings="auto",
+        max_embedded_features=32,
         embedding_frequencies=16,
         embedding_dim=3,
         embedding_frequency_scale=0.1,
@@ -1292,6 +1295,7 @@ class RegularizedMLPRegressor(RegressorMixin, _BaseRegularizedMLP):
         max_fun=15000,
         input_scaling="robust",
         numeric_embeddings="auto",
+        max_embedded_features=32,
         embedding_frequencies=16,
         embedding_dim=3,
         embedding_frequency_scale=0.1,

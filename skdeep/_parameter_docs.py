@@ -213,7 +213,17 @@ RobustSmoothClipScaler`, fitted on the first call's training data), so outliers 
         ``embedding_frequencies`` frequencies ``w``, phases ``b``, map ``W`` and intercepts
         ``c`` (the "PBLD" embeddings of RealMLP); two-valued features (flags, one-hot levels)
         enter as themselves only. It is an error when no feature has more than two values;
-        ``"auto"`` then embeds nothing instead.
+        ``"auto"`` then embeds nothing instead, and embeds at most ``max_embedded_features``
+        features.
+""",
+    "max_embedded_features": """int or None
+        With ``numeric_embeddings="auto"``, when more features qualify, the embeddings
+        describe only this many: those whose quantile bins explain the most variance of the
+        (encoded) targets in the first call's training data; the others enter as
+        themselves. The embeddings' cost grows with the features they describe while their
+        gain does not (:doc:`/user_guide/numeric_embeddings`). None embeds every qualifying
+        feature. Read when the network is created: ``warm_start`` and ``partial_fit`` keep
+        the features it chose.
 """,
     "embedding_frequencies": """int
         Frequencies per feature of the periodic embeddings.

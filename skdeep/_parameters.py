@@ -153,6 +153,8 @@ SHARED_PARAMETERS = (
         sklearn=None,
         architecture=True,
     ),
+    # Read when a network is created, like the columns it picks: a warm start keeps them.
+    Parameter("max_embedded_features", 32, [Interval(Integral, 1, None, closed="left"), None]),
     Parameter(
         "embedding_frequencies",
         16,
