@@ -177,7 +177,7 @@ def _model(name, task):
         from catboost import CatBoostClassifier, CatBoostRegressor
 
         cls = CatBoostClassifier if classification else CatBoostRegressor
-        return cls(random_seed=0, verbose=0, thread_count=2)
+        return cls(random_seed=0, verbose=0, thread_count=2, allow_writing_files=False)
     from lightgbm import LGBMClassifier, LGBMRegressor
 
     cls = LGBMClassifier if classification else LGBMRegressor

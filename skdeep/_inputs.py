@@ -206,7 +206,7 @@ def binned_association(X, Y, n_bins=16, max_rows=10_000):
     between the bins' means (the correlation ratio, summed over the target columns): 0 when
     the bins' means are equal, 1 when each bin's targets are constant. Unlike a correlation
     it sees any shape of dependence, periodic ones included, which is what the numeric
-    embeddings are for. At most ``max_rows`` evenly spaced rows are read.
+    embeddings are for. At most ``max_rows`` evenly spaced rows are read, unweighted.
 
     Parameters
     ----------

@@ -237,6 +237,18 @@ def test_auto_embeddings_describe_the_most_associated_features_up_to_the_cap():
     np.testing.assert_array_equal(under.embedded_features_, np.arange(12))
 
 
+def test_thousands_of_numeric_columns_embed_only_the_cap():
+    # 5,000 columns: the defaults embed 32 of them, so the first layer has 5,000 + 32 * 3
+    # inputs, not 20,000 (W8 and the user guide measure the time).
+    rng = np.random.RandomState(2)
+    X = rng.normal(size=(300, 5000)).astype(np.float32)
+    y = np.cos(2 * X[:, 7]) + X[:, 4000]
+    reg = _quiet(lambda: REG(max_iter=2, hidden_layer_sizes=(16,), random_state=0).fit(X, y))
+    assert len(reg.embedded_features_) == 32 and {7, 4000} <= set(reg.embedded_features_)
+    assert reg.coefs_[0].shape == (5000 + 32 * reg.embedding_dim, 16)
+    assert np.isfinite(reg.predict(X[:5])).all()
+
+
 # ------------------------------------------------- scaling layer, activations, parameter groups
 
 
