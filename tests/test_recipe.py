@@ -239,7 +239,7 @@ def test_auto_embeddings_describe_the_most_associated_features_up_to_the_cap():
 
 def test_thousands_of_numeric_columns_embed_only_the_cap():
     # 5,000 columns: the defaults embed 32 of them, so the first layer has 5,000 + 32 * 3
-    # inputs, not 20,000 (W8 and the user guide measure the time).
+    # inputs, not 20,000 (benchmarks/fresh/many_columns.py measures the time and memory).
     rng = np.random.RandomState(2)
     X = rng.normal(size=(300, 5000)).astype(np.float32)
     y = np.cos(2 * X[:, 7]) + X[:, 4000]
