@@ -144,6 +144,10 @@ class CoarseToFineSearchCV(BaseSearchCV):
     column), and the best candidate is chosen among all of them, as in
     ``RandomizedSearchCV``.
 
+    ``initial_candidates`` adds settings of your own to the first round, such as the
+    estimator as given (``[{}]``): the search's best is then never worse on its folds than
+    they are, and the later rounds zoom in on them when they win.
+
     Parameters
     ----------
     estimator : estimator object
@@ -155,10 +159,11 @@ class CoarseToFineSearchCV(BaseSearchCV):
         distribution, or to a list of choices. :func:`mlp_search_space` returns such a
         dict.
     n_iter : int, default=30
-        Total number of candidates over all rounds, as in ``RandomizedSearchCV``, so that
-        both searches cost the same for the same ``n_iter``. Every round samples
-        ``n_iter // n_rounds`` candidates; the first ``n_iter % n_rounds`` rounds one more.
-        Must be at least ``n_rounds``.
+        Total number of sampled candidates over all rounds, as in ``RandomizedSearchCV``,
+        so that both searches cost the same for the same ``n_iter`` (the
+        ``initial_candidates`` come on top). Every round samples ``n_iter // n_rounds``
+        candidates; the first ``n_iter % n_rounds`` rounds one more. Must be at least
+        ``n_rounds``.
     n_rounds : int, default=3
         Number of rounds. ``n_rounds=1`` is a plain random search.
     n_best : int, default=3
@@ -167,6 +172,16 @@ class CoarseToFineSearchCV(BaseSearchCV):
     shrink : float in (0, 1), default=0.5
         Factor by which every numeric range's width (in log space for log-uniform ranges)
         shrinks from one round to the next.
+    initial_candidates : list of dict, default=None
+        Settings scored in the first round in addition to the ``n_iter`` sampled ones, and
+        before them in ``cv_results_``: each a dict of parameter names (of the estimator,
+        ``"mlp__alpha"`` for a pipeline step) and values, such as a known good setting, or
+        ``{}`` for the estimator as given. A parameter of ``param_distributions`` that a
+        dict leaves out takes the estimator's own value, also when the later rounds zoom in
+        on the candidate; values outside a range or list are allowed (a range then centers on
+        its nearest end, a list keeps its choices when the best candidates use none of them).
+        Ties rank the earlier candidate first, so an initial candidate wins a tie with a
+        sampled one.
     scoring : str, callable, list, tuple or dict, default=None
         As in ``RandomizedSearchCV``. With several metrics, ``refit`` must name the one
         that selects the best candidates (it also guides the narrowing).
@@ -210,7 +225,8 @@ class CoarseToFineSearchCV(BaseSearchCV):
         ``param_distributions``, the later ones are narrowed (``dist.support()`` gives a
         narrowed range's bounds).
     n_candidates_ : list of int
-        Number of candidates evaluated in each round.
+        Number of candidates evaluated in each round (the first round's count includes the
+        ``initial_candidates``).
     n_rounds_ : int
         Number of rounds run. Fewer than ``n_rounds`` only when a space made of lists
         alone has no untried combination left.
@@ -294,6 +310,7 @@ class CoarseToFineSearchCV(BaseSearchCV):
         "n_rounds": [Interval(Integral, 1, None, closed="left")],
         "n_best": [Interval(Integral, 1, None, closed="left")],
         "shrink": [Interval(Real, 0, 1, closed="neither")],
+        "initial_candidates": [list, None],
         "random_state": ["random_state"],
     }
 
@@ -306,6 +323,7 @@ class CoarseToFineSearchCV(BaseSearchCV):
         n_rounds=3,
         n_best=3,
         shrink=0.5,
+        initial_candidates=None,
         scoring=None,
         n_jobs=None,
         refit=True,
@@ -321,6 +339,7 @@ class CoarseToFineSearchCV(BaseSearchCV):
         self.n_rounds = n_rounds
         self.n_best = n_best
         self.shrink = shrink
+        self.initial_candidates = initial_candidates
         self.random_state = random_state
         super().__init__(
             estimator=estimator,
@@ -357,6 +376,27 @@ class CoarseToFineSearchCV(BaseSearchCV):
                 )
         return ranges, choices
 
+    def _initial_candidates(self):
+        """The ``initial_candidates``, checked: dicts of the estimator's parameters."""
+        if self.initial_candidates is None:
+            return []
+        known = self.estimator.get_params(deep=True)
+        candidates = []
+        for i, candidate in enumerate(self.initial_candidates):
+            if not isinstance(candidate, dict):
+                raise ValueError(
+                    f"initial_candidates[{i}] must be a dict of parameter names and values, "
+                    f"got {candidate!r}."
+                )
+            unknown = [name for name in candidate if name not in known]
+            if unknown:
+                raise ValueError(
+                    f"initial_candidates[{i}] sets {unknown[0]!r}, which is not a parameter "
+                    f"of the estimator {type(self.estimator).__name__}."
+                )
+            candidates.append(dict(candidate))
+        return candidates
+
     def _round_sizes(self):
         base, extra = divmod(self.n_iter, self.n_rounds)
         return [base + (r < extra) for r in range(self.n_rounds)]
@@ -388,11 +428,14 @@ class CoarseToFineSearchCV(BaseSearchCV):
         if isinstance(self.scoring, (list, tuple, dict)) and not isinstance(self.refit, str):
             self._ranking_key({})  # several metrics and none named: fail before any fit
         ranges, choices = self._parse_space()
+        initial = self._initial_candidates()
+        # The values of the parameters a candidate leaves out: the estimator's own.
+        own = self.estimator.get_params(deep=True)
         rng = check_random_state(self.random_state)
         cv = _SameSplits(self._checked_cv_orig)
         self.param_distributions_ = []
         self.n_candidates_ = []
-        tried = []
+        tried = list(initial)
         results = None
         sizes = self._round_sizes()
         # scikit-learn >= 1.9 hands the search's callback task: rounds are its subtasks, and
@@ -405,12 +448,14 @@ class CoarseToFineSearchCV(BaseSearchCV):
             if round_ == 0:
                 distributions = dict(self.param_distributions)
             else:
-                self._narrow(ranges, choices, results)
+                self._narrow(ranges, choices, results, own)
                 distributions = {
                     name: ranges[name].distribution() if name in ranges else choices[name]
                     for name in self.param_distributions
                 }
-            candidates = self._sample(distributions, size, rng, tried)
+            sampled = self._sample(distributions, size, rng, tried)
+            tried.extend(sampled)
+            candidates = initial + sampled if round_ == 0 else sampled
             if not candidates:
                 break
             if self.verbose > 0:
@@ -422,7 +467,6 @@ class CoarseToFineSearchCV(BaseSearchCV):
                     print(f"    {name}: {dist}")
             self.param_distributions_.append(distributions)
             self.n_candidates_.append(len(candidates))
-            tried.extend(candidates)
             more_results = {"round": [round_] * len(candidates)}
             if search_task is None:
                 results = evaluate_candidates(candidates, cv, more_results=more_results)
@@ -441,15 +485,20 @@ class CoarseToFineSearchCV(BaseSearchCV):
             search_task.call_on_fit_task_end(estimator=self)
         self.n_rounds_ = len(self.n_candidates_)
 
-    def _narrow(self, ranges, choices, results):
-        """Zoom every range in on the best candidate; keep the choices of the ``n_best``."""
+    def _narrow(self, ranges, choices, results, own):
+        """Zoom every range in on the best candidate; keep the choices of the ``n_best``.
+
+        ``own`` holds the estimator's parameters, the values of those a candidate leaves out.
+        """
         scores = np.asarray(results[self._ranking_key(results)], dtype=float)
         if np.isnan(scores).all():
             return  # every fit failed: nothing to zoom in on
         order = np.argsort(-np.nan_to_num(scores, nan=-np.inf), kind="stable")
         order = order[~np.isnan(scores[order])]  # failed candidates never win
-        top = [results["params"][i] for i in order[: self.n_best]]
+        top = [{**own, **results["params"][i]} for i in order[: self.n_best]]
         for name, range_ in ranges.items():
             range_.zoom(top[0][name], self.shrink)
         for name, values in choices.items():
-            choices[name] = [v for v in values if any(_same(v, p[name]) for p in top)]
+            kept = [v for v in values if any(_same(v, p[name]) for p in top)]
+            # Empty only when the best are initial candidates with values of their own.
+            choices[name] = kept or values

@@ -592,6 +592,69 @@ def test_coarse_to_fine_lists_alone_never_repeat_a_candidate(cancer):
     assert search.n_rounds_ == 1
 
 
+def test_coarse_to_fine_initial_candidates_come_first_and_on_top(cancer):
+    X, y = cancer
+    initial = [{}, {"mlp__dropout": 0.3}]
+    search = zoom_search(n_iter=4, n_rounds=2, initial_candidates=initial).fit(X, y)
+    results = search.cv_results_
+    # The initial candidates first, in the first round, on top of n_iter sampled ones.
+    assert search.n_candidates_ == [4, 2]
+    assert list(results["round"]) == [0, 0, 0, 0, 1, 1]
+    assert results["params"][:2] == [{}, {"mlp__dropout": 0.3}]
+    # {} is the estimator as given: it scores as the pipeline does on the same folds.
+    alone = cross_val_score(scaled_pipeline(), X, y, cv=3)
+    np.testing.assert_allclose(
+        [results[f"split{i}_test_score"][0] for i in range(3)], alone, rtol=1e-12
+    )
+    # The sampled candidates are those of a search without initial ones.
+    plain = zoom_search(n_iter=4, n_rounds=2).fit(X, y)
+    assert results["params"][2:4] == plain.cv_results_["params"][:2]
+    assert search.best_score_ >= max(results["mean_test_score"][:2])
+
+
+def test_coarse_to_fine_zooms_in_on_a_winning_initial_candidate(cancer):
+    """A winner that leaves parameters out is zoomed in on at the estimator's own values,
+    and ties go to the initial candidate."""
+    X, y = cancer
+
+    def prefers_the_estimators_own(estimator, X_test, y_test):
+        net = estimator[-1]
+        wide = net.hidden_layer_sizes in ((32,), (64,))
+        return -abs(np.log(net.learning_rate_init / 0.01)) - 10 * (not wide)
+
+    space = {"mlp__learning_rate_init": loguniform(1e-4, 1e-1), "mlp__hidden_layer_sizes": [
+        (8,), (16,), (32,)]}  # fmt: skip
+    search = zoom_search(
+        space, n_iter=2, n_rounds=2, n_best=1, initial_candidates=[{}],
+        scoring=prefers_the_estimators_own,
+    ).fit(X, y)  # fmt: skip
+    assert search.best_index_ == 0 and search.best_params_ == {}
+    low, high = search.param_distributions_[1]["mlp__learning_rate_init"].support()
+    assert low < 0.01 < high and np.log(high / low) == pytest.approx(0.5 * np.log(1e3))
+    assert search.param_distributions_[1]["mlp__hidden_layer_sizes"] == [(32,)]
+    # A winner whose value lies in no choice of a list leaves the list as it was.
+    search = zoom_search(
+        space, n_iter=2, n_rounds=2, n_best=1, scoring=prefers_the_estimators_own,
+        initial_candidates=[{"mlp__hidden_layer_sizes": (64,), "mlp__learning_rate_init": 0.01}],
+    ).fit(X, y)  # fmt: skip
+    assert search.best_index_ == 0
+    assert search.param_distributions_[1]["mlp__hidden_layer_sizes"] == [(8,), (16,), (32,)]
+
+
+@pytest.mark.parametrize(
+    "initial, message",
+    [
+        ([{"mlp__nope": 1}], "initial_candidates\\[0\\] sets 'mlp__nope', which is not a"),
+        ([{}, "dropout"], "initial_candidates\\[1\\] must be a dict"),
+        ({"mlp__dropout": 0.1}, "initial_candidates"),
+    ],
+)
+def test_coarse_to_fine_rejects_bad_initial_candidates(cancer, initial, message):
+    X, y = cancer
+    with pytest.raises((ValueError, TypeError), match=message):
+        zoom_search(n_iter=2, n_rounds=2, initial_candidates=initial).fit(X, y)
+
+
 @pytest.mark.parametrize(
     "params, message",
     [
