@@ -89,10 +89,12 @@ def build_parser():
     tune = sub.add_parser(
         "tune",
         help="tune a regularized MLP on your own CSV table and save the fitted pipeline",
-        description="Read a CSV table, detect the task and the column types, build the "
-        "encoding, search the regularization settings by cross-validation, compare with "
+        description="Read a CSV table, detect the task and the column types, score "
+        "skdeep's defaults and search settings around them by cross-validation, compare with "
         "baselines (a dummy, a regularized linear model, gradient boosting and "
-        "scikit-learn's MLP), and save the best pipeline.",
+        "scikit-learn's MLP) on the same folds, and save the best pipeline: the defaults, the "
+        "best setting of the search, or a weighted ensemble of settings when greedy ensemble "
+        "selection on their out-of-fold predictions scores higher.",
     )
     tune.add_argument("data", metavar="DATA.csv", help="the table, with a header row")
     tune.add_argument("--target", required=True, metavar="COLUMN", help="column to predict")
@@ -149,8 +151,9 @@ def build_parser():
         "--max-iter",
         metavar="N",
         type=_positive_int,
-        default=200,
-        help="most epochs per network; early stopping usually ends sooner (default: 200)",
+        default=None,
+        help="most epochs per searched network (default: no limit; the search tries 32, 64 "
+        "and 128, the defaults train 64)",
     )
     tune.add_argument(
         "--n-jobs",

@@ -37,6 +37,8 @@ import joblib
 import numpy as np
 import pandas as pd
 from pandas.api.types import is_bool_dtype, is_numeric_dtype
+from scipy import stats
+from sklearn.base import clone, is_classifier
 from sklearn.compose import ColumnTransformer, TransformedTargetRegressor
 from sklearn.dummy import DummyClassifier, DummyRegressor
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
@@ -51,6 +53,13 @@ from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardSc
 from threadpoolctl import threadpool_limits
 
 from . import __version__
+from ._ensemble_selection import (
+    EnsembleClassifier,
+    EnsembleRegressor,
+    OutOfFoldRecorder,
+    fold_scores,
+    greedy_selection,
+)
 from ._mlp import RegularizedMLPClassifier, RegularizedMLPRegressor
 from .model_selection import CoarseToFineSearchCV, mlp_search_space
 
@@ -74,8 +83,21 @@ SEARCH_ROUNDS = 3
 # seconds, plus one line at the end of each phase: a long job shows its pace, a short one
 # does not fill the log.
 PROGRESS_INTERVAL = 30
-# The name of the tuned network in the comparison (the printed table and the report).
-TUNED_NAME = "skdeep, tuned (best of the search)"
+# The searched layer sizes besides the defaults' (which come first).
+SEARCH_LAYERS = ((256, 256, 256), (256, 256), (512,), (64, 64, 64, 64, 64))
+# The searched hidden activations besides the defaults'.
+SEARCH_ACTIVATIONS = ("selu", "mish", "relu")
+# The searched numbers of epochs (the defaults train 64), each at most --max-iter.
+SEARCH_EPOCHS = (32, 64, 128)
+# The searched label smoothing (classification) is uniform from 0 to this.
+MAX_LABEL_SMOOTHING = 0.2
+# Steps of the greedy ensemble selection: settings added, counting repetitions.
+ENSEMBLE_STEPS = 20
+# The names of skdeep's rows in the comparison (the printed table and the report): the
+# defaults, and the saved model (the best of the defaults, the searched settings and an
+# ensemble of them).
+DEFAULTS_NAME = "skdeep defaults"
+TUNED_NAME = "skdeep, tuned (saved model)"
 
 
 # ---------------------------------------------------------------------------------- reading
@@ -387,54 +409,78 @@ def build_preprocessing(numeric, categorical):
 # ------------------------------------------------------------------------------ the search
 
 
-def _early_stopping_params(y, task, n_folds):
-    """Early stopping settings that work in every training fold, or none when none would.
-
-    Early stopping holds out a (for classification stratified) part of each training fold;
-    on small tables the default 10 % can hold too few samples for every class. It monitors
-    the validation loss: on a validation set of a few dozen rows the accuracy moves in
-    coarse steps and often ties, and a network stopped on such ties can keep the weights
-    of its first epoch.
-    """
-    n_train = len(y) * (n_folds - 1) // n_folds
-    if task == "classification":
-        counts = y.value_counts()
-        n_classes, rarest = len(counts), int(counts.iloc[-1]) * (n_folds - 1) // n_folds
-    else:
-        n_classes, rarest = 2, n_train
-    for fraction in (0.1, 0.2, 0.3):
-        n_val = math.ceil(fraction * n_train)
-        if n_val >= max(n_classes, 2) and n_train - n_val >= 2 and rarest >= 2:
-            return {"early_stopping": True, "validation_fraction": fraction, "monitor": "val_loss"}
-    return {"early_stopping": False}
+def _network(task):
+    return RegularizedMLPClassifier if task == "classification" else RegularizedMLPRegressor
 
 
-def search_space():
+def search_space(task, max_iter=None):
     """The parameter distributions searched, for the pipeline step ``"mlp"``.
+
+    The space is built around the estimator's defaults (:doc:`/user_guide/defaults`), each
+    default inside its range or among its choices: the width and depth of the network, the
+    peak learning rate (log-uniform, a factor of 3 either way of the default), the weight
+    decay (log-uniform from nearly none to 0.1), the dropout rate, the hidden activation,
+    the periodic numeric embeddings on or off, the number of epochs (the length of the
+    learning-rate schedule) and, for classification, the label smoothing. Everything else
+    (the robust input scaling, the scaling layer, the schedules, best-epoch selection)
+    stays as in the defaults.
+
+    Parameters
+    ----------
+    task : {"classification", "regression"}
+    max_iter : int, default=None
+        Most epochs of a searched network (``--max-iter``); None for no limit.
 
     Returns
     -------
     dict
     """
-    # tanh and elu often beat relu on mixed-type tables (benchmarks/NOTES.md).
-    space = mlp_search_space("mlp__", activations=("relu", "tanh", "elu"))
-    space["mlp__batch_normalization"] = [False, True]
-    return space
+    defaults = _network(task)().get_params()
+    lr = defaults["learning_rate_init"]
+    space = mlp_search_space(
+        "mlp__",
+        learning_rate_init=(lr / 3, lr * 3),
+        alpha=None,
+        weight_decay=(1e-5, 1e-1),
+        dropout=(0.0, 0.5),
+        depths=None,
+        activations=(defaults["activation"], *SEARCH_ACTIVATIONS),
+    )
+    space["mlp__hidden_layer_sizes"] = list(
+        dict.fromkeys([tuple(defaults["hidden_layer_sizes"]), *SEARCH_LAYERS])
+    )
+    space["mlp__numeric_embeddings"] = [defaults["numeric_embeddings"], None]
+    epochs = SEARCH_EPOCHS if max_iter is None else (min(e, max_iter) for e in SEARCH_EPOCHS)
+    space["mlp__max_iter"] = sorted(set(epochs))
+    if task == "classification":
+        space["mlp__label_smoothing"] = stats.uniform(0.0, MAX_LABEL_SMOOTHING)
+    return dict(sorted(space.items()))
 
 
-def make_search(pipeline, *, n_iter, cv, scoring, n_jobs, random_state):
-    """The cross-validated search over the regularization settings.
+def default_setting(pipeline, space):
+    """The pipeline's own values of the parameters of ``space``: the defaults as a
+    candidate of the search."""
+    params = pipeline.get_params()
+    return {name: params[name] for name in space}
+
+
+def make_search(pipeline, space, *, n_iter, cv, scoring, n_jobs, random_state):
+    """The cross-validated search around the defaults.
 
     This is the one place that decides how to search: a coarse-to-fine random search
-    (random candidates first, then more candidates around the best ones) over
-    :func:`search_space`.
+    (random candidates first, then more candidates around the best ones) over ``space``
+    (:func:`search_space`), with the pipeline's own setting (the defaults) as one more
+    candidate of the first round. The search does not refit: :func:`run_tune` refits what it
+    chooses (the best candidate, or an ensemble of candidates).
 
     Parameters
     ----------
     pipeline : sklearn.pipeline.Pipeline
-        Preprocessing and the network, as step ``"mlp"``.
+        Preprocessing and the network, as step ``"mlp"``, with its default settings.
+    space : dict
+        The parameter distributions.
     n_iter : int
-        Candidates in total.
+        Candidates sampled, the defaults not counted.
     cv : cross-validation splitter
     scoring : callable
     n_jobs : int
@@ -446,13 +492,15 @@ def make_search(pipeline, *, n_iter, cv, scoring, n_jobs, random_state):
     """
     return CoarseToFineSearchCV(
         pipeline,
-        search_space(),
+        space,
         n_iter=n_iter,
         n_rounds=min(SEARCH_ROUNDS, n_iter),
+        initial_candidates=[default_setting(pipeline, space)],
         cv=cv,
         scoring=scoring,
         n_jobs=n_jobs,
         random_state=random_state,
+        refit=False,
         error_score=np.nan,
     )
 
@@ -712,11 +760,11 @@ def _get_scorer(name, task):
         ) from None
 
 
-def _models(args, task, y, numeric, categorical):
-    """The pipeline to tune, the folds, and the baselines to compare it with."""
+def _models(args, task, numeric, categorical):
+    """The pipeline to tune (the network with its defaults), the folds, and the baselines to
+    compare it with."""
     if task == "classification":
         cv = StratifiedKFold(args.cv, shuffle=True, random_state=args.random_state)
-        network = RegularizedMLPClassifier
         baselines = {
             "dummy (most frequent class)": DummyClassifier(strategy="prior"),
             "LogisticRegressionCV": LogisticRegressionCV(max_iter=1000),
@@ -727,7 +775,6 @@ def _models(args, task, y, numeric, categorical):
         }
     else:
         cv = KFold(args.cv, shuffle=True, random_state=args.random_state)
-        network = RegularizedMLPRegressor
         baselines = {
             "dummy (mean)": DummyRegressor(strategy="mean"),
             "RidgeCV": RidgeCV(),
@@ -739,16 +786,10 @@ def _models(args, task, y, numeric, categorical):
                 MLPRegressor(random_state=args.random_state), transformer=StandardScaler()
             ),
         }
-    stopping = _early_stopping_params(y, task, args.cv)
-    # The search space is built around scikit-learn's configuration (He weights for ReLU),
-    # with the estimator's own robust input scaling: it takes the table's columns itself.
-    net = network.like_sklearn(
-        weight_init="auto",
-        input_scaling="robust",
-        max_iter=args.max_iter,
-        random_state=args.random_state,
-        **stopping,
-    )
+    # The search starts from the estimator's defaults (the tabular recipe), which take the
+    # table's columns themselves and decide on their own whether the training rows suffice
+    # to hold out a validation part for best-epoch selection (early_stopping="auto").
+    net = _network(task)(random_state=args.random_state)
     pipeline = Pipeline([("columns", column_selection([*numeric, *categorical])), ("mlp", net)])
     # scikit-learn's estimators take numbers only: each baseline gets its own copy of the
     # standard preprocessing.
@@ -766,7 +807,97 @@ def _mean_std(scores):
     return (scores.mean(), scores.std()) if scores.size else (np.nan, np.nan)
 
 
-def build_report(args, facts, scoring_name, search, baseline_scores, seconds):
+def _setting_name(index):
+    """A candidate of the search by its place in ``cv_results_``: 0 is the defaults."""
+    return "the defaults" if index == 0 else f"setting {index}"
+
+
+def choose_model(search, recorder, scorer, y, folds, classes=None, n_steps=ENSEMBLE_STEPS):
+    """What to save: the best candidate of the search, or an ensemble of candidates.
+
+    The candidates are the defaults (candidate 0) and the sampled settings, ranked by their
+    mean score over the folds, as the search ranks them (a tie goes to the earlier one, the
+    defaults first). Greedy ensemble selection (:func:`greedy_selection`) then averages the
+    candidates' out-of-fold predictions, kept by ``recorder`` during the search, and scores
+    the average in the same way; the ensemble is saved when it scores higher than the best
+    candidate alone.
+
+    Parameters
+    ----------
+    search : CoarseToFineSearchCV
+        The fitted search.
+    recorder : OutOfFoldRecorder
+        The out-of-fold predictions of its candidates.
+    scorer : callable
+    y : ndarray
+        The target.
+    folds : list of ndarray
+        The validation rows of each fold, as the search split them.
+    classes : ndarray, default=None
+        The class labels (classification); None for regression.
+    n_steps : int, default=ENSEMBLE_STEPS
+
+    Returns
+    -------
+    dict
+        ``"best"``: the best candidate's index in ``cv_results_``. ``"ensemble"``: None
+        when fewer than two candidates have complete out-of-fold predictions, else a dict
+        of its ``"candidates"`` (indices), ``"weights"`` (summing to 1), ``"folds"`` (its
+        score on each fold) and ``"saved"`` (whether it scores higher than the best
+        candidate alone and has more than one member).
+    """
+    results = search.cv_results_
+    means = np.asarray(results["mean_test_score"], dtype=float)
+    best = int(search.best_index_)
+    choice = {"best": best, "ensemble": None}
+    own = search.estimator.get_params()
+    usable, predictions = [], []
+    for index, params in enumerate(results["params"]):
+        values = recorder.predictions.get(recorder.key({**own, **params}))
+        if np.isfinite(means[index]) and values is not None and np.isfinite(values).all():
+            usable.append(index)
+            predictions.append(values)
+    if len(usable) < 2 or best not in usable:
+        return choice
+
+    def mean_score(averaged):
+        return float(np.mean(fold_scores(scorer, averaged, y, folds, classes)))
+
+    counts, _ = greedy_selection(predictions, mean_score, n_steps)
+    chosen = np.flatnonzero(counts)
+    weights = counts[chosen] / counts.sum()
+    averaged = sum(w * predictions[j] for w, j in zip(weights, chosen, strict=True))
+    scores = fold_scores(scorer, averaged, y, folds, classes)
+    better = np.mean(scores) > means[best] + 1e-12 * max(1.0, abs(means[best]))
+    choice["ensemble"] = {
+        "candidates": [usable[j] for j in chosen],
+        "weights": weights,
+        "folds": scores,
+        "saved": bool(len(chosen) > 1 and better),
+    }
+    return choice
+
+
+def _networks(model):
+    """The fitted networks of a saved model (a pipeline, or an ensemble of pipelines)."""
+    members = getattr(model, "estimators_", [model])
+    return [member.named_steps["mlp"] for member in members]
+
+
+def _candidate_scores(results, index, n_folds):
+    return {
+        "folds": [results[f"split{i}_test_score"][index] for i in range(n_folds)],
+        # As the search ranked the candidates.
+        "mean": results["mean_test_score"][index],
+        "std": results["std_test_score"][index],
+    }
+
+
+def _settings(params):
+    return {key.removeprefix("mlp__"): value for key, value in sorted(params.items())}
+
+
+def build_report(args, facts, scoring_name, search, choice, model, baseline_scores, seconds):
     """The results of a run, as a dictionary that :func:`json.dump` takes.
 
     The printed comparison is made from it (:func:`_print_results`), so the table and the
@@ -781,11 +912,15 @@ def build_report(args, facts, scoring_name, search, baseline_scores, seconds):
     scoring_name : str
     search : estimator
         The fitted search.
+    choice : dict
+        What :func:`choose_model` chose.
+    model : estimator
+        The saved model, refitted on all rows.
     baseline_scores : dict
         Baseline name -> test score of each fold (NaN for a failed fit).
     seconds : dict
-        Duration of the phases: ``"search"`` (with the refit on all rows), ``"baselines"``
-        and ``"total"``.
+        Duration of the phases: ``"search"``, ``"baselines"``, ``"ensemble"`` (the
+        ensemble selection), ``"refit"`` (the saved model on all rows) and ``"total"``.
 
     Returns
     -------
@@ -794,20 +929,38 @@ def build_report(args, facts, scoring_name, search, baseline_scores, seconds):
         are lists.
     """
     results = search.cv_results_
-    best = search.best_index_
+    best = choice["best"]
+    ensemble = choice["ensemble"]
     scores = {}
     for name, folds in baseline_scores.items():
         mean, std = _mean_std(folds)
         scores[name] = {"folds": list(folds), "mean": mean, "std": std}
-    scores[TUNED_NAME] = {
-        "folds": [results[f"split{i}_test_score"][best] for i in range(args.cv)],
-        # As the search ranked the candidates.
-        "mean": results["mean_test_score"][best],
-        "std": results["std_test_score"][best],
-    }
+    scores[DEFAULTS_NAME] = _candidate_scores(results, 0, args.cv)
+    if ensemble is not None and ensemble["saved"]:
+        saved = "ensemble"
+        folds = ensemble["folds"]
+        scores[TUNED_NAME] = {"folds": list(folds), "mean": folds.mean(), "std": folds.std()}
+    else:
+        saved = "defaults" if best == 0 else "best setting"
+        scores[TUNED_NAME] = _candidate_scores(results, best, args.cv)
     rows = [(name, score["mean"], score["std"]) for name, score in scores.items()]
     n_failed, n_total = _failed_fits(search)
-    final = search.best_estimator_.named_steps["mlp"]
+    sampled = np.asarray(results["mean_test_score"][1:], dtype=float)
+    best_sampled = None
+    if np.isfinite(sampled).any():
+        index = 1 + int(np.nanargmax(sampled))
+        best_sampled = {"setting": index, "mean": sampled[index - 1]}
+    if ensemble is not None:
+        folds = ensemble["folds"]
+        ensemble = {
+            "settings": ensemble["candidates"],
+            "weights": ensemble["weights"],
+            "members": [_settings(results["params"][i]) for i in ensemble["candidates"]],
+            "score": {"folds": list(folds), "mean": folds.mean(), "std": folds.std()},
+            "saved": ensemble["saved"],
+        }
+    networks = _networks(model)
+    held_out = all("val_loss" in net.history_[-1] for net in networks)
     report = {
         "skdeep_version": __version__,
         "data": str(args.data),
@@ -822,16 +975,28 @@ def build_report(args, facts, scoring_name, search, baseline_scores, seconds):
         "column_roles": facts["column_roles"],
         "folds": args.cv,
         "scores": scores,
-        "verdict": _verdict(rows[:-1], rows[-1]).strip(),
-        "best_params": {
-            key.removeprefix("mlp__"): value for key, value in sorted(search.best_params_.items())
+        "verdict": _verdict(rows[:-2], rows[-1]).strip(),
+        # "defaults", "best setting" (of the search) or "ensemble".
+        "saved": saved,
+        # The best single setting (the defaults' values when they won), and the defaults.
+        "best_params": _settings(results["params"][best]),
+        "default_params": _settings(results["params"][0]),
+        "search": {
+            "settings": args.n_iter,
+            "fits": n_total,
+            "failed_fits": n_failed,
+            # The best candidate's place in the search (0: the defaults) and its mean score.
+            "best_setting": best,
+            "best_score": results["mean_test_score"][best],
+            # The best of the sampled settings, the defaults left out.
+            "best_sampled": best_sampled,
         },
-        "search": {"settings": args.n_iter, "fits": n_total, "failed_fits": n_failed},
-        # The best setting refitted on all rows: the saved model.
+        "ensemble": ensemble,
+        # The saved networks, refitted on all rows.
         "refit": {
             "rows": facts["rows"] - facts["rows_without_target"],
-            "epochs": final.n_iter_,
-            "best_epoch": final.best_epoch_ if final.early_stopping else None,
+            "epochs": [net.n_iter_ for net in networks],
+            "best_epoch": [net.best_epoch_ for net in networks] if held_out else None,
         },
         "model": str(args.output),
         "seconds": {name: round(value, 1) for name, value in seconds.items()},
@@ -855,8 +1020,34 @@ def _json_safe(value):
     return str(value)
 
 
+def _weights_text(weights):
+    return ", ".join(f"{w:.2f}" for w in weights)
+
+
+def _print_settings(title, columns, out):
+    """A table of settings: one row per parameter, one column per setting.
+
+    ``columns`` holds (heading, settings) pairs; a heading None prints no heading row."""
+    print(f"\n{title}", file=out)
+    names = list(dict.fromkeys(name for _, settings in columns for name in settings))
+    cells = [[_format_value(settings.get(name, "")) for _, settings in columns] for name in names]
+    width = max(len(name) for name in [*names, "parameter"]) + 2
+    widths = [
+        max(len(str(heading or "")), *(len(row[i]) for row in cells)) + 2
+        for i, (heading, _) in enumerate(columns)
+    ]
+    if columns[0][0] is not None:
+        headings = "".join(
+            f"{heading:<{w}}" for (heading, _), w in zip(columns, widths, strict=True)
+        )
+        print(f"  {'':<{width}}{headings}".rstrip(), file=out)
+    for name, row in zip(names, cells, strict=True):
+        values = "".join(f"{value:<{w}}" for value, w in zip(row, widths, strict=True))
+        print(f"  {name:<{width}}{values}".rstrip(), file=out)
+
+
 def _print_results(report, out):
-    """Print the comparison, the verdict and the best settings from the report."""
+    """Print the comparison, the verdict, what was saved and its settings from the report."""
     print(
         f"\nCross-validated {report['scoring']} ({report['folds']} folds, the same for every "
         "model):",
@@ -874,22 +1065,70 @@ def _print_results(report, out):
             "out.)",
             file=out,
         )
-    print(
-        "  The tuned score is the best of several candidates on these folds, so it is "
-        "slightly optimistic.",
-        file=out,
-    )
-    print("  " + report["verdict"], file=out)
-    print("\nBest settings:", file=out)
-    for key, value in report["best_params"].items():
-        print(f"  {key:<22}{_format_value(value)}", file=out)
-    refit = report["refit"]
-    if refit["best_epoch"] is not None:
+    ensemble = report["ensemble"]
+    best = search["best_setting"]
+    sampled = search["best_sampled"]
+    if report["saved"] == "defaults":
+        also = "" if sampled is None else f"; the best of them scored {sampled['mean']:.4f}"
         print(
-            f"\nRefitted on all rows, the network trained for {refit['epochs']} epochs and kept "
-            f"the weights of epoch {refit['best_epoch']} (lowest validation loss).",
+            f"  The saved model is skdeep's defaults: none of the {search['settings']} "
+            f"settings searched scored higher on these folds{also}.",
             file=out,
         )
+    elif report["saved"] == "best setting":
+        defaults = report["scores"][DEFAULTS_NAME]["mean"]
+        print(
+            f"  The saved model is the best setting of the search ({_setting_name(best)} of "
+            f"{search['settings']}, below); the defaults scored {_format_score(defaults)}.",
+            file=out,
+        )
+    else:
+        single = "the defaults" if best == 0 else f"the best setting ({_setting_name(best)})"
+        print(
+            f"  The saved model is an ensemble of {len(ensemble['settings'])} settings "
+            f"(weights {_weights_text(ensemble['weights'])}), chosen by greedy selection on "
+            f"their out-of-fold predictions; {single} alone scored "
+            f"{_format_score(search['best_score'])}.",
+            file=out,
+        )
+    candidates = (
+        f"{search['settings'] + 1} candidates (the defaults and {search['settings']} settings)"
+    )
+    if report["saved"] == "ensemble":
+        optimism = (
+            f"that of an ensemble chosen on these folds from {candidates}, so it is optimistic"
+        )
+    else:
+        optimism = f"the best of {candidates} on these folds, so it is slightly optimistic"
+    print(f"  The tuned score is {optimism}.", file=out)
+    print("  " + report["verdict"], file=out)
+
+    defaults = report["default_params"]
+    if report["saved"] == "ensemble":
+        columns = [
+            (_setting_name(index).removeprefix("the "), {"weight": f"{weight:.2f}", **settings})
+            for index, weight, settings in zip(
+                ensemble["settings"], ensemble["weights"], ensemble["members"], strict=True
+            )
+        ]
+        _print_settings("Settings of the ensemble (weights from greedy selection):", columns, out)
+    elif best == 0:
+        _print_settings("Best settings (skdeep's defaults):", [(None, defaults)], out)
+    else:
+        columns = [(_setting_name(best), report["best_params"]), ("defaults", defaults)]
+        _print_settings("Best settings (next to the defaults):", columns, out)
+    refit = report["refit"]
+    if refit["best_epoch"] is not None:
+        epochs = ", ".join(map(str, refit["epochs"]))
+        kept = ", ".join(map(str, refit["best_epoch"]))
+        if len(refit["epochs"]) == 1:
+            text = f"the network trained for {epochs} epochs and kept the weights of epoch {kept}"
+        else:
+            text = (
+                f"the {len(refit['epochs'])} networks trained for {epochs} epochs and kept the "
+                f"weights of epochs {kept}"
+            )
+        print(f"\nRefitted on all rows, {text} (best validation score).", file=out)
 
 
 def _verdict(baselines, tuned):
@@ -951,6 +1190,17 @@ def write_report(report, path):
         handle.write(_to_json(report) + "\n")
 
 
+def _refit(pipeline, search, choice, n_jobs, X, y):
+    """The saved model: the chosen candidate, or the ensemble, fitted on all rows."""
+    results = search.cv_results_
+    ensemble = choice["ensemble"]
+    if ensemble is None or not ensemble["saved"]:
+        return clone(pipeline).set_params(**results["params"][choice["best"]]).fit(X, y)
+    members = [clone(pipeline).set_params(**results["params"][i]) for i in ensemble["candidates"]]
+    kind = EnsembleClassifier if is_classifier(pipeline) else EnsembleRegressor
+    return kind(members, weights=ensemble["weights"], n_jobs=n_jobs).fit(X, y)
+
+
 def run_tune(args, out=None, err=None):
     """Run ``skdeep tune`` with parsed arguments.
 
@@ -964,8 +1214,9 @@ def run_tune(args, out=None, err=None):
 
     Returns
     -------
-    search : estimator
-        The fitted search.
+    model : estimator
+        The saved model, fitted on all rows: a pipeline, or an :class:`EnsembleClassifier`
+        or :class:`EnsembleRegressor` of pipelines.
 
     Raises
     ------
@@ -979,20 +1230,25 @@ def run_tune(args, out=None, err=None):
     started = time.perf_counter()
     _check_outputs(args)
     X, y, y_fit, task, numeric, categorical, facts = _load_problem(args, out)
+    # The out-of-fold predictions are kept by the rows' positions.
+    X = X.reset_index(drop=True)
     scoring_name, scorer = _get_scorer(args.scoring, task)
-    pipeline, cv, baselines = _models(args, task, y, numeric, categorical)
+    pipeline, cv, baselines = _models(args, task, numeric, categorical)
+    space = search_space(task, args.max_iter)
 
-    n_fits = args.n_iter * args.cv
-    early = ", early stopping" if pipeline.named_steps["mlp"].early_stopping else ""
+    n_fits = (args.n_iter + 1) * args.cv
     print(
-        f"\nSearching {args.n_iter} settings x {args.cv} folds = {n_fits} fits "
-        f"(coarse-to-fine random search, {scoring_name}{early}):",
+        f"\nSearching around skdeep's defaults: (the defaults + {args.n_iter} settings) x "
+        f"{args.cv} folds = {n_fits} fits (coarse-to-fine random search, {scoring_name}):",
         file=out,
         flush=True,
     )
-    progress = _ProgressScorer(scorer, n_fits, err, "search")
+    method = "predict_proba" if task == "classification" else "predict"
+    recorder = OutOfFoldRecorder(scorer, space, len(X), method)
+    progress = _ProgressScorer(recorder, n_fits, err, "search")
     search = make_search(
         pipeline,
+        space,
         n_iter=args.n_iter,
         cv=cv,
         scoring=progress,
@@ -1011,8 +1267,8 @@ def run_tune(args, out=None, err=None):
         # today's defaults, which is what the report compares with.
         warnings.filterwarnings("ignore", category=FutureWarning, module=r"sklearn\.linear_model")
         # Threads, not processes: the training kernels release the GIL, and threads share
-        # the data and the progress counter. BLAS gets one thread per fit for the same
-        # reason: the fits already occupy the cores.
+        # the data, the progress counter and the out-of-fold predictions. BLAS gets one
+        # thread per fit for the same reason: the fits already occupy the cores.
         with joblib.parallel_config(backend="threading"):
             try:
                 search.fit(X, y_fit)
@@ -1039,21 +1295,52 @@ def run_tune(args, out=None, err=None):
             }
             baseline_progress.finish()
 
+            # The folds as the search split them (the splitters shuffle with a fixed seed).
+            choosing = time.perf_counter()
+            folds = [rows for _, rows in cv.split(X, y_fit)]
+            classes = np.unique(y_fit) if task == "classification" else None
+            choice = choose_model(search, recorder, scorer, y_fit, folds, classes)
+            refitting = time.perf_counter()
+            try:
+                model = _refit(pipeline, search, choice, args.n_jobs, X, y_fit)
+            except ValueError as exc:
+                raise ValueError(f"the refit on all rows failed: {_short_reason(exc)}") from None
+            n_networks = len(_networks(model))
+            print(
+                f"  refit: {n_networks} network{'s' * (n_networks > 1)} on all rows "
+                f"({time.perf_counter() - refitting:.0f} s)",
+                file=err,
+                flush=True,
+            )
+
     seconds = {
         "search": progress.seconds,
         "baselines": baseline_progress.seconds,
+        "ensemble": refitting - choosing,
+        "refit": time.perf_counter() - refitting,
         "total": time.perf_counter() - started,
     }
-    report = build_report(args, facts, scoring_name, search, baseline_scores, seconds)
+    report = build_report(
+        args, facts, scoring_name, search, choice, model, baseline_scores, seconds
+    )
     _print_results(report, out)
+    rows = report["refit"]["rows"]
+    if report["saved"] == "ensemble":
+        ensemble = report["ensemble"]
+        what = (
+            f"an ensemble of {len(ensemble['settings'])} settings (weights "
+            f"{_weights_text(ensemble['weights'])}; each a pipeline of column selection and "
+            f"network, refitted on all {rows} rows)"
+        )
+    else:
+        what = f"the pipeline (column selection and network, refitted on all {rows} rows)"
     print(
-        f"\nSaved the pipeline (column selection and network, refitted on all "
-        f"{report['refit']['rows']} rows) to {args.output} in {report['seconds']['total']:.0f} s. "
-        f"Use it with:\n{save_model(search.best_estimator_, args.output)}\n"
+        f"\nSaved {what} to {args.output} in {report['seconds']['total']:.0f} s. "
+        f"Use it with:\n{save_model(model, args.output)}\n"
         "  model.predict(new_rows)  # a DataFrame with the same columns",
         file=out,
     )
     if args.report is not None:
         write_report(report, args.report)
         print(f"\nWrote the report of the run to {args.report}.", file=out)
-    return search
+    return model

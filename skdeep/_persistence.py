@@ -2,11 +2,14 @@
 
 __all__ = ["skops_trusted_types"]
 
-# skops names a type by the module that defines it: the estimators live in skdeep._mlp.
+# skops names a type by the module that defines it: the estimators live in skdeep._mlp, the
+# ensembles that skdeep tune saves in skdeep._ensemble_selection.
 _TRUSTED = (
     "skdeep._mlp.RegularizedMLPClassifier",
     "skdeep._mlp.RegularizedMLPRegressor",
     "skdeep.preprocessing.RobustSmoothClipScaler",
+    "skdeep._ensemble_selection.EnsembleClassifier",
+    "skdeep._ensemble_selection.EnsembleRegressor",
 )
 
 
@@ -14,8 +17,10 @@ def skops_trusted_types():
     """The skdeep types to trust when loading a skops file of a skdeep model.
 
     A fitted model keeps its state in arrays, numbers, strings and plain containers, so a
-    :mod:`skops.io` file of it names only skdeep's public classes: the two estimators and
-    :class:`~skdeep.preprocessing.RobustSmoothClipScaler` (the fitted ``input_scaler_``).
+    :mod:`skops.io` file of it names only skdeep's own classes: the two estimators,
+    :class:`~skdeep.preprocessing.RobustSmoothClipScaler` (the fitted ``input_scaler_``) and
+    the weighted ensembles of networks that ``skdeep tune`` saves when an ensemble of
+    several settings wins (:doc:`/command_line`).
     Loading such a file builds these objects and nothing else, unlike :mod:`pickle` and
     :mod:`joblib` files, which can run any code when they are loaded.
 

@@ -15,6 +15,7 @@ from sklearn.preprocessing import StandardScaler
 
 import skdeep
 from skdeep import RegularizedMLPClassifier, RegularizedMLPRegressor, skops_trusted_types
+from skdeep._ensemble_selection import EnsembleClassifier, EnsembleRegressor
 from skdeep.preprocessing import RobustSmoothClipScaler
 
 from .paths import DATA_DIR
@@ -148,7 +149,13 @@ def test_a_model_pickled_by_skdeep_0_1_0_saves_again_with_skops():
 
 
 def test_the_trusted_types_are_the_classes_skops_names():
-    classes = [RegularizedMLPClassifier, RegularizedMLPRegressor, RobustSmoothClipScaler]
+    classes = [
+        RegularizedMLPClassifier,
+        RegularizedMLPRegressor,
+        RobustSmoothClipScaler,
+        EnsembleClassifier,
+        EnsembleRegressor,
+    ]
     assert skops_trusted_types() == [f"{c.__module__}.{c.__qualname__}" for c in classes]
     assert "skops_trusted_types" in skdeep.__all__
 
