@@ -4,6 +4,7 @@ import importlib
 import io
 import json
 import os
+import pickle
 import re
 import subprocess
 import sys
@@ -14,18 +15,37 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
+from sklearn.metrics import get_scorer
+from sklearn.model_selection import (
+    ParameterSampler,
+    StratifiedKFold,
+    cross_val_predict,
+    cross_validate,
+)
+from sklearn.pipeline import Pipeline
+from threadpoolctl import threadpool_limits
 
 import skdeep
 import skdeep._cli_tune
+from skdeep import RegularizedMLPClassifier, RegularizedMLPRegressor
 from skdeep.__main__ import main
 from skdeep._cli import build_parser
 from skdeep._cli_tune import (
     _verdict,
+    column_selection,
     detect_task,
     read_table,
     run_tune,
+    save_model,
     search_space,
     split_columns,
+)
+from skdeep._ensemble_selection import (
+    EnsembleClassifier,
+    EnsembleRegressor,
+    OutOfFoldRecorder,
+    fold_scores,
+    greedy_selection,
 )
 
 
@@ -91,8 +111,14 @@ def leaky_csv(tmp_path_factory):
     return path
 
 
+def pipelines(model):
+    """The pipelines of a saved model: itself, or the members of an ensemble."""
+    return getattr(model, "estimators_", [model])
+
+
 # A quick search on the leaky table, for the tests of the output rather than the model.
 QUICK = ["--n-iter", 2, "--cv", 2, "--max-iter", 5, "--n-jobs", 1]
+QUICK_SPACE = search_space("classification", max_iter=5)
 PROGRESS_LINE = re.compile(r"^  (search|baselines): (\d+)/(\d+) fits \(\d+ s\)$")
 
 
@@ -105,18 +131,39 @@ def progress_lines(stderr):
     ]
 
 
-def test_tune_searches_the_regularization_settings_and_the_activation():
-    space = search_space()
-    assert sorted(space) == [
-        "mlp__activation",
-        "mlp__alpha",
-        "mlp__batch_normalization",
-        "mlp__dropout",
-        "mlp__hidden_layer_sizes",
-        "mlp__learning_rate_init",
-        "mlp__weight_decay",
-    ]
-    assert space["mlp__activation"] == ["relu", "tanh", "elu"]
+@pytest.mark.parametrize("task", ["classification", "regression"])
+def test_tune_searches_around_the_defaults(task):
+    space = search_space(task)
+    names = [
+        "mlp__activation", "mlp__dropout", "mlp__hidden_layer_sizes", "mlp__learning_rate_init",
+        "mlp__max_iter", "mlp__numeric_embeddings", "mlp__weight_decay",
+    ]  # fmt: skip
+    estimator = RegularizedMLPClassifier if task == "classification" else RegularizedMLPRegressor
+    if task == "classification":
+        names.append("mlp__label_smoothing")
+    assert sorted(space) == sorted(names)
+    # Every default lies in its range or is the first of its choices.
+    defaults = estimator().get_params()
+    for name, values in space.items():
+        default = defaults[name.removeprefix("mlp__")]
+        if isinstance(values, list):
+            assert values[0] == default or name == "mlp__max_iter", name
+            assert default in values, name
+        else:
+            low, high = values.support()
+            assert low <= default <= high, name
+    assert space["mlp__numeric_embeddings"] == ["auto", None]
+    assert space["mlp__max_iter"] == [32, 64, 128]
+    low, high = space["mlp__learning_rate_init"].support()
+    assert (low, high) == pytest.approx((defaults["learning_rate_init"] / 3,
+                                         defaults["learning_rate_init"] * 3))  # fmt: skip
+    # Every sample is a valid setting of the estimator.
+    for params in ParameterSampler(space, 20, random_state=0):
+        net = estimator(**{k.removeprefix("mlp__"): v for k, v in params.items()})
+        net._validate_params()
+    # --max-iter caps the epochs.
+    assert search_space(task, max_iter=50)["mlp__max_iter"] == [32, 50]
+    assert search_space(task, max_iter=5)["mlp__max_iter"] == [5]
 
 
 def test_tune_saves_a_model_that_predicts(cancer_csv, tmp_path):
@@ -131,17 +178,20 @@ def test_tune_saves_a_model_that_predicts(cancer_csv, tmp_path):
     assert "Ignored column 'patient_id'" in result.stdout
     for model in (
         "dummy (most frequent class)", "LogisticRegressionCV", "HistGradientBoosting defaults",
-        "scikit-learn MLP defaults", "skdeep, tuned",
+        "scikit-learn MLP defaults", "skdeep defaults", "skdeep, tuned (saved model)",
     ):  # fmt: skip
         assert re.search(rf"{re.escape(model)}.*\s0\.\d{{4}}\s+0\.\d{{4}}", result.stdout), model
     assert "the best baseline (" in result.stdout
-    assert "Best settings:" in result.stdout and "dropout" in result.stdout
-    # Not on a terminal, a short run prints one progress line per phase, at its end.
-    assert progress_lines(result.stderr) == [("search", 4, 4), ("baselines", 8, 8)]
+    assert "The saved model is " in result.stdout
+    assert "Best settings" in result.stdout or "Settings of the ensemble" in result.stdout
+    assert "dropout" in result.stdout
+    # Not on a terminal, a short run prints one progress line per phase, at its end: the
+    # search scores the defaults and 2 settings on 2 folds.
+    assert progress_lines(result.stderr) == [("search", 6, 6), ("baselines", 8, 8)]
 
     model = joblib.load(model_path)
     # The network takes the table's columns itself (the identifier left out before it).
-    network = model[-1]
+    network = pipelines(model)[0][-1]
     assert "patient_id" not in network.feature_names_in_
     assert network.is_categorical_[list(network.feature_names_in_).index("clinic")]
     assert network.is_categorical_.sum() == 1
@@ -361,7 +411,7 @@ def test_tune_report_holds_the_printed_results(leaky_csv, tmp_path):
     printed = printed_scores(result.stdout)
     assert list(report["scores"]) == list(printed) == [
         "dummy (most frequent class)", "LogisticRegressionCV", "HistGradientBoosting defaults",
-        "scikit-learn MLP defaults", "skdeep, tuned (best of the search)",
+        "scikit-learn MLP defaults", "skdeep defaults", "skdeep, tuned (saved model)",
     ]  # fmt: skip
     for name, score in report["scores"].items():
         assert (f"{score['mean']:.4f}", f"{score['std']:.4f}") == printed[name], name
@@ -372,29 +422,73 @@ def test_tune_report_holds_the_printed_results(leaky_csv, tmp_path):
     assert report["scores"]["dummy (most frequent class)"]["folds"] == [0.91, 0.91]
     assert "  " + report["verdict"] + "\n" in result.stdout
     assert report["verdict"].startswith("The tuned network ")
+    assert "(skdeep defaults)" not in report["verdict"]  # the baselines are other models'
 
-    settings = result.stdout.split("Best settings:\n", 1)[1].split("\n\n", 1)[0]
-    settings = dict(re.findall(r"^  (\w+) +(.+)$", settings, flags=re.M))
-    assert list(settings) == list(report["best_params"])
-    assert set(settings) == {key.removeprefix("mlp__") for key in search_space()}
-    for key, value in report["best_params"].items():
-        if isinstance(value, float):
-            assert float(settings[key]) == pytest.approx(value, rel=5e-3), key
-        elif isinstance(value, list):
-            assert settings[key] == str(tuple(value)), key
-        else:
-            assert settings[key] == str(value), key
+    # The saved model is the best of the defaults, the settings and their ensemble.
+    search, ensemble = report["search"], report["ensemble"]
+    defaults = report["scores"]["skdeep defaults"]["mean"]
+    tuned = report["scores"]["skdeep, tuned (saved model)"]["mean"]
+    assert set(search) == {
+        "settings", "fits", "failed_fits", "best_setting", "best_score", "best_sampled"
+    }  # fmt: skip
+    assert (search["settings"], search["fits"], search["failed_fits"]) == (2, 6, 0)
+    assert search["best_score"] >= max(defaults, search["best_sampled"]["mean"])
+    assert search["best_sampled"]["setting"] in (1, 2)
+    assert (search["best_setting"] == 0) == (search["best_score"] == defaults)
+    assert tuned >= search["best_score"] >= defaults
+    assert set(report["default_params"]) == {key.removeprefix("mlp__") for key in QUICK_SPACE}
+    assert report["default_params"]["hidden_layer_sizes"] == [128, 128, 128]
+    assert report["saved"] in ("defaults", "best setting", "ensemble")
+    if ensemble is not None:
+        assert sum(ensemble["weights"]) == pytest.approx(1)
+        assert len(ensemble["settings"]) == len(ensemble["weights"]) == len(ensemble["members"])
+        assert ensemble["score"]["mean"] >= search["best_score"] - 1e-12
+        assert ensemble["saved"] == (report["saved"] == "ensemble")
+    if report["saved"] == "ensemble":
+        assert tuned == ensemble["score"]["mean"] > search["best_score"]
+        assert len(ensemble["settings"]) > 1
+        assert "an ensemble of" in result.stdout
+    else:
+        assert tuned == search["best_score"]
+        assert report["saved"] == ("defaults" if search["best_setting"] == 0 else "best setting")
+
+    # The printed settings are the report's.
+    printed = printed_settings(result.stdout)
+    if report["saved"] == "ensemble":
+        assert printed["weight"] == [f"{w:.2f}" for w in ensemble["weights"]]
+        columns = ensemble["members"]
+    elif report["saved"] == "best setting":
+        columns = [report["best_params"], report["default_params"]]
+    else:
+        columns = [report["default_params"]]
+        assert report["best_params"] == report["default_params"]
+    for key in report["default_params"]:
+        assert printed[key] == [settings_text(column[key]) for column in columns], key
     assert all(isinstance(size, int) for size in report["best_params"]["hidden_layer_sizes"])
-    assert isinstance(report["best_params"]["batch_normalization"], bool)
 
-    assert report["search"] == {"settings": 2, "fits": 4, "failed_fits": 0}
-    assert report["refit"]["rows"] == 200 and 1 <= report["refit"]["epochs"] <= 5
-    assert f"kept the weights of epoch {report['refit']['best_epoch']} " in result.stdout
+    # 200 rows are too few to hold out a validation part (early_stopping="auto").
+    assert report["refit"]["rows"] == 200 and report["refit"]["best_epoch"] is None
+    assert all(1 <= epochs <= 64 for epochs in report["refit"]["epochs"])
     assert report["model"] == "model.joblib" and (tmp_path / "model.joblib").exists()
     seconds = report["seconds"]
     assert seconds["search"] > 0 and seconds["baselines"] > 0
+    assert set(seconds) == {"search", "baselines", "ensemble", "refit", "total"}
     assert seconds["total"] >= seconds["search"] + seconds["baselines"] - 0.1  # rounded
     assert f" in {seconds['total']:.0f} s." in result.stdout
+
+
+def settings_text(value):
+    """A setting as the settings table prints it."""
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    return str(tuple(value)) if isinstance(value, list) else str(value)
+
+
+def printed_settings(stdout):
+    """The printed settings table: parameter -> the values in its columns."""
+    block = re.search(r"^(Best settings|Settings of the ensemble).*:\n((?:  .*\n)+)", stdout, re.M)
+    rows = re.findall(r"^  (\w+) +(.+)$", block[2], flags=re.M)
+    return {name: re.split(r"\s{2,}", values.strip()) for name, values in rows}
 
 
 @pytest.mark.parametrize(
@@ -423,7 +517,8 @@ def test_tune_progress_in_a_log_is_periodic(leaky_csv, tmp_path, monkeypatch):
     )  # fmt: skip
     out, err = io.StringIO(), io.StringIO()  # not terminals
     run_tune(args, out=out, err=err)
-    assert progress_lines(err.getvalue()) == [("search", i, 4) for i in (1, 2, 3, 4, 4)] + [
+    # The search fits the defaults and 2 settings on 2 folds.
+    assert progress_lines(err.getvalue()) == [("search", i, 6) for i in (1, 2, 3, 4, 5, 6, 6)] + [
         ("baselines", i, 8) for i in (1, 2, 3, 4, 5, 6, 7, 8, 8)
     ]
     assert not progress_lines(out.getvalue())
@@ -450,3 +545,158 @@ def test_console_script_runs_main():
     scripts = pyproject.split("[project.scripts]", 1)[1].split("\n[", 1)[0]
     target = re.search(r'^skdeep\s*=\s*"([\w.]+):(\w+)"', scripts, re.MULTILINE)
     assert getattr(importlib.import_module(target[1]), target[2]) is main
+
+
+# ------------------------------------------------------------- the defaults and the ensemble
+
+
+def test_tune_scores_the_defaults_on_the_same_folds_and_never_saves_less(tmp_path):
+    frame = load_iris(as_frame=True).frame
+    frame.to_csv(tmp_path / "iris.csv", index=False)
+    args = build_parser().parse_args(
+        ["tune", str(tmp_path / "iris.csv"), "--target", "target", "--n-iter", "1", "--cv", "2",
+         "--max-iter", "2", "--n-jobs", "1", "--output", str(tmp_path / "m.joblib"),
+         "--report", str(tmp_path / "r.json")]
+    )  # fmt: skip
+    out = io.StringIO()
+    model = run_tune(args, out=out, err=io.StringIO())
+    report = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    # The defaults row: the estimator with its defaults (only the seed set) behind the same
+    # column selection, cross-validated on the same folds with the same scorer.
+    X, y = frame.drop(columns="target"), frame["target"].to_numpy()
+    defaults = Pipeline(
+        [("columns", column_selection(list(X.columns))),
+         ("mlp", RegularizedMLPClassifier(random_state=0))]
+    )  # fmt: skip
+    with threadpool_limits(1, user_api="blas"):
+        expected = cross_validate(
+            defaults, X, y, cv=StratifiedKFold(2, shuffle=True, random_state=0), scoring="accuracy"
+        )["test_score"]
+    assert report["scores"]["skdeep defaults"]["folds"] == pytest.approx(expected, abs=1e-12)
+    assert "  skdeep defaults " in out.getvalue()
+    # With one sampled setting, the saved model still scores at least as well as the defaults.
+    tuned = report["scores"]["skdeep, tuned (saved model)"]["mean"]
+    assert tuned >= report["scores"]["skdeep defaults"]["mean"]
+    if report["saved"] == "defaults":
+        assert "The saved model is skdeep's defaults" in out.getvalue()
+        assert model.named_steps["mlp"].get_params() == defaults[-1].get_params()
+    assert model.predict(X.head(3)).shape == (3,)
+
+
+def test_out_of_fold_recorder_keeps_what_cross_val_predict_gives():
+    X, y = load_iris(return_X_y=True, as_frame=True)
+    pipeline = Pipeline(
+        [("columns", column_selection(list(X.columns))),
+         ("mlp", RegularizedMLPClassifier(max_iter=3, random_state=0))]
+    )  # fmt: skip
+    cv = StratifiedKFold(2, shuffle=True, random_state=0)
+    scorer = get_scorer("neg_log_loss")
+    recorder = OutOfFoldRecorder(scorer, ["mlp__dropout"], len(X), "predict_proba")
+    scores = cross_validate(pipeline, X, y, cv=cv, scoring=recorder)["test_score"]
+    oof = recorder.predictions[recorder.key({"mlp__dropout": 0.15})]
+    np.testing.assert_allclose(
+        oof, cross_val_predict(pipeline, X, y, cv=cv, method="predict_proba"), rtol=1e-12
+    )
+    # Scored from the kept predictions, the folds score as the search scored them.
+    folds = [rows for _, rows in cv.split(X, y)]
+    np.testing.assert_allclose(fold_scores(scorer, oof, y, folds, np.arange(3)), scores)
+
+
+def test_greedy_selection_adds_with_replacement_and_keeps_the_best_ensemble():
+    y = np.array([0.0, 1.0, 2.0, 3.0])
+    candidates = [y + 1, y - 1, y + 3]  # biased; the first two cancel out
+    steps = []
+
+    def score(predictions):
+        steps.append(predictions)
+        return -float(np.mean((predictions - y) ** 2))
+
+    counts, best = greedy_selection(candidates, score, n_steps=5)
+    # Step 1 takes the best alone (the first of the tied two), step 2 the one that cancels
+    # it; later steps cannot improve, and the best ensemble along the way is returned.
+    np.testing.assert_array_equal(counts, [1, 1, 0])
+    assert best == 0.0
+    assert len(steps) == 5 * 3
+    # A candidate can be added again: three times the same as one, twice as much as another.
+    counts, best = greedy_selection([y + 2, y - 1], score, n_steps=3)
+    np.testing.assert_array_equal(counts, [1, 2])
+    assert best == 0.0
+    with pytest.raises(ValueError, match="n_steps"):
+        greedy_selection(candidates, score, n_steps=0)
+
+
+def test_greedy_selection_of_class_probabilities_beats_the_best_alone():
+    y = np.array(["no", "no", "yes", "yes"], dtype=object)
+    classes = np.array(["no", "yes"], dtype=object)
+    folds = [np.array([0, 1]), np.array([2, 3])]
+    # Each candidate gets one row wrong, a different one; their average gets every row right.
+    yes = [[0.4, 0.1, 0.9, 0.4], [0.1, 0.6, 0.6, 0.9], [0.6, 0.4, 0.6, 0.4]]
+    proba = [np.column_stack([1 - np.array(p), p]) for p in yes]
+    scorer = get_scorer("accuracy")
+    np.testing.assert_array_equal(fold_scores(scorer, proba[0], y, folds, classes), [1.0, 0.5])
+    np.testing.assert_array_equal(fold_scores(scorer, proba[1], y, folds, classes), [0.5, 1.0])
+
+    def mean_score(averaged):
+        return float(np.mean(fold_scores(scorer, averaged, y, folds, classes)))
+
+    counts, best = greedy_selection(proba, mean_score, n_steps=10)
+    np.testing.assert_array_equal(counts, [1, 1, 0])
+    assert best == 1.0 > max(mean_score(p) for p in proba)
+    # A scorer that fails on the predictions gives NaN, not an error.
+    assert np.isnan(fold_scores(get_scorer("r2"), proba[0], y, folds, classes)).all()
+
+
+@pytest.fixture(scope="module")
+def iris_frame():
+    X, y = load_iris(return_X_y=True, as_frame=True)
+    return X, np.array(["setosa", "versicolor", "virginica"], dtype=object)[y]
+
+
+def tiny_pipeline(estimator, columns, **params):
+    return Pipeline(
+        [("columns", column_selection(columns)),
+         ("mlp", estimator(max_iter=3, random_state=0, **params))]
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", ["classifier", "regressor"])
+def test_the_saved_ensemble_averages_its_members_and_saves(kind, iris_frame, tmp_path):
+    X, labels = iris_frame
+    X = X.copy()
+    columns = list(X.columns)
+    if kind == "classifier":
+        y, estimator, ensemble, method = labels, RegularizedMLPClassifier, EnsembleClassifier, (
+            "predict_proba")  # fmt: skip
+    else:
+        y = X.pop("petal width (cm)").to_numpy()
+        columns = list(X.columns)
+        estimator, ensemble, method = RegularizedMLPRegressor, EnsembleRegressor, "predict"
+    members = [tiny_pipeline(estimator, columns), tiny_pipeline(estimator, columns, dropout=0.0)]
+    model = ensemble(members, weights=[3, 1]).fit(X, y)
+    assert not hasattr(members[0], "classes_")  # fitted copies, not the given members
+    np.testing.assert_allclose(model.weights_, [0.75, 0.25])
+    expected = sum(
+        w * getattr(m, method)(X) for w, m in zip([0.75, 0.25], model.estimators_, strict=True)
+    )
+    np.testing.assert_allclose(getattr(model, method)(X), expected, rtol=1e-12)
+    if kind == "classifier":
+        assert list(model.classes_) == ["setosa", "versicolor", "virginica"]
+        np.testing.assert_array_equal(
+            model.predict(X), model.classes_[np.argmax(model.predict_proba(X), axis=1)]
+        )
+        assert model.score(X, y) > 0.5
+    # It pickles, and it saves with skops trusting skdeep's types only.
+    again = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(getattr(again, method)(X), getattr(model, method)(X))
+    sio = pytest.importorskip("skops.io")
+    model_path = str(tmp_path / "model.skops")
+    save_model(model, model_path)
+    assert set(sio.get_untrusted_types(file=model_path)) <= set(skdeep.skops_trusted_types())
+    loaded = sio.load(model_path, trusted=skdeep.skops_trusted_types())
+    np.testing.assert_array_equal(getattr(loaded, method)(X), getattr(model, method)(X))
+    with pytest.raises(ValueError, match="non-negative"):
+        ensemble(members, weights=[1.0, -1.0]).fit(X, y)
+    with pytest.raises(ValueError, match="2 non-negative numbers"):
+        ensemble(members, weights=[1.0]).fit(X, y)
+    with pytest.raises(ValueError, match="not all be 0"):
+        ensemble(members, weights=[0, 0]).fit(X, y)
