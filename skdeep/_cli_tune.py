@@ -12,12 +12,17 @@ The steps, each a function so that it can be tested on its own:
    and the saved model applies it to new rows. The baselines from scikit-learn, which take
    numbers only, get :func:`build_preprocessing` (impute and scale the numeric columns,
    impute and one-hot encode the categorical ones).
-4. :func:`make_search` builds the cross-validated search over the regularization settings.
-5. :func:`run_tune` runs the search, scores the baselines on the same folds (a dummy, a
-   regularized linear model, HistGradientBoosting and scikit-learn's MLP, with their default
-   settings), prints the comparison with a verdict and saves the best pipeline.
-   :func:`build_report` gathers the run's results in one dictionary: the printed comparison
-   is made from it, and ``--report`` writes it as JSON.
+4. :func:`make_search` builds the cross-validated search around the estimator's defaults
+   (:func:`search_space`), with the defaults themselves as one more candidate.
+5. :func:`run_tune` runs the search, keeping every candidate's out-of-fold predictions as it
+   scores the folds, scores the baselines on the same folds (a dummy, a regularized linear
+   model, HistGradientBoosting and scikit-learn's MLP, with their default settings), and
+   :func:`choose_model` picks what to save: the best candidate (the defaults when nothing
+   beats them), or a weighted ensemble of candidates when greedy ensemble selection on
+   their out-of-fold predictions scores higher. It refits that on all rows, prints the
+   comparison with a verdict and saves it. :func:`build_report` gathers the run's results
+   in one dictionary: the printed comparison is made from it, and ``--report`` writes it
+   as JSON.
 """
 
 import csv
