@@ -110,15 +110,15 @@ def build_parser():
         metavar="FILE",
         default=None,
         help="also write a JSON report of the run to FILE: the data, the task, each column's "
-        "role, the scores of every model per fold, the verdict, the best settings and the "
-        "timings (default: no report)",
+        "role, the scores of every model per fold, the verdict, what was saved, the best "
+        "settings, the ensemble selection and the timings (default: no report)",
     )
     tune.add_argument(
         "--n-iter",
         metavar="N",
         type=_positive_int,
         default=20,
-        help="candidate settings to try (default: %(default)s)",
+        help="settings to sample around the defaults, which are scored too (default: %(default)s)",
     )
     tune.add_argument(
         "--cv",
