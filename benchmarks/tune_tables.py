@@ -62,7 +62,7 @@ def table_frame(name):
     return X.assign(**{table.target: y}), table.target
 
 
-def _holdout_scores(folder, name, test, target, scoring):
+def _holdout_scores(folder, name, test, target, scoring, task):
     """The saved model's and the defaults' scores on the held-out rows ``test``.
 
     Both tables are read back from CSV files as ``skdeep tune`` reads them; the defaults are
@@ -82,7 +82,7 @@ def _holdout_scores(folder, name, test, target, scoring):
     X_train, y_train = train.drop(columns=[target]), train[target]
     X_test, y_test = test.drop(columns=[target]), test[target]
     numeric, categorical, _ = split_columns(X_train)
-    cls = RegularizedMLPClassifier if scoring == "accuracy" else RegularizedMLPRegressor
+    cls = RegularizedMLPClassifier if task == "classification" else RegularizedMLPRegressor
     defaults = Pipeline(
         [("columns", column_selection([*numeric, *categorical])), ("mlp", cls(random_state=0))]
     ).fit(X_train, y_train)
@@ -137,7 +137,7 @@ def run_table(name, folder, extra=(), holdout=0.0):
     best_baseline = max(baselines, key=baselines.get)
     held_out = None
     if test is not None:
-        held_out = _holdout_scores(folder, name, test, target, report["scoring"])
+        held_out = _holdout_scores(folder, name, test, target, report["scoring"], report["task"])
     return {
         "held_out": held_out,
         "table": name,

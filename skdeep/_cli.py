@@ -67,7 +67,8 @@ def build_parser():
         metavar="N",
         type=_positive_int,
         default=100,
-        help="epochs per network (default: %(default)s; fewer for a quick look)",
+        help="epochs per network (default: %(default)s; fewer for a quick look); the "
+        "defaults' networks train their own 64, or N when N is fewer",
     )
     demo.add_argument(
         "--n-train",

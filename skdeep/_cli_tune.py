@@ -464,7 +464,20 @@ def search_space(task, max_iter=None):
 
 def default_setting(pipeline, space):
     """The pipeline's own values of the parameters of ``space``: the defaults as a
-    candidate of the search."""
+    candidate of the search.
+
+    Parameters
+    ----------
+    pipeline : sklearn.pipeline.Pipeline
+        The pipeline to tune, its network at its defaults.
+    space : dict
+        The searched parameters (:func:`search_space`).
+
+    Returns
+    -------
+    dict
+        Each parameter of ``space`` with the pipeline's value.
+    """
     params = pipeline.get_params()
     return {name: params[name] for name in space}
 

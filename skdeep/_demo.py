@@ -644,7 +644,10 @@ def lesson(runs):
             parts.append(f"with {where}, {_join(helped)} {verb} test accuracy")
         else:
             parts.append(f"with {where}, no technique raises test accuracy")
-    return f"In short: {'; '.join(parts)} (at either strength, p < {_P_VALUE})."
+    return (
+        f"In short: {'; '.join(parts)} (at the lecture's or the searched strength, "
+        f"p < {_P_VALUE})."
+    )
 
 
 def _sd(values):
@@ -688,7 +691,7 @@ def format_row(run, base):
     str
     """
     p = paired_p_value(run.test_accuracy, base.test_accuracy)
-    p = "" if run is base or not np.isfinite(p) else f"{p:.3f}"
+    p = "" if run is base or not np.isfinite(p) else ("<0.001" if p < 0.001 else f"{p:.4f}")
     return (
         f"{run.label:<30}{run.strength:>20}{run.train_accuracy.mean():>10.3f}"
         f"{run.test_accuracy.mean():>10.3f}{_sd(run.test_accuracy):>8}{run.gap:>7.3f}"
@@ -716,7 +719,9 @@ def format_notes(runs, n_train):
         "gap = train - test; p: paired t-test of the test accuracies against the "
         "unregularized networks' of the same condition; sec: training time per network (two "
         "trained at a time), without compiling. Under label noise, train acc is on the labels "
-        "as given, wrong ones included."
+        "as given, wrong ones included. Each condition compares 12 settings with the "
+        f"unregularized networks at p < {_P_VALUE}: about one in twenty settings that change "
+        "nothing passes by chance."
     ]
     for run in runs:
         if run.params.get("early_stopping") is True and run.chosen_by == "textbook":

@@ -152,7 +152,10 @@ class OutOfFoldRecorder:
     A search calls its scorer once per fitted fold with the fitted estimator and the fold's
     validation rows; this one scores with ``scorer`` and keeps the predictions, so that
     every candidate's out-of-fold predictions are known without fitting anything again.
-    The rows must come as a DataFrame whose index gives their positions (``0 .. n - 1``).
+    The rows must come as a DataFrame whose index gives their positions (``0 .. n - 1``),
+    and the search must run its fits in threads of this process (joblib's threading
+    backend), which share :attr:`predictions`; otherwise nothing is kept and the scores
+    are those of ``scorer`` alone.
 
     Parameters
     ----------
@@ -181,16 +184,27 @@ class OutOfFoldRecorder:
         self._lock = threading.Lock()
 
     def key(self, params):
-        """The key of the candidate with parameters ``params`` (a dict with ``names``)."""
+        """The key of a candidate.
+
+        Parameters
+        ----------
+        params : dict
+            The candidate's parameters, with every name of ``names``.
+
+        Returns
+        -------
+        tuple of (str, str)
+            Each name with the ``repr`` of its value.
+        """
         return tuple((name, repr(params[name])) for name in self.names)
 
     def __call__(self, estimator, X, y, **kwargs):
         try:
             values = np.asarray(getattr(estimator, self.method)(X), dtype=float)
-        except Exception:  # the score below fails too, and says why
+            rows = np.asarray(X.index)
+        except Exception:  # the score below fails too and says why, or X has no index
             values = None
         if values is not None:
-            rows = np.asarray(X.index)
             key = self.key(estimator.get_params())
             with self._lock:
                 if key not in self.predictions:
@@ -235,6 +249,11 @@ class _Ensemble(BaseEstimator):
             delayed(_fit_member)(clone(estimator), X, y) for estimator in self.estimators
         )
         self.weights_ = weights
+        # The members saw the same rows: their input description is the ensemble's.
+        first = self.estimators_[0]
+        for name in ("n_features_in_", "feature_names_in_"):
+            if hasattr(first, name):
+                setattr(self, name, getattr(first, name))
         return self
 
     def _average(self, method, X):
@@ -270,10 +289,21 @@ class EnsembleClassifier(ClassifierMixin, _Ensemble):
         The weights, summing to 1.
     classes_ : ndarray of shape (n_classes,)
         The class labels, those of every member.
+    n_features_in_ : int
+        Number of input columns, as the first member counts them (when it says).
+    feature_names_in_ : ndarray of str
+        Names of the input columns (when the first member has them).
     """
 
     def fit(self, X, y):
         """Fit a copy of every member on ``X`` and ``y``.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            What the members take.
+        y : array-like of shape (n_samples,)
+            Class labels.
 
         Returns
         -------
@@ -289,6 +319,10 @@ class EnsembleClassifier(ClassifierMixin, _Ensemble):
     def predict_proba(self, X):
         """The weighted average of the members' class probabilities.
 
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+
         Returns
         -------
         ndarray of shape (n_samples, n_classes)
@@ -297,6 +331,10 @@ class EnsembleClassifier(ClassifierMixin, _Ensemble):
 
     def predict(self, X):
         """The class of highest averaged probability.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
 
         Returns
         -------
@@ -327,10 +365,21 @@ class EnsembleRegressor(RegressorMixin, _Ensemble):
         The fitted members.
     weights_ : ndarray of shape (n_estimators,)
         The weights, summing to 1.
+    n_features_in_ : int
+        Number of input columns, as the first member counts them (when it says).
+    feature_names_in_ : ndarray of str
+        Names of the input columns (when the first member has them).
     """
 
     def fit(self, X, y):
         """Fit a copy of every member on ``X`` and ``y``.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            What the members take.
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Targets.
 
         Returns
         -------
@@ -341,8 +390,12 @@ class EnsembleRegressor(RegressorMixin, _Ensemble):
     def predict(self, X):
         """The weighted average of the members' predictions.
 
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+
         Returns
         -------
-        ndarray
+        ndarray of shape (n_samples,) or (n_samples, n_targets)
         """
         return self._average("predict", X)

@@ -46,6 +46,17 @@ class _Range:
     def _to_space(self, value):
         return float(np.log(value)) if self.kind == "log" else float(value)
 
+    def _position(self, value):
+        """``value`` in the search space. A value the range cannot hold (None, text, or 0
+        and below on a log scale: an estimator's "no penalty", say) counts as its low end."""
+        try:
+            value = float(value)
+        except (TypeError, ValueError):
+            return self.bounds[0]
+        if not np.isfinite(value) or (self.kind == "log" and value <= 0):
+            return self.bounds[0]
+        return self._to_space(value)
+
     def _from_space(self, value):
         return float(np.exp(value)) if self.kind == "log" else float(value)
 
@@ -61,7 +72,7 @@ class _Range:
         """
         lo_bound, hi_bound = self.bounds
         width = factor * self.width
-        center = min(max(self._to_space(value), lo_bound), hi_bound)
+        center = min(max(self._position(value), lo_bound), hi_bound)
         lo = min(max(center - width / 2, lo_bound), hi_bound - width)
         self.interval = (lo, lo + width)
 
@@ -435,7 +446,12 @@ class CoarseToFineSearchCV(BaseSearchCV):
         cv = _SameSplits(self._checked_cv_orig)
         self.param_distributions_ = []
         self.n_candidates_ = []
-        tried = list(initial)
+        # Spelled out with the estimator's own values, so that a list-only space never
+        # samples an initial candidate again.
+        tried = [
+            {name: candidate.get(name, own.get(name)) for name in self.param_distributions}
+            for candidate in initial
+        ]
         results = None
         sizes = self._round_sizes()
         # scikit-learn >= 1.9 hands the search's callback task: rounds are its subtasks, and

@@ -674,6 +674,8 @@ def test_the_saved_ensemble_averages_its_members_and_saves(kind, iris_frame, tmp
     members = [tiny_pipeline(estimator, columns), tiny_pipeline(estimator, columns, dropout=0.0)]
     model = ensemble(members, weights=[3, 1]).fit(X, y)
     assert not hasattr(members[0], "classes_")  # fitted copies, not the given members
+    assert model.n_features_in_ == X.shape[1]
+    assert list(model.feature_names_in_) == list(X.columns)
     np.testing.assert_allclose(model.weights_, [0.75, 0.25])
     expected = sum(
         w * getattr(m, method)(X) for w, m in zip([0.75, 0.25], model.estimators_, strict=True)

@@ -641,6 +641,39 @@ def test_coarse_to_fine_zooms_in_on_a_winning_initial_candidate(cancer):
     assert search.param_distributions_[1]["mlp__hidden_layer_sizes"] == [(8,), (16,), (32,)]
 
 
+def test_coarse_to_fine_zooms_in_on_an_initial_candidate_without_a_penalty(cancer):
+    """like_sklearn() has weight_decay=None, a value no log range holds: a winning ``{}``
+    zooms that range in at its low end (and alpha's at the estimator's 1e-4)."""
+    X, y = cancer
+    space = mlp_search_space("mlp", depths=None, dropout=None, learning_rate_init=None)
+
+    def prefers_the_estimators_own(estimator, X_test, y_test):
+        net = estimator[-1]
+        return -(net.weight_decay or 0.0) - abs(np.log(net.alpha / 1e-4))
+
+    search = zoom_search(
+        space, n_iter=2, n_rounds=2, n_best=1, initial_candidates=[{}],
+        scoring=prefers_the_estimators_own,
+    ).fit(X, y)  # fmt: skip
+    assert search.best_index_ == 0
+    first, second = search.param_distributions_
+    low, high = second["mlp__weight_decay"].support()
+    low_0, high_0 = first["mlp__weight_decay"].support()
+    assert low == pytest.approx(low_0)
+    assert np.log(high / low) == pytest.approx(0.5 * np.log(high_0 / low_0))
+    low, high = second["mlp__alpha"].support()
+    assert low < 1e-4 < high
+
+
+def test_coarse_to_fine_lists_alone_never_sample_an_initial_candidate_again(cancer):
+    X, y = cancer
+    space = {"mlp__activation": ["relu", "tanh"]}  # the estimator's own is relu
+    search = CoarseToFineSearchCV(
+        scaled_pipeline(max_iter=3), space, n_iter=1, n_rounds=1, cv=3, initial_candidates=[{}]
+    ).fit(X, y)
+    assert search.cv_results_["params"] == [{}, {"mlp__activation": "tanh"}]
+
+
 @pytest.mark.parametrize(
     "initial, message",
     [
