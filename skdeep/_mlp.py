@@ -38,6 +38,7 @@ from ._data_init import data_aware_init
 from ._inference import PREDICT_BLOCK, raw_output
 from ._inputs import InputPipeline
 from ._losses import LOSSES, target_standardization
+from ._members import fit_independent, member_outputs, snapshot_epochs, snapshot_members
 from ._network import NetworkLayout
 from ._parameters import (
     ARCHITECTURE,
@@ -176,10 +177,17 @@ class _BaseRegularizedMLP(CallbackSupportMixin, BaseEstimator):
                 "penalty='l2' or None, or a mini-batch solver such as solver='adam'."
             )
 
-    def _stochastic_solver(self):
+    def _partial_fit_available(self):
         if self.solver == "lbfgs":
             raise AttributeError(
                 "partial_fit is only available for stochastic optimizers. lbfgs is not stochastic."
+            )
+        if self.n_ensembles > 1:
+            raise AttributeError(
+                f"partial_fit trains one network for one epoch, and n_ensembles="
+                f"{self.n_ensembles} asks for an ensemble, which only fit trains (its members "
+                "hold out their own rows, or are snapshots at the ends of a full schedule). Use "
+                "fit, or n_ensembles=1 for partial_fit."
             )
         return True
 
@@ -434,6 +442,7 @@ class _BaseRegularizedMLP(CallbackSupportMixin, BaseEstimator):
 
     def _fit(self, X, y, sample_weight, incremental, X_val=None, y_val=None, sw_val=None):
         self._check_solver_supported()
+        self._check_one_training_run(incremental)
         if incremental and self.early_stopping and self.early_stopping != "auto":
             raise ValueError(
                 "partial_fit does not support early_stopping=True: each call runs one epoch, "
@@ -469,9 +478,47 @@ class _BaseRegularizedMLP(CallbackSupportMixin, BaseEstimator):
         for name, value in training.fitted_attributes().items():
             setattr(self, name, value)
         self._set_network(layout, training.kernel.theta, training.kernel.bn_state)
+        self._keep_snapshots(layout, training)
         if tasks is not None:
             tasks.finish()
         return self
+
+    def _snapshots_wanted(self):
+        return self.n_ensembles > 1 and self.ensemble == "snapshot"
+
+    def _snapshot_epochs(self):
+        """The epochs after which the training run keeps a snapshot member."""
+        if not self._snapshots_wanted():
+            return ()
+        return snapshot_epochs(
+            self.n_ensembles, self.learning_rate, self.lr_cycles, self.max_iter, self.solver
+        )
+
+    def _check_one_training_run(self, incremental):
+        """Errors for a training run the fitted model or the ensemble settings rule out."""
+        fitted = getattr(self, "_ensemble_fitted", None)
+        if (self.warm_start or incremental) and fitted and fitted[0] == "independent":
+            raise ValueError(
+                f'warm_start and partial_fit continue the fitted model, an ensemble="independent" '
+                f"of {fitted[1]} members, and these settings train a single network"
+                + (
+                    ""
+                    if incremental
+                    else f' (n_ensembles={self.n_ensembles}, ensemble="{self.ensemble}")'
+                )
+                + ". Set warm_start=False to fit a new model, or keep the fitted ensemble's "
+                "n_ensembles and ensemble to continue it."
+            )
+
+    def _keep_snapshots(self, layout, training):
+        """Make the members of ``ensemble="snapshot"`` from the run's snapshots (and forget
+        the members of a previous fit otherwise)."""
+        self.__dict__.pop("estimators_", None)
+        self.__dict__.pop("_ensemble_fitted", None)
+        snapshots, training.snapshots = training.snapshots, []
+        if self._snapshots_wanted():
+            self.estimators_ = snapshot_members(self, layout, snapshots, self.n_ensembles)
+            self._ensemble_fitted = ("snapshot", self.n_ensembles)
 
     def _training_data(self, X, y, sample_weight, incremental, first_call):
         """The training rows as the network takes them (encoded, scaled, in the training
@@ -662,6 +709,7 @@ class _BaseRegularizedMLP(CallbackSupportMixin, BaseEstimator):
             lr_cycles=int(self.lr_cycles),
             dropout_schedule=self.dropout_schedule,
             weight_decay_schedule=self.weight_decay_schedule,
+            snapshot_epochs=self._snapshot_epochs(),
         )
 
     def _validate_validation_data(self, X_val, y_val, sw_val, dtype):
@@ -750,6 +798,8 @@ class _BaseRegularizedMLP(CallbackSupportMixin, BaseEstimator):
         self : object
             The fitted estimator.
         """
+        if self.n_ensembles > 1 and self.ensemble == "independent":
+            return fit_independent(self, X, y, sample_weight, (X_val, y_val, sample_weight_val))
         return self._fit(X, y, sample_weight, False, X_val, y_val, sample_weight_val)
 
 
@@ -998,6 +1048,9 @@ class RegularizedMLPClassifier(ClassifierMixin, _BaseRegularizedMLP):
         category_embedding_dim=8,
         min_category_count=1,
         missing_indicators=True,
+        n_ensembles=1,
+        ensemble="independent",
+        n_jobs=None,
         label_smoothing=0.1,
         class_weight=None,
     ):
@@ -1096,7 +1149,7 @@ class RegularizedMLPClassifier(ClassifierMixin, _BaseRegularizedMLP):
             return 1.0  # every prediction is the one class
         return super()._validation_score(raw, Y_val, sw_val)
 
-    @available_if(_BaseRegularizedMLP._stochastic_solver)
+    @available_if(_BaseRegularizedMLP._partial_fit_available)
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None, classes=None):
         """Update the model with one epoch over the given data.
@@ -1140,6 +1193,8 @@ class RegularizedMLPClassifier(ClassifierMixin, _BaseRegularizedMLP):
             probability of each label); float64 unless both ``X`` and the fitted weights are
             float32.
         """
+        if hasattr(self, "estimators_"):
+            return self.predict_proba_members(X).mean(axis=0)
         raw = self._predicted_raw(X)
         if self._single_class():
             return np.ones_like(raw)
@@ -1176,10 +1231,34 @@ class RegularizedMLPClassifier(ClassifierMixin, _BaseRegularizedMLP):
         y : ndarray of shape (n_samples,) or (n_samples, n_classes)
             Predicted labels (an indicator matrix for multilabel targets).
         """
+        if hasattr(self, "estimators_"):
+            return self._decisions(self.predict_proba(X))
         raw = self._predicted_raw(X)
         if self._single_class():
             return np.repeat(self.classes_, raw.shape[0])
         return self._label_binarizer.inverse_transform(LOSSES[self._loss].decisions(raw))
+
+    def _decisions(self, proba):
+        """The labels of averaged probabilities (as the single network decides on its own)."""
+        if self._label_binarizer.y_type_ == "multilabel-indicator":
+            return self._label_binarizer.inverse_transform((proba > 0.5).astype(int))
+        return self.classes_[np.argmax(proba, axis=1)]
+
+    def predict_proba_members(self, X):
+        """Each ensemble member's probability estimates.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_members, n_samples, n_classes)
+            Member ``i``'s :meth:`predict_proba`; their mean over the first axis is
+            :meth:`predict_proba`. A ValueError for a single network (``n_ensembles=1``).
+        """
+        return member_outputs(self, X, "predict_proba", "predict_proba_members")
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -1315,6 +1394,9 @@ class RegularizedMLPRegressor(RegressorMixin, _BaseRegularizedMLP):
         category_embedding_dim=8,
         min_category_count=1,
         missing_indicators=True,
+        n_ensembles=1,
+        ensemble="independent",
+        n_jobs=None,
         quantile=None,
         huber_epsilon=1.35,
     ):
@@ -1397,7 +1479,7 @@ class RegularizedMLPRegressor(RegressorMixin, _BaseRegularizedMLP):
             views["coefs_"][-1][:, constant] = 0.0
             views["intercepts_"][-1][constant] = 0.0
 
-    @available_if(_BaseRegularizedMLP._stochastic_solver)
+    @available_if(_BaseRegularizedMLP._partial_fit_available)
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None):
         """Update the model with one epoch over the given data.
@@ -1420,20 +1502,30 @@ class RegularizedMLPRegressor(RegressorMixin, _BaseRegularizedMLP):
         """
         return self._fit(X, y, sample_weight, incremental=True)
 
-    def predict(self, X):
+    def predict(self, X, return_std=False):
         """Predict using the trained model.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
             The input data.
+        return_std : bool, default=False
+            Also return the standard deviation of the ensemble members' predictions (the
+            members' disagreement, in the target's units; not a calibrated interval: see
+            :doc:`/user_guide/ensembles`). Needs ``n_ensembles > 1``.
 
         Returns
         -------
         y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             Predicted values, in float64 unless both ``X`` and the fitted weights are
-            float32.
+            float32: with ensemble members, their mean.
+        y_std : ndarray of the shape of ``y``
+            The members' standard deviation (``ddof=0``); only with ``return_std=True``.
         """
+        if hasattr(self, "estimators_") or return_std:
+            members = member_outputs(self, X, "predict", "predict(X, return_std=True)")
+            mean = members.mean(axis=0)
+            return (mean, members.std(axis=0)) if return_std else mean
         raw = self._predicted_raw(X)
         dtype = raw.dtype
         # In float64, then back. Huge weights times a huge target scale can overflow even
@@ -1460,6 +1552,22 @@ class RegularizedMLPRegressor(RegressorMixin, _BaseRegularizedMLP):
             y = y[:, :, 0]
             return y.ravel() if y.shape[1] == 1 else y
         return y[:, 0, :] if y.shape[1] == 1 else y
+
+    def predict_members(self, X):
+        """Each ensemble member's predictions.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        y : ndarray of shape (n_members, n_samples) or (n_members, n_samples, n_outputs)
+            Member ``i``'s :meth:`predict`; their mean over the first axis is
+            :meth:`predict`. A ValueError for a single network (``n_ensembles=1``).
+        """
+        return member_outputs(self, X, "predict", "predict_members")
 
     def score(self, X, y, sample_weight=None):
         """Coefficient of determination R² of the predictions, as scikit-learn's regressors.

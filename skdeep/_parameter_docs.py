@@ -309,6 +309,28 @@ RobustSmoothClipScaler`, fitted on the first call's training data), so outliers 
         with ``missing_indicators``, each numeric column that had missing values in training
         also gets an input that is 1 where the value was missing.
 """,
+    "n_ensembles": """int
+        Number of networks (members) whose predictions are averaged: probabilities for the
+        classifier, predictions in the target's units for the regressor. With more than one,
+        the fitted members are in ``estimators_``, ``predict(X, return_std=True)`` of the
+        regressor gives their spread, and ``predict_members`` / ``predict_proba_members``
+        give each member's output. See ``ensemble`` and :doc:`/user_guide/ensembles`.
+""",
+    "ensemble": """{"independent", "snapshot"}
+        How the ``n_ensembles`` members are made. ``"independent"``: separate networks with
+        their own random state, fitted in parallel (``n_jobs``); when early stopping holds
+        data out, the rows are split into ``n_ensembles`` folds and member ``i`` picks its
+        best epoch on fold ``i`` (so every row trains all members but one; cross-validation
+        bagging), otherwise every member trains on all rows. ``"snapshot"``: one training
+        run; its members are the network at the ends of the last ``n_ensembles`` cycles of
+        ``learning_rate="log_cosine"`` (which has ``lr_cycles`` of them), the last member
+        being the fitted network, at no extra training cost.
+""",
+    "n_jobs": """int or None
+        Members of ``ensemble="independent"`` fitted at the same time, in threads (the
+        compiled training releases the GIL): None means 1 unless in a
+        :func:`joblib.parallel_config` context, -1 means all cores.
+""",
     "label_smoothing": """float in [0, 1)
         Train on the targets ``(1 - label_smoothing) * y + label_smoothing / K`` (``K``
         classes, or 2 for each output of a binary or multilabel problem) instead of the

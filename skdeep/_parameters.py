@@ -195,6 +195,9 @@ SHARED_PARAMETERS = (
     ),
     Parameter("min_category_count", 1, [Interval(Integral, 1, None, closed="left")]),
     Parameter("missing_indicators", True, ["boolean"]),
+    Parameter("n_ensembles", 1, [Interval(Integral, 1, None, closed="left")]),
+    Parameter("ensemble", "independent", [StrOptions({"independent", "snapshot"})]),
+    Parameter("n_jobs", None, [Integral, None]),
 )
 
 CLASSIFIER_PARAMETERS = SHARED_PARAMETERS + (

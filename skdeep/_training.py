@@ -86,7 +86,8 @@ class TrainingConfig:
     ``lr_cycles``, ``max_iter``, ``dropout_schedule``, ``weight_decay_schedule``. Stopping:
     ``patience``, ``min_delta``, ``tol`` (the gradient tolerance of L-BFGS),
     ``early_stopping``, ``monitor``, ``restore_best_weights`` (True, False or ``"last"``).
-    Output: ``verbose``.
+    Output: ``verbose``, ``snapshot_epochs`` (epochs of the call, 1-based, after which
+    copies of the parameters are kept in ``TrainingState.snapshots``).
     """
 
     activation: str
@@ -126,6 +127,7 @@ class TrainingConfig:
     dropout_schedule: str = "constant"
     weight_decay_schedule: str = "constant"
     loss_parameters: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    snapshot_epochs: tuple = ()
 
     @property
     def kernel_loss(self):
@@ -332,6 +334,9 @@ class TrainingState:
         Epochs run by the last call.
     loss : float or None
         Training objective of the last epoch kept.
+    snapshots : list of tuple
+        ``(theta, bn_state)`` copies after each of the last call's ``snapshot_epochs`` that
+        it reached, in order (taken, and emptied, by the estimator after the call).
     """
 
     def __init__(self):
@@ -342,6 +347,7 @@ class TrainingState:
         self.t = 0
         self.n_iter = 0
         self.loss = None
+        self.snapshots = []
 
     def set_parameters(self, theta, bn_state, continue_optimizer, seed):
         """Train from ``theta`` and ``bn_state`` next.
@@ -603,6 +609,7 @@ def train_epochs(state, layout, X, Y, sw, config, validation, incremental, epoch
     if incremental:
         _warn_if_schedule_ended(config, first_epoch)
     state.n_iter = 0
+    state.snapshots = []
     on_validation = validation is not None and config.early_stopping
     monitor.start(on_validation, incremental)
     best_weights = None
@@ -651,6 +658,8 @@ def train_epochs(state, layout, X, Y, sw, config, validation, incremental, epoch
         )
         if new_best and on_validation and config.restore_best_weights:
             best_weights = (kernel.theta.copy(), kernel.bn_state.copy())
+        if state.n_iter in config.snapshot_epochs:
+            state.snapshots.append((kernel.theta.copy(), kernel.bn_state.copy()))
         if epochs is not None and epochs.end(kernel.theta, kernel.bn_state):
             # A callback stopped the fit: as early stopping does, without a warning that
             # max_iter was reached (the best weights, if kept, are restored below).

@@ -1,6 +1,6 @@
 """scikit-learn's estimator checks on both estimators: with their defaults, scikit-learn's
-configuration (``like_sklearn``), dropout with batch normalization, and the median (quantile
-loss)."""
+configuration (``like_sklearn``), dropout with batch normalization, the median (quantile
+loss), and ensembles of independent and of snapshot members."""
 
 import pytest
 from sklearn.utils.estimator_checks import (
@@ -22,6 +22,9 @@ ESTIMATORS = [
     # A loss with a setting of its own and robust target encoding (one level: predictions
     # of scikit-learn's shapes).
     RegularizedMLPRegressor(loss="quantile", quantile=0.5),
+    # Ensemble members of both kinds.
+    RegularizedMLPClassifier(n_ensembles=2),
+    RegularizedMLPRegressor(n_ensembles=2, ensemble="snapshot"),
 ]
 
 
