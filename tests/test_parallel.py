@@ -253,7 +253,13 @@ def test_dask_cluster_gives_the_serial_results_from_cached_kernels(digits_600, s
         with distributed.Client(cluster) as client:
             with joblib.parallel_backend("dask"):
                 search = grid_search().fit(X, y)
+                # Independent ensemble members are fitted through joblib too.
+                members = RegularizedMLPClassifier(
+                    n_ensembles=2, n_jobs=2, hidden_layer_sizes=(16,), max_iter=4, random_state=0
+                ).fit(X, y)
             assert_same_results(search, serial)
+            alone = clone(members).set_params(n_jobs=1).fit(X, y)
+            np.testing.assert_array_equal(members.predict_proba(X), alone.predict_proba(X))
             # Fresh worker processes ran the fits: their kernels came from the disk cache.
             ran = client.run(kernel_cache_hits)
             assert len(ran) == 2 and sum(ran.values()) >= 1
