@@ -51,7 +51,8 @@ def data_aware_init(layout, theta, bn_state, X, activation, rng):
         pre = predict_raw(
             placeholder, theta, bn_state, layout.table[: row + 1], layout.inputs, code, Xsparse
         )
-        pre = pre.astype(np.float64)
+        # The members of a shared-weight ensemble (their outputs side by side) as more rows.
+        pre = pre.astype(np.float64).reshape(-1, bias.shape[0])
         std = pre.std(axis=0)
         std = np.where(std > 0, std, 1.0)
         weights /= std.astype(weights.dtype)

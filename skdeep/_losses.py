@@ -71,6 +71,9 @@ class Loss:
     per_output : bool
         Each entry of the setting belongs to an output of its own (the quantile levels): a
         target gets one output per entry, and ``validation_score`` reads one per output.
+    link : callable
+        The inverse of ``inverse_link``: raw outputs from predictions (probabilities are
+        clipped away from 0 and 1, so that the raw outputs stay finite).
     """
 
     name: str
@@ -88,6 +91,7 @@ class Loss:
     parameter: str | None = None
     read_parameter: Callable | None = None
     per_output: bool = False
+    link: Callable = None
 
     @property
     def code(self):
@@ -113,6 +117,27 @@ class Loss:
         """Choices per label, which label smoothing spreads its mass over."""
         return n_outputs if self.exclusive else 2
 
+    def mean_of_members(self, raw, n_members):
+        """Raw outputs of the members' mean prediction, ``link(mean of inverse_link)``.
+
+        Parameters
+        ----------
+        raw : ndarray of shape (n_samples, n_members * n_outputs)
+            Each member's raw outputs, member after member (as the kernels give them for a
+            shared-weight ensemble).
+        n_members : int
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_outputs), the dtype of ``raw``
+        """
+        width = raw.shape[1] // n_members
+        members = [
+            self.inverse_link(np.array(raw[:, m * width : (m + 1) * width], dtype=np.float64))
+            for m in range(n_members)
+        ]
+        return np.ascontiguousarray(self.link(np.mean(members, axis=0)), dtype=raw.dtype)
+
     def decisions(self, raw):
         """Indicator matrix of the predicted labels from raw outputs (one-hot of the best
         class for exclusive classes, each output's sign otherwise)."""
@@ -125,6 +150,22 @@ class Loss:
 
 def _identity(raw):
     return raw
+
+
+def _clipped(p):
+    """Probabilities kept off 0 and 1 (float64), so that their logarithms are finite."""
+    eps = np.finfo(np.float64).eps
+    return np.clip(p, eps, 1.0 - eps)
+
+
+def _log_probabilities(proba):
+    # softmax(log p) = p for rows of p that sum to 1.
+    return np.log(_clipped(proba))
+
+
+def _logit(proba):
+    proba = _clipped(proba)
+    return np.log(proba) - np.log1p(-proba)
 
 
 def _r2_of(inverse_link):
@@ -222,6 +263,7 @@ LOSSES = {
             task="regression",
             out_activation="identity",
             inverse_link=_identity,
+            link=_identity,
             validation_score=_r2_of(_identity),
             score_name="R²",
         ),
@@ -230,6 +272,7 @@ LOSSES = {
             task="regression",
             out_activation="exp",
             inverse_link=np.exp,
+            link=np.log,
             validation_score=_r2_of(np.exp),
             score_name="R²",
             centre_targets=False,
@@ -240,6 +283,7 @@ LOSSES = {
             task="regression",
             out_activation="identity",
             inverse_link=_identity,
+            link=_identity,
             validation_score=_mean_absolute_error,
             score_name="mean absolute error",
             greater_is_better=False,
@@ -251,6 +295,7 @@ LOSSES = {
             task="regression",
             out_activation="identity",
             inverse_link=_identity,
+            link=_identity,
             validation_score=_mean_huber_loss,
             score_name="Huber loss",
             greater_is_better=False,
@@ -263,6 +308,7 @@ LOSSES = {
             task="regression",
             out_activation="identity",
             inverse_link=_identity,
+            link=_identity,
             validation_score=_mean_pinball_loss,
             score_name="pinball loss",
             greater_is_better=False,
@@ -277,6 +323,7 @@ LOSSES = {
             task="classification",
             out_activation="softmax",
             inverse_link=softmax,
+            link=_log_probabilities,
             validation_score=_accuracy_of_best_class,
             score_name="accuracy",
             exclusive=True,
@@ -286,6 +333,7 @@ LOSSES = {
             task="classification",
             out_activation="logistic",
             inverse_link=logistic,
+            link=_logit,
             validation_score=_accuracy_of_signs,
             score_name="accuracy",
         ),

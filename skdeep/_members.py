@@ -29,12 +29,16 @@ from ._warnings import warn_at_user_line
 
 __all__ = [
     "NO_MEMBERS",
+    "SHARED_ENSEMBLES",
     "fit_independent",
     "member_outputs",
     "snapshot_epochs",
     "snapshot_members",
 ]
 
+# The ensemble kinds whose members share one network's weights (its layout has the member
+# axis; skdeep._network's n_members), trained and predicted as one network.
+SHARED_ENSEMBLES = ("shared", "shared_mini")
 NO_MEMBERS = (
     "{what} needs ensemble members, and this model is a single network. Fit it with "
     "n_ensembles > 1 (e.g. RegularizedMLPRegressor(n_ensembles=8)) to get their spread; "

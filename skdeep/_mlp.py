@@ -38,7 +38,13 @@ from ._data_init import data_aware_init
 from ._inference import PREDICT_BLOCK, raw_output
 from ._inputs import InputPipeline
 from ._losses import LOSSES, target_standardization
-from ._members import fit_independent, member_outputs, snapshot_epochs, snapshot_members
+from ._members import (
+    SHARED_ENSEMBLES,
+    fit_independent,
+    member_outputs,
+    snapshot_epochs,
+    snapshot_members,
+)
 from ._network import NetworkLayout
 from ._parameters import (
     ARCHITECTURE,
@@ -182,7 +188,7 @@ class _BaseRegularizedMLP(CallbackSupportMixin, BaseEstimator):
             raise AttributeError(
                 "partial_fit is only available for stochastic optimizers. lbfgs is not stochastic."
             )
-        if self.n_ensembles > 1:
+        if self.n_ensembles > 1 and self.ensemble not in SHARED_ENSEMBLES:
             raise AttributeError(
                 f"partial_fit trains one network for one epoch, and n_ensembles="
                 f"{self.n_ensembles} asks for an ensemble, which only fit trains (its members "
@@ -405,7 +411,29 @@ class _BaseRegularizedMLP(CallbackSupportMixin, BaseEstimator):
             parametric_activation=self.parametric_activation,
             category_levels=() if encoding is None else encoding.category_levels,
             category_dim=self.category_embedding_dim,
+            n_members=self._shared_members_asked(),
+            member_adapters="mini" if self.ensemble == "shared_mini" else "all",
         )
+
+    def _shared_members_asked(self):
+        """The members of a shared-weight ensemble the parameters ask for (1: none)."""
+        return self.n_ensembles if self.ensemble in SHARED_ENSEMBLES else 1
+
+    def _shared_members(self):
+        """The members of the fitted shared-weight ensemble (1: a single network)."""
+        return getattr(self, "_network_spec", {}).get("n_members", 1)
+
+    def _member_raws(self, X):
+        """Each member's raw outputs for the rows of ``X``, C-contiguous (n_samples,
+        n_outputs) arrays, for a fitted shared-weight ensemble."""
+        raw = self._predicted_raw(X)
+        k = self._shared_members()
+        width = raw.shape[1] // k
+        return [np.ascontiguousarray(raw[:, m * width : (m + 1) * width]) for m in range(k)]
+
+    def _averages_members(self):
+        """Whether the fitted model's predictions average members (of any kind)."""
+        return hasattr(self, "estimators_") or self._shared_members() > 1
 
     def _set_network(self, layout, theta, bn_state):
         """Set the fitted parameter attributes as views of ``theta`` and ``bn_state``."""
@@ -525,6 +553,12 @@ class _BaseRegularizedMLP(CallbackSupportMixin, BaseEstimator):
         dtype), the validated ``y``, the encoded targets and the sample weights. The first
         call learns the table encoding, the target encoding and the input scaler."""
         X, y = self._input_matrix(X, first_call, y)
+        if sp.issparse(X) and self._shared_members_asked() > 1:
+            raise ValueError(
+                f'ensemble="{self.ensemble}" trains on dense rows, and X is sparse. Pass '
+                'X.toarray() if it fits in memory, or use ensemble="independent", whose members '
+                "train on sparse rows."
+            )
         if not sp.issparse(X):
             X = np.require(X, requirements=["C", "W"])
         if not first_call:
@@ -609,7 +643,8 @@ class _BaseRegularizedMLP(CallbackSupportMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
+        # Shared-weight ensembles train on dense rows only.
+        tags.input_tags.sparse = self._shared_members_asked() == 1
         # Missing values are imputed (dense X). (The "categorical" tag would mean X holds
         # integer codes; categorical columns come from a DataFrame's dtypes or
         # categorical_features instead.)
@@ -618,11 +653,14 @@ class _BaseRegularizedMLP(CallbackSupportMixin, BaseEstimator):
 
     def _check_same_network(self, n_features, n_outputs):
         embedded = self._network_spec["embedded_features"] if self.numeric_embeddings else ()
-        if self._new_layout(n_features, n_outputs, embedded).spec() != self._network_spec:
+        # The fitted layout's spec with today's defaults filled in (older models' specs lack
+        # the newer arguments).
+        if self._new_layout(n_features, n_outputs, embedded).spec() != self._layout().spec():
             raise ValueError(
                 f"The network's architecture ({', '.join(ARCHITECTURE[:-1])} or "
-                f"{ARCHITECTURE[-1]}) changed since the previous fit; warm_start and "
-                "partial_fit continue the same network. Set warm_start=False (or create a new "
+                f"{ARCHITECTURE[-1]}, or the members of a shared ensemble: n_ensembles with "
+                'ensemble="shared" or "shared_mini") changed since the previous fit; warm_start '
+                "and partial_fit continue the same network. Set warm_start=False (or create a new "
                 "estimator) to train a new one."
             )
 
@@ -842,6 +880,13 @@ _COMMON_ATTRIBUTES = """    coefs_ : list of ndarray
         number of targets times the number of levels).
     activation_mix_ : list of ndarray
         The ``a`` of each hidden layer's parametric activation (empty list without).
+    member_scales_ : list of ndarray of shape (n_members, n_units)
+        With ``ensemble="shared"`` or ``"shared_mini"``: each member's scales of a dense
+        layer's input or output, in the order of the forward pass (the first are the first
+        dense layer's inputs'); empty list otherwise.
+    member_intercepts_ : list of ndarray of shape (n_members, n_units)
+        Each member's biases added after a dense layer (shared-weight ensembles; empty list
+        otherwise).
     input_scale_ : ndarray of shape (n_inputs,)
         Factors of the scaling layer (shape (0,) without).
     embedded_features_ : ndarray of shape (n_embedded,)
@@ -1193,9 +1238,12 @@ class RegularizedMLPClassifier(ClassifierMixin, _BaseRegularizedMLP):
             probability of each label); float64 unless both ``X`` and the fitted weights are
             float32.
         """
-        if hasattr(self, "estimators_"):
+        if self._averages_members():
             return self.predict_proba_members(X).mean(axis=0)
-        raw = self._predicted_raw(X)
+        return self._proba_of(self._predicted_raw(X))
+
+    def _proba_of(self, raw):
+        """The probabilities of one network's raw outputs (overwritten)."""
         if self._single_class():
             return np.ones_like(raw)
         proba = LOSSES[self._loss].inverse_link(raw)
@@ -1231,7 +1279,7 @@ class RegularizedMLPClassifier(ClassifierMixin, _BaseRegularizedMLP):
         y : ndarray of shape (n_samples,) or (n_samples, n_classes)
             Predicted labels (an indicator matrix for multilabel targets).
         """
-        if hasattr(self, "estimators_"):
+        if self._averages_members():
             return self._decisions(self.predict_proba(X))
         raw = self._predicted_raw(X)
         if self._single_class():
@@ -1258,6 +1306,8 @@ class RegularizedMLPClassifier(ClassifierMixin, _BaseRegularizedMLP):
             Member ``i``'s :meth:`predict_proba`; their mean over the first axis is
             :meth:`predict_proba`. A ValueError for a single network (``n_ensembles=1``).
         """
+        if self._shared_members() > 1:
+            return np.stack([self._proba_of(raw) for raw in self._member_raws(X)])
         return member_outputs(self, X, "predict_proba", "predict_proba_members")
 
     def __sklearn_tags__(self):
@@ -1522,11 +1572,17 @@ class RegularizedMLPRegressor(RegressorMixin, _BaseRegularizedMLP):
         y_std : ndarray of the shape of ``y``
             The members' standard deviation (``ddof=0``); only with ``return_std=True``.
         """
-        if hasattr(self, "estimators_") or return_std:
-            members = member_outputs(self, X, "predict", "predict(X, return_std=True)")
+        if self._averages_members() or return_std:
+            if self._shared_members() > 1:
+                members = self.predict_members(X)
+            else:
+                members = member_outputs(self, X, "predict", "predict(X, return_std=True)")
             mean = members.mean(axis=0)
             return (mean, members.std(axis=0)) if return_std else mean
-        raw = self._predicted_raw(X)
+        return self._predictions_of(self._predicted_raw(X))
+
+    def _predictions_of(self, raw):
+        """The predictions of one network's raw outputs, in the targets' units."""
         dtype = raw.dtype
         # In float64, then back. Huge weights times a huge target scale can overflow even
         # float64: that is reported below, not warned about.
@@ -1567,6 +1623,8 @@ class RegularizedMLPRegressor(RegressorMixin, _BaseRegularizedMLP):
             Member ``i``'s :meth:`predict`; their mean over the first axis is
             :meth:`predict`. A ValueError for a single network (``n_ensembles=1``).
         """
+        if self._shared_members() > 1:
+            return np.stack([self._predictions_of(raw) for raw in self._member_raws(X)])
         return member_outputs(self, X, "predict", "predict_members")
 
     def score(self, X, y, sample_weight=None):

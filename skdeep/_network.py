@@ -26,7 +26,10 @@ statistics in a second one, ``bn_state``. Two int64 tables tell the kernels wher
 - The **layer table** (shape ``(n_rows, N_COLUMNS)``) has one row per layer, in the order
   the forward pass runs them. Its ``KIND`` column (:data:`LAYER_KINDS`) says what the row
   is: the input block (described by the input table), a dense layer, batch normalization, an
-  activation (parametric or not), dropout, or the loss. ``FAN_IN`` and ``FAN_OUT`` are the
+  activation (parametric or not), dropout, the loss, and for a shared-weight ensemble of
+  ``MEMBERS`` members the rows that replicate the batch once per member and the per-member
+  scales (``MS_OFF``, shape ``(MEMBERS, FAN_OUT)``) and biases (``MB_OFF``) around dense
+  layers (see :class:`NetworkLayout`'s ``n_members``). ``FAN_IN`` and ``FAN_OUT`` are the
   widths the row takes and gives; the other columns are the offsets of its segments,
   ``W_OFF`` (weights, row-major ``(fan_in, fan_out)``), ``B_OFF`` (biases), ``GAMMA_OFF`` and
   ``BETA_OFF`` (batch-norm scale and shift) and ``MIX_OFF`` (per-unit mix of a parametric
@@ -95,14 +98,27 @@ SOLVER_CODES = {"sgd": SGD, "adagrad": ADAGRAD, "rmsprop": RMSPROP, "adam": ADAM
 
 # Columns of the layer table. KIND says what a row does (a code of LAYER_KINDS); the others
 # are -1 where that kind of layer has no such thing.
-(FAN_IN, FAN_OUT, W_OFF, B_OFF, GAMMA_OFF, BETA_OFF, MEAN_OFF, VAR_OFF, MIX_OFF, KIND, RATE) = (
-    range(11)
-)
-N_COLUMNS = RATE + 1
+(
+    FAN_IN,
+    FAN_OUT,
+    W_OFF,
+    B_OFF,
+    GAMMA_OFF,
+    BETA_OFF,
+    MEAN_OFF,
+    VAR_OFF,
+    MIX_OFF,
+    KIND,
+    RATE,
+    MEMBERS,
+    MS_OFF,
+    MB_OFF,
+) = range(14)
+N_COLUMNS = MB_OFF + 1
 
 # Layer kinds: each has one forward and one backward kernel (``_kernels/_layers.py``), and
 # the whole-network kernels call them row by row in the order of the layer table.
-INPUT, DENSE, BATCH_NORM, ACTIVATION, DROPOUT, LOSS = range(6)
+INPUT, DENSE, BATCH_NORM, ACTIVATION, DROPOUT, LOSS, REPLICATE, MEMBER_SCALE = range(8)
 LAYER_KINDS = {
     "input": INPUT,
     "dense": DENSE,
@@ -110,7 +126,12 @@ LAYER_KINDS = {
     "activation": ACTIVATION,
     "dropout": DROPOUT,
     "loss": LOSS,
+    "replicate": REPLICATE,
+    "member_scale": MEMBER_SCALE,
 }
+# How much of a shared-weight ensemble is per member: adapters around every dense layer, or
+# only before the first one and after the output layer.
+MEMBER_ADAPTERS = ("all", "mini")
 
 (
     IN_FEATURES,
@@ -191,6 +212,9 @@ PARAMETER_GROUPS = {
     "categories": ParameterGroup(
         "learned vectors of the levels of categorical features", False, True
     ),
+    "members": ParameterGroup(
+        "per-member scales and biases of a shared-weight ensemble", False, False
+    ),
 }
 
 
@@ -220,6 +244,8 @@ SEGMENTS = (
     Segment("batch_norm_running_mean_", "layers", MEAN_OFF, "bn_state", None),
     Segment("batch_norm_running_var_", "layers", VAR_OFF, "bn_state", None),
     Segment("activation_mix_", "layers", MIX_OFF, "theta", "activation"),
+    Segment("member_scales_", "layers", MS_OFF, "theta", "members", (MEMBERS, FAN_OUT)),
+    Segment("member_intercepts_", "layers", MB_OFF, "theta", "members", (MEMBERS, FAN_OUT)),
     Segment("input_scale_", "inputs", SCALE_OFF, "theta", "scaling"),
     Segment("embedding_frequencies_", "inputs", FREQ_OFF, "theta", "embeddings"),
     Segment("embedding_phases_", "inputs", PHASE_OFF, "theta", "embeddings"),
@@ -317,6 +343,17 @@ class NetworkLayout:
         the last ``len(category_levels)`` of the ``n_features`` input columns.
     category_dim : int, default=0
         Values of each categorical feature's learned vectors.
+    n_members : int, default=1
+        Members of a shared-weight ensemble (BatchEnsemble, as TabM uses it): with more than
+        one, a ``REPLICATE`` row after the input block stacks the batch once per member
+        (member ``m``'s copy in rows ``m * n_rows`` to ``(m + 1) * n_rows``), and
+        ``MEMBER_SCALE`` rows multiply each member's rows by its own scales (and add its
+        own biases): every dense layer's weights are shared, and the outputs hold each
+        member's raw outputs.
+    member_adapters : {"all", "mini"}, default="all"
+        With ``"all"``, a scale before and a scale and bias after every dense layer; with
+        ``"mini"``, a scale before the first dense layer and a scale and bias after the
+        output layer only.
 
     Attributes
     ----------
@@ -342,7 +379,13 @@ class NetworkLayout:
         parametric_activation=False,
         category_levels=(),
         category_dim=0,
+        n_members=1,
+        member_adapters="all",
     ):
+        self.n_members = int(n_members)
+        if self.n_members < 1 or member_adapters not in MEMBER_ADAPTERS:
+            raise ValueError(f"n_members={n_members}, member_adapters={member_adapters!r}")
+        self.member_adapters = member_adapters if self.n_members > 1 else "all"
         self.layer_sizes = tuple(int(s) for s in layer_sizes)
         self.batch_norm = bool(batch_norm)
         n_features = self.layer_sizes[0]
@@ -396,6 +439,13 @@ class NetworkLayout:
         if n_cat:
             inputs[CAT_OFF] = offset
             offset += sum(self.category_levels) * self.category_dim
+        for r in np.flatnonzero(table[:, KIND] == MEMBER_SCALE):
+            size = self.n_members * int(table[r, FAN_OUT])
+            table[r, MS_OFF] = offset
+            offset += size
+            if table[r, MB_OFF] == 0:  # marked by _layer_table: this row has biases
+                table[r, MB_OFF] = offset
+                offset += size
         self.table = table
         self.inputs = inputs
         self.n_params = offset
@@ -405,17 +455,28 @@ class NetworkLayout:
         """The layer table, with the offsets of the dense layers, their batch norms and
         parametric activations; returns ``(table, n_theta_used, n_bn_state)``."""
         n_dense = len(self.layer_sizes) - 1
+        k = self.n_members
         rows = [_row(INPUT, self.layer_sizes[0], in_width)]
+        if k > 1:
+            rows.append(_row(REPLICATE, in_width, in_width, {MEMBERS: k}))
         offset = 0
         bn_offset = 0
         for layer in range(n_dense):
             fan_in = in_width if layer == 0 else self.layer_sizes[layer]
             fan_out = self.layer_sizes[layer + 1]
+            last = layer == n_dense - 1
+            adapters = k > 1 and self.member_adapters == "all"
+            if k > 1 and (adapters or layer == 0):
+                # Offsets of member segments are set after every other segment's (so that
+                # a network without members keeps the offsets it always had).
+                rows.append(_row(MEMBER_SCALE, fan_in, fan_in, {MEMBERS: k}))
             rows.append(
                 _row(DENSE, fan_in, fan_out, {W_OFF: offset, B_OFF: offset + fan_in * fan_out})
             )
             offset += (fan_in + 1) * fan_out
-            if layer == n_dense - 1:
+            if k > 1 and (adapters or last):
+                rows.append(_row(MEMBER_SCALE, fan_out, fan_out, {MEMBERS: k, MB_OFF: 0}))
+            if last:
                 rows.append(_row(LOSS, fan_out, fan_out))
                 break
             if self.batch_norm:
@@ -445,6 +506,8 @@ class NetworkLayout:
             parametric_activation=self.parametric_activation,
             category_levels=self.category_levels,
             category_dim=self.category_dim,
+            n_members=self.n_members,
+            member_adapters=self.member_adapters,
         )
 
     @property
@@ -579,9 +642,10 @@ class NetworkLayout:
         drawn from ``N(0, frequency_scale**2)``, phases uniformly in ``[-pi, pi]``, and the
         per-feature maps and their intercepts uniformly in ``+-1 / sqrt(n_frequencies)``.
         The vectors of categorical levels are drawn from ``N(0, 1)``, except the last row of each
-        feature's table (the code of the level "other") which starts at 0. The random draws of the
-        dense layers come first, so that a network without the newer parts starts exactly as it
-        always did.
+        feature's table (the code of the level "other") which starts at 0. The per-member scales
+        of a shared-weight ensemble start at 1, except those before the first dense layer,
+        drawn from {-1, 1}; their biases at 0. The random draws of the dense layers come first,
+        so that a network without the newer parts starts exactly as it always did.
 
         Parameters
         ----------
@@ -637,6 +701,11 @@ class NetworkLayout:
             (vectors,) = views["category_embeddings_"]
             vectors[...] = rng.normal(0.0, 1.0, vectors.shape)
             vectors[np.cumsum(self.category_levels) - 1] = 0.0
+        for i, r in enumerate(self.rows(MEMBER_SCALE)):
+            # The first adapter's random signs make the members differ (TabM's "random
+            # signs" initialization); the others start as the identity.
+            scales = self.view(theta, r, MS_OFF)
+            scales[...] = rng.choice((-1.0, 1.0), size=scales.shape) if i == 0 else 1.0
         return theta, bn_state
 
     def unpack(self, theta, bn_state):

@@ -22,6 +22,7 @@ import numpy as np
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 
 from ._losses import REGRESSION_LOSSES
+from ._members import SHARED_ENSEMBLES
 from ._network import ACTIVATION_CODES, INITIALIZERS, SOLVER_CODES
 from ._parameter_docs import DOCS
 from ._schedules import FACTOR_SCHEDULES, SCHEDULES
@@ -195,8 +196,12 @@ SHARED_PARAMETERS = (
     ),
     Parameter("min_category_count", 1, [Interval(Integral, 1, None, closed="left")]),
     Parameter("missing_indicators", True, ["boolean"]),
+    # Together (not alone) they change the network's shape: a shared-weight ensemble's
+    # members are in its layout (see _mlp's _check_same_network).
     Parameter("n_ensembles", 1, [Interval(Integral, 1, None, closed="left")]),
-    Parameter("ensemble", "independent", [StrOptions({"independent", "snapshot"})]),
+    Parameter(
+        "ensemble", "independent", [StrOptions({"independent", "snapshot", *SHARED_ENSEMBLES})]
+    ),
     Parameter("n_jobs", None, [Integral, None]),
 )
 

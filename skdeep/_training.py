@@ -33,6 +33,7 @@ from ._kernels._epoch import (
 )
 from ._kernels._losses import loss_and_delta
 from ._kernels._rng import make_state
+from ._losses import LOSSES
 from ._network import (
     ACTIVATION_CODES,
     HP_ACTIVATION,
@@ -437,6 +438,10 @@ def validation_function(X_val, Y_val, sw_val, layout, config, score):
 
     def validation(theta, bn_state):
         raw = raw_output(X_val, layout, theta, bn_state, config.activation)
+        if layout.n_members > 1:
+            # A shared-weight ensemble is scored on its members' mean prediction.
+            with np.errstate(over="ignore", invalid="ignore"):
+                raw = LOSSES[config.loss].mean_of_members(raw, layout.n_members)
         if not np.isfinite(raw).all():
             # Finite weights whose outputs overflow (a fit on its way to diverging): no
             # score, never a best epoch (NaN compares false).

@@ -21,11 +21,24 @@ from scipy import special
 
 # Column order of a row of the layer table and of the input table, as documented in
 # skdeep._network.
-(FAN_IN, FAN_OUT, W_OFF, B_OFF, GAMMA_OFF, BETA_OFF, MEAN_OFF, VAR_OFF, MIX_OFF, KIND, RATE) = (
-    range(11)
-)
+(
+    FAN_IN,
+    FAN_OUT,
+    W_OFF,
+    B_OFF,
+    GAMMA_OFF,
+    BETA_OFF,
+    MEAN_OFF,
+    VAR_OFF,
+    MIX_OFF,
+    KIND,
+    RATE,
+    MEMBERS,
+    MS_OFF,
+    MB_OFF,
+) = range(14)
 # Layer kinds (the KIND column).
-INPUT, DENSE, BATCH_NORM, ACTIVATION, DROPOUT, LOSS = range(6)
+INPUT, DENSE, BATCH_NORM, ACTIVATION, DROPOUT, LOSS, REPLICATE, MEMBER_SCALE = range(8)
 (
     IN_FEATURES,
     EMB_FEATURES,
@@ -802,6 +815,49 @@ def category_vectors(codes, starts, vectors):
     return _f64(vectors)[rows].reshape(rows.shape[0], -1)
 
 
+def member_adapters(vector, layout):
+    """The members of a shared-weight ensemble and their adapters around each dense layer.
+
+    Returns
+    -------
+    k : int
+        Members (1 without a ``REPLICATE`` row).
+    adapters : list of dict
+        Per dense layer: ``"before"`` (the offset of the scales that multiply its input,
+        shape (k, fan_in)) and ``"after"`` (the offset of the scales and of the biases of its
+        output, each shape (k, fan_out)), None where absent, and float64 copies of those
+        arrays under ``"r"``, ``"s"`` and ``"b"``.
+    """
+    vector = _f64(vector)
+    k, pending, adapters = 1, None, []
+    for row in np.asarray(layout).tolist():
+        if row[KIND] == REPLICATE:
+            k = row[MEMBERS]
+        elif row[KIND] == MEMBER_SCALE:
+            size = k * row[FAN_OUT]
+            scales = vector[row[MS_OFF] : row[MS_OFF] + size].reshape(k, row[FAN_OUT])
+            if row[MB_OFF] < 0:
+                pending = (row[MS_OFF], scales)
+            else:
+                biases = vector[row[MB_OFF] : row[MB_OFF] + size].reshape(k, row[FAN_OUT])
+                adapters[-1].update(after=(row[MS_OFF], row[MB_OFF]), s=scales, b=biases)
+        elif row[KIND] == DENSE:
+            before, r = pending if pending else (None, None)
+            adapters.append(dict(before=before, r=r, after=None, s=None, b=None))
+            pending = None
+    return k, adapters
+
+
+def _per_member(values, k):
+    """Rows of ``values`` (k * n_rows of them, member-major) summed per member: (k, width)."""
+    return values.reshape(k, -1, values.shape[1]).sum(axis=1)
+
+
+def _member_rows(values, n_rows):
+    """Per-member rows ``values`` (shape (k, width)) repeated for each member's n_rows rows."""
+    return np.repeat(values, n_rows, axis=0)
+
+
 def input_block(X, theta, inputs):
     """The first dense layer's input: the value columns of ``X``, then their numeric
     embeddings (when the network has them), then the vectors of the categorical codes (the
@@ -840,9 +896,12 @@ def forward_backward(
 
     The input block (numeric embeddings, scaling layer) comes first; hidden layers are dense
     -> [batch norm] -> activation (parametric when the layer has a mix) -> [dropout], the last
-    layer is dense and feeds the loss. Dropout masks come from one stream: the input mask
-    first (when ``dropout_rates[0] > 0``), then the mask of each hidden layer after its
-    activation.
+    layer is dense and feeds the loss. A shared-weight ensemble of ``k`` members stacks ``k``
+    copies of the input block's rows; a dense layer's input is multiplied by each member's
+    scales and its output by each member's scales plus biases (where the layer table has
+    them), and the loss is the mean of the members' losses. Dropout masks come from one
+    stream: the input mask first (when ``dropout_rates[0] > 0``), then the mask of each
+    hidden layer after its activation.
 
     Parameters
     ----------
@@ -886,12 +945,29 @@ def forward_backward(
         X = X.copy()
         X[:, :n_values] *= dropout_mask((X.shape[0], n_values), dropout_rates[0], rng)
     embedded, first_input = input_block(X, theta, inputs)
-    acts = [first_input]  # inputs of each dense layer
+    k, adapters = member_adapters(theta, layout)
+    n_rows = X.shape[0]
+    # A shared-weight ensemble: every member's copy of the rows, member-major.
+    acts = [np.tile(first_input, (k, 1))]  # inputs of each dense layer
+    scaled_inputs, dense_outputs = [], []  # with members: the dense layers' own in- and outputs
     pre_bn = []  # dense outputs entering batch norm (None without it)
     local_derivs = []  # activation derivative times dropout mask, per hidden layer
     mix_derivs = []  # d activation / d mix times dropout mask (None without a mix)
+
+    def dense_with_adapters(layer):
+        a = adapters[layer]
+        A = acts[layer]
+        if a["r"] is not None:
+            A = A * _member_rows(a["r"], n_rows)
+        scaled_inputs.append(A)
+        Z = dense(A, Ws[layer], bs[layer])
+        dense_outputs.append(Z)
+        if a["s"] is not None:
+            Z = Z * _member_rows(a["s"], n_rows) + _member_rows(a["b"], n_rows)
+        return Z
+
     for layer in range(n_layers - 1):
-        Z = dense(acts[-1], Ws[layer], bs[layer])
+        Z = dense_with_adapters(layer)
         if gammas[layer] is not None:
             pre_bn.append(Z)
             Z, _, _, new_mean, new_var = batch_norm_train(
@@ -912,14 +988,30 @@ def forward_backward(
         acts.append(A)
         local_derivs.append(dA_dZ)
         mix_derivs.append(dA_dmix)
-    out = dense(acts[-1], Ws[-1], bs[-1])
-    value, dZ = loss(out, Y, sw, _f64(sw).sum(), loss_kind)
+    out = dense_with_adapters(n_layers - 1)
+    # The mean over the members of their weighted mean losses.
+    value, deltas = 0.0, []
+    for block in np.split(out, k):
+        member_value, member_delta = loss(block, Y, sw, _f64(sw).sum() * k, loss_kind)
+        value += member_value
+        deltas.append(member_delta)
+    dZ = np.concatenate(deltas)
 
     gWs, gbs, gmixes = [None] * n_layers, [None] * n_layers, [None] * n_layers
     dgammas, dbetas = [None] * n_layers, [None] * n_layers
+    member_grads = {}  # offset -> gradient of a member segment
     for layer in range(n_layers - 1, -1, -1):
-        gWs[layer], gbs[layer], dA = dense_backward(acts[layer], dZ, Ws[layer])
+        a = adapters[layer]
+        if a["s"] is not None:
+            member_grads[a["after"][0]] = _per_member(dZ * dense_outputs[layer], k)
+            member_grads[a["after"][1]] = _per_member(dZ, k)
+            dZ = dZ * _member_rows(a["s"], n_rows)
+        gWs[layer], gbs[layer], dA = dense_backward(scaled_inputs[layer], dZ, Ws[layer])
+        if a["r"] is not None:
+            member_grads[a["before"]] = _per_member(dA * acts[layer], k)
+            dA = dA * _member_rows(a["r"], n_rows)
         if layer == 0:
+            dA = dA.reshape(k, n_rows, -1).sum(axis=0)  # the members' copies of the rows
             break
         if mix_derivs[layer - 1] is not None:
             gmixes[layer - 1] = (dA * mix_derivs[layer - 1]).sum(axis=0)
@@ -937,6 +1029,8 @@ def forward_backward(
         (MIX_OFF, gmixes),
     ):
         _scatter(grad, layout, col, values)
+    for off, g in member_grads.items():
+        grad[off : off + g.size] = g.ravel()
     # The input block: dA is the gradient with respect to the first dense layer's input.
     p = input_parameters(theta, inputs)
     d_embedded = dA
@@ -1032,15 +1126,30 @@ def predict_raw(X, theta, bn_state, layout, inputs, activation_name):
 
     Returns
     -------
-    ndarray of shape (n_samples, n_outputs), float64
+    ndarray of shape (n_samples, k * n_outputs), float64
+        The outputs of each of the ``k`` members of a shared-weight ensemble (1 otherwise),
+        member after member.
     """
     Ws, bs = unpack(theta, layout, W_OFF), unpack(theta, layout, B_OFF)
     gammas, betas = unpack(theta, layout, GAMMA_OFF), unpack(theta, layout, BETA_OFF)
     means, variances = unpack(bn_state, layout, MEAN_OFF), unpack(bn_state, layout, VAR_OFF)
     mixes = unpack(theta, layout, MIX_OFF)
+    k, adapters = member_adapters(theta, layout)
+    n_rows = np.asarray(X).shape[0]
     _, A = input_block(X, theta, inputs)
-    for layer in range(len(dense_layers(layout)) - 1):
+    A = np.tile(A, (k, 1))
+
+    def dense_with_adapters(A, layer):
+        a = adapters[layer]
+        if a["r"] is not None:
+            A = A * _member_rows(a["r"], n_rows)
         Z = dense(A, Ws[layer], bs[layer])
+        if a["s"] is not None:
+            Z = Z * _member_rows(a["s"], n_rows) + _member_rows(a["b"], n_rows)
+        return Z
+
+    for layer in range(len(dense_layers(layout)) - 1):
+        Z = dense_with_adapters(A, layer)
         if gammas[layer] is not None:
             Z = batch_norm_inference(
                 Z, gammas[layer], betas[layer], means[layer], variances[layer]
@@ -1049,7 +1158,9 @@ def predict_raw(X, theta, bn_state, layout, inputs, activation_name):
             A = mixed_activation(Z, mixes[layer], activation_name)[0]
         else:
             A = activation(Z, activation_name)[0]
-    return dense(A, Ws[-1], bs[-1])
+    out = dense_with_adapters(A, len(Ws) - 1)
+    # Member m's outputs in columns m * n_outputs to (m + 1) * n_outputs.
+    return np.concatenate(np.split(out, k), axis=1)
 
 
 def run_epoch(

@@ -1,6 +1,6 @@
 """scikit-learn's estimator checks on both estimators: with their defaults, scikit-learn's
 configuration (``like_sklearn``), dropout with batch normalization, the median (quantile
-loss), and ensembles of independent and of snapshot members."""
+loss), and ensembles of independent, snapshot and shared-weight members."""
 
 import pytest
 from sklearn.utils.estimator_checks import (
@@ -25,6 +25,8 @@ ESTIMATORS = [
     # Ensemble members of both kinds.
     RegularizedMLPClassifier(n_ensembles=2),
     RegularizedMLPRegressor(n_ensembles=2, ensemble="snapshot"),
+    RegularizedMLPClassifier(n_ensembles=3, ensemble="shared"),
+    RegularizedMLPRegressor(n_ensembles=2, ensemble="shared_mini"),
 ]
 
 

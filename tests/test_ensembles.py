@@ -277,3 +277,64 @@ def test_ensembles_round_trip_through_skops(cancer, diabetes):
         np.testing.assert_array_equal(loaded.predict(rows), model.predict(rows))
         for got, expected in zip(loaded.estimators_, model.estimators_, strict=True):
             assert got.loss_curve_ == expected.loss_curve_
+
+
+@pytest.mark.parametrize("kind", ["shared", "shared_mini"])
+def test_shared_members_are_one_network_with_a_member_axis(cancer, kind):
+    X, y = cancer
+    model = RegularizedMLPClassifier(n_ensembles=4, ensemble=kind, **SMALL).fit(X, y)
+    assert not hasattr(model, "estimators_")
+    # The dense weights are shared; each member has its own scales (and output biases).
+    assert [c.shape[1] for c in model.coefs_] == [16, 1]
+    assert all(s.shape[0] == 4 for s in model.member_scales_)
+    assert len(model.member_scales_) == (4 if kind == "shared" else 2)
+    members = model.predict_proba_members(X)
+    assert members.shape == (4, X.shape[0], 2)
+    assert not np.allclose(members[0], members[1])
+    np.testing.assert_allclose(model.predict_proba(X), members.mean(axis=0))
+    np.testing.assert_array_equal(model.predict(X), model.classes_[members.mean(0).argmax(1)])
+    assert model.score(X, y) > 0.9
+
+
+def test_shared_regressor_spread_and_one_member(diabetes):
+    X, y = diabetes
+    model = RegularizedMLPRegressor(n_ensembles=3, ensemble="shared", **SMALL).fit(X, y)
+    mean, std = model.predict(X, return_std=True)
+    members = model.predict_members(X)
+    np.testing.assert_allclose(mean, members.mean(axis=0))
+    np.testing.assert_allclose(std, members.std(axis=0))
+    assert (std > 0).all()
+    # One member is the single network, bit for bit.
+    one = RegularizedMLPRegressor(n_ensembles=1, ensemble="shared", **SMALL).fit(X, y)
+    single = RegularizedMLPRegressor(**SMALL).fit(X, y)
+    np.testing.assert_array_equal(one.predict(X), single.predict(X))
+    assert one.member_scales_ == [] and single.member_scales_ == []
+
+
+def test_shared_members_are_monitored_on_their_mean(cancer):
+    X, y = cancer
+    model = RegularizedMLPClassifier(
+        n_ensembles=3, ensemble="shared", early_stopping=True, restore_best_weights=True,
+        **SMALL,
+    )  # fmt: skip
+    model.fit(X[:400], y[:400], X_val=X[400:], y_val=y[400:])
+    # The best epoch's weights are restored: its score is the ensemble's on the same rows.
+    assert model.best_validation_score_ == model.score(X[400:], y[400:])
+
+
+def test_shared_members_continue_and_refuse_what_they_cannot(diabetes):
+    X, y = diabetes
+    model = RegularizedMLPRegressor(n_ensembles=2, ensemble="shared", **SMALL).fit(X, y)
+    before = model.predict(X)
+    model.set_params(learning_rate="constant").partial_fit(X, y)
+    assert len(model.loss_curve_) == SMALL["max_iter"] + 1
+    assert not np.allclose(model.predict(X), before)
+    with pytest.raises(ValueError, match="architecture .*members of a shared ensemble"):
+        model.set_params(warm_start=True, n_ensembles=3).fit(X, y)
+    with pytest.raises(ValueError, match='ensemble="shared" trains on dense rows'):
+        RegularizedMLPRegressor(n_ensembles=2, ensemble="shared").fit(sp.csr_matrix(X), y)
+    sio = pytest.importorskip("skops.io")
+    from skdeep import skops_trusted_types
+
+    loaded = sio.loads(sio.dumps(model), trusted=skops_trusted_types())
+    np.testing.assert_array_equal(loaded.predict(X, return_std=True)[1], model.predict(X, True)[1])

@@ -63,6 +63,8 @@ class Problem:
         Periodic numeric embeddings (3 frequencies, 2 values, for features 4, 0 and 2), a
         scaling layer, parametric activations, and two categorical features (3 and 4 levels,
         vectors of 2 values) in two more columns after the ``n_features`` values.
+    members : int
+        Members of a shared-weight ensemble, with ``member_adapters`` ("all" or "mini").
     """
 
     def __init__(
@@ -80,6 +82,8 @@ class Problem:
         scaling=False,
         parametric=False,
         categories=False,
+        members=1,
+        member_adapters="all",
     ):
         code, n_outputs, *parameters = LOSS_CASES[loss_case]
         self.loss_kind = code
@@ -96,6 +100,8 @@ class Problem:
             parametric_activation=parametric,
             category_levels=levels,
             category_dim=2,
+            n_members=members,
+            member_adapters=member_adapters,
         )
         self.layout, self.inputs = net.table, net.inputs
         rs = np.random.RandomState(seed)
@@ -344,3 +350,20 @@ def test_gradient_on_sparse_rows(loss_case, scaling, dropout):
     problem.X[np.random.RandomState(3).uniform(size=problem.X.shape) < 0.5] = 0.0
     problem.sparse = True
     check_gradient(problem, "tanh")
+
+
+@pytest.mark.parametrize("loss_case", LOSS_CASES)
+@pytest.mark.parametrize("adapters", ["all", "mini"])
+def test_gradient_shared_weight_members(loss_case, adapters):
+    # Three members sharing every dense weight, with their own scales and biases: the mean
+    # of their losses, through batch norm, dropout and the whole input block.
+    problem = Problem(
+        "tanh", loss_case, batch_norm=True, dropout=True, penalty="l2", embeddings=True,
+        scaling=True, parametric=True, categories=True, members=3, member_adapters=adapters,
+    )  # fmt: skip
+    _, g = check_gradient(problem, "tanh")
+    # Every member's scales get a gradient of their own.
+    first = problem.layout[problem.layout[:, _network.KIND] == _network.MEMBER_SCALE][0]
+    off, width = first[_network.MS_OFF], first[_network.FAN_OUT]
+    scales = g[off : off + 3 * width].reshape(3, width)
+    assert (np.abs(scales).sum(axis=1) > 1e-6).all()

@@ -82,6 +82,8 @@ PARTS = {
     "mix": ("mix",),
     "all": ("embeddings", "scaling", "mix", "categories"),
     "all_values": ("embeddings", "scaling", "mix"),
+    "members": ("members", "embeddings", "scaling", "mix", "categories"),
+    "members_mini": ("members_mini", "embeddings", "scaling", "mix", "categories"),
 }
 # Levels of the two categorical features of a network with the "categories" part.
 CATEGORY_LEVELS = (3, 4)
@@ -95,7 +97,8 @@ def make_network(
     ``parts`` adds numeric embeddings (2 frequencies mapped to 2 values per feature, for all
     value features but the first), a scaling layer, parametric activations and learned
     vectors (2 values) of two categorical features, the last two columns (see
-    :func:`with_codes`). Biases, batch-norm scales and shifts,
+    :func:`with_codes`), and three members of a shared-weight ensemble (``"members"``, or
+    ``"members_mini"`` with adapters at the ends only). Biases, batch-norm scales and shifts,
     embedding parameters, input scales and activation mixes are drawn at random (``initialize``
     sets several of them to 0 or 1), and so are the running statistics, so that no part of a
     kernel works on trivial values. ``groups`` is ``(lr_scale, penalty_mask, decay_scale)`` of
@@ -114,6 +117,8 @@ def make_network(
         parametric_activation="mix" in parts,
         category_levels=levels,
         category_dim=2,
+        n_members=3 if any(p.startswith("members") for p in parts) else 1,
+        member_adapters="mini" if "members_mini" in parts else "all",
     )
     rs = np.random.RandomState(seed)
     theta, bn_state = net.initialize("glorot_uniform", "tanh", np.float64, rs)
@@ -782,16 +787,18 @@ def test_layout_columns_match_reference():
     kernel_cols = (
         _network.FAN_IN, _network.FAN_OUT, _network.W_OFF, _network.B_OFF, _network.GAMMA_OFF,
         _network.BETA_OFF, _network.MEAN_OFF, _network.VAR_OFF, _network.MIX_OFF,
-        _network.KIND, _network.RATE,
+        _network.KIND, _network.RATE, _network.MEMBERS, _network.MS_OFF, _network.MB_OFF,
     )  # fmt: skip
-    assert kernel_cols == tuple(range(11)) and _network.N_COLUMNS == 11
+    assert kernel_cols == tuple(range(14)) and _network.N_COLUMNS == 14
     assert (naive.FAN_IN, naive.VAR_OFF, naive.MIX_OFF, naive.KIND, naive.RATE) == (
         0, 7, 8, 9, 10,
     )  # fmt: skip
-    kinds = ("input", "dense", "batch_norm", "activation", "dropout", "loss")
-    assert [_network.LAYER_KINDS[k] for k in kinds] == list(range(6))
+    assert (naive.MEMBERS, naive.MS_OFF, naive.MB_OFF) == (11, 12, 13)
+    kinds = ("input", "dense", "batch_norm", "activation", "dropout", "loss", "replicate",
+             "member_scale")  # fmt: skip
+    assert [_network.LAYER_KINDS[k] for k in kinds] == list(range(8))
     assert (naive.INPUT, naive.DENSE, naive.BATCH_NORM, naive.ACTIVATION) == (0, 1, 2, 3)
-    assert (naive.DROPOUT, naive.LOSS) == (4, 5)
+    assert (naive.DROPOUT, naive.LOSS, naive.REPLICATE, naive.MEMBER_SCALE) == (4, 5, 6, 7)
     input_fields = (
         _network.IN_FEATURES, _network.EMB_FEATURES, _network.EMB_FREQS, _network.EMB_DIM,
         _network.FREQ_OFF, _network.PHASE_OFF, _network.EMB_W_OFF, _network.EMB_B_OFF,
@@ -863,6 +870,18 @@ def test_forward_backward(arch, act, kind, parts, batch_norm, dropout, dtype):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("dropout", [False, True], ids=["no_dropout", "dropout"])
+@pytest.mark.parametrize("batch_norm", [False, True], ids=["no_bn", "bn"])
+@pytest.mark.parametrize("parts", ["members", "members_mini"])
+@pytest.mark.parametrize("kind", naive.LOSSES)
+@pytest.mark.parametrize("arch, act", [("0_hidden", "identity"), ("2_hidden", "tanh")])
+def test_forward_backward_shared_members(arch, act, kind, parts, batch_norm, dropout, dtype):
+    # Three members sharing the weights, with every input-block part: each loss, and the
+    # adapters around every dense layer or at the ends only.
+    test_forward_backward(arch, act, kind, parts, batch_norm, dropout, dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
 def test_forward_backward_keeps_running_stats_without_update(dtype):
     net, theta, bn_state, _ = make_network(4, (5, 3), 2, True, dtype, 2)
     X, Y, sw = make_data(9, 4, "squared_error", dtype, 3)
@@ -877,7 +896,7 @@ def test_forward_backward_keeps_running_stats_without_update(dtype):
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("penalty", ["none", "l2", "l1", "elasticnet"])
 @pytest.mark.parametrize("batch_norm", [False, True], ids=["no_bn", "bn"])
-@pytest.mark.parametrize("parts", ["plain", "all"])
+@pytest.mark.parametrize("parts", ["plain", "all", "members", "members_mini"])
 def test_loss_and_grad(penalty, batch_norm, parts, dtype):
     kind = "softmax_cross_entropy"
     net, theta, bn_state, groups = make_network(
@@ -908,7 +927,7 @@ def test_loss_and_grad(penalty, batch_norm, parts, dtype):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("batch_norm", [False, True], ids=["no_bn", "bn"])
-@pytest.mark.parametrize("parts", list(PARTS))
+@pytest.mark.parametrize("parts", [p for p in PARTS if not p.startswith("members")])
 @pytest.mark.parametrize("arch, act", network_cases(with_loss=False))
 def test_predict_raw(arch, act, parts, batch_norm, dtype):
     # More rows than one block, and not a multiple of it, with few features to stay fast.
@@ -919,7 +938,7 @@ def test_predict_raw(arch, act, parts, batch_norm, dtype):
     X = with_codes(np.random.RandomState(7).normal(size=(n, 4)).astype(dtype), net)
     tables = (net.table, net.inputs)
     out = _epoch.predict_raw(X, theta, bn_state, *tables, ACT_CODE[act], None)
-    assert out.dtype == dtype and out.shape == (n, 2)
+    assert out.dtype == dtype and out.shape == (n, 2 * net.n_members)
     assert_close(out, naive.predict_raw(X, theta, bn_state, *tables, act), dtype)
     # Each row depends on that row alone, whatever block it falls in.
     rows = slice(_epoch.PREDICT_BLOCK - 3, _epoch.PREDICT_BLOCK + 3)
@@ -927,6 +946,15 @@ def test_predict_raw(arch, act, parts, batch_norm, dtype):
         np.ascontiguousarray(X[rows]), theta, bn_state, *tables, ACT_CODE[act], None
     )
     assert_close(sub, out[rows], dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("batch_norm", [False, True], ids=["no_bn", "bn"])
+@pytest.mark.parametrize("parts", ["members", "members_mini"])
+@pytest.mark.parametrize("arch, act", [("0_hidden", "identity"), ("2_hidden", "mish")])
+def test_predict_raw_shared_members(arch, act, parts, batch_norm, dtype):
+    # Each member's outputs side by side, member after member.
+    test_predict_raw(arch, act, parts, batch_norm, dtype)
 
 
 def _csr(n, n_features, dtype, seed, index_dtype=np.int32):

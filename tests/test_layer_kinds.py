@@ -64,13 +64,13 @@ def test_segments_are_read_through_the_layout():
 GAIN_KIND = [
     (
         "_network.py",
-        "MIX_OFF, KIND, RATE) = (\n    range(11)\n)\nN_COLUMNS = RATE + 1\n",
-        "MIX_OFF, KIND, RATE, GAIN_OFF) = (\n    range(12)\n)\nN_COLUMNS = GAIN_OFF + 1\n",
+        "    MB_OFF,\n) = range(14)\nN_COLUMNS = MB_OFF + 1\n",
+        "    MB_OFF,\n    GAIN_OFF,\n) = range(15)\nN_COLUMNS = GAIN_OFF + 1\n",
     ),
     (
         "_network.py",
-        "LOSS = range(6)\nLAYER_KINDS = {\n",
-        'LOSS, GAIN = range(7)\nLAYER_KINDS = {\n    "gain": GAIN,\n',
+        "MEMBER_SCALE = range(8)\nLAYER_KINDS = {\n",
+        'MEMBER_SCALE, GAIN = range(9)\nLAYER_KINDS = {\n    "gain": GAIN,\n',
     ),
     (
         "_network.py",

@@ -31,9 +31,14 @@ from .._network import (
     INPUT,
     KIND,
     LOSS,
+    MB_OFF,
     MEAN_OFF,
+    MEMBER_SCALE,
+    MEMBERS,
     MIX_OFF,
+    MS_OFF,
     RATE,
+    REPLICATE,
     VAR_OFF,
     W_OFF,
 )
@@ -50,8 +55,13 @@ from ._layers import (
     input_factors,
     input_forward,
     input_has_parameters,
+    member_scale_backward,
+    member_scale_forward,
+    members_loss,
+    replicate_backward,
+    replicate_forward,
 )
-from ._losses import loss_and_delta, penalty_and_grad
+from ._losses import penalty_and_grad
 from ._optimizers import clip_by_global_norm, update
 from ._rng import shuffle_inplace
 
@@ -78,6 +88,29 @@ def _units(vector, layout, row, column):
     if off < 0:
         return vector[:0]
     return vector[off : off + layout[row, FAN_OUT]]
+
+
+@kernel(inline=True)
+def _member_units(vector, layout, row, column):
+    """The per-member segment (shape (MEMBERS, FAN_OUT)) of row ``row`` whose offset is in
+    ``column``, or an empty (0, FAN_OUT) array where the row has none."""
+    off = layout[row, column]
+    fo = layout[row, FAN_OUT]
+    if off < 0:
+        return vector[:0].reshape((0, fo))
+    k = layout[row, MEMBERS]
+    return vector[off : off + k * fo].reshape((k, fo))
+
+
+@kernel(inline=True)
+def n_members(layout):
+    """The members of a shared-weight ensemble the layer table replicates the rows for (1
+    without a ``REPLICATE`` row)."""
+    k = 1
+    for r in range(layout.shape[0]):
+        if layout[r, KIND] == REPLICATE:
+            k = layout[r, MEMBERS]
+    return k
 
 
 @kernel(inline=True)
@@ -186,8 +219,14 @@ def forward(X, batch, theta, bn_state, layout, inputs, context, training):
             derivs[r], gaps[r] = activation_forward(A, mix, activation, training)
         elif kind == DROPOUT and training:
             dropout_forward(A, derivs[r - 1], gaps[r - 1], rates[layout[r, RATE]], rng)
+        elif kind == REPLICATE:
+            A = replicate_forward(A, layout[r, MEMBERS])
+        elif kind == MEMBER_SCALE:
+            A = member_scale_forward(
+                A, _member_units(theta, layout, r, MS_OFF), _member_units(theta, layout, r, MB_OFF)
+            )
         elif kind == LOSS and training:
-            value = loss_and_delta(A, Y, sw, sw.sum(), loss)
+            value = members_loss(A, Y, sw, loss)
         outputs[r] = A
     return value, A, (outputs, derivs, gaps, inv_stds, input_cache)
 
@@ -240,6 +279,16 @@ def backward(dZ, X, batch, theta, grad, layout, inputs, cache):
             )
         elif kind == ACTIVATION:
             activation_backward(dZ, derivs[r], gaps[r], _units(grad, layout, r, MIX_OFF))
+        elif kind == MEMBER_SCALE:
+            member_scale_backward(
+                dZ,
+                outputs[r - 1],
+                _member_units(theta, layout, r, MS_OFF),
+                _member_units(grad, layout, r, MS_OFF),
+                _member_units(grad, layout, r, MB_OFF),
+            )
+        elif kind == REPLICATE and reach_input:
+            dZ = replicate_backward(dZ, layout[r, MEMBERS])
         elif kind == INPUT and reach_input:
             input_backward(dZ, X, theta, grad, inputs, input_cache)
 
@@ -509,10 +558,14 @@ def predict_raw(X, theta, bn_state, layout, inputs, activation, Xsparse):
 
     Returns
     -------
-    ndarray of shape (n_samples, n_outputs), same dtype as ``X``
+    ndarray of shape (n_samples, k * n_outputs), same dtype as ``X``
+        For the ``k`` members of a shared-weight ensemble (1 otherwise), member ``m``'s
+        outputs in columns ``m * n_outputs`` to ``(m + 1) * n_outputs``.
     """
     n = X.shape[0]
-    out = np.empty((n, layout[layout.shape[0] - 1, FAN_OUT]), X.dtype)
+    k = n_members(layout)
+    n_out = layout[layout.shape[0] - 1, FAN_OUT]
+    out = np.empty((n, k * n_out), X.dtype)
     # What the forward pass reads only in training, typed as in training (one compiled
     # forward pass serves both; np.float64 and np.bool_ because literals would not).
     context = (
@@ -524,7 +577,9 @@ def predict_raw(X, theta, bn_state, layout, inputs, activation, Xsparse):
         stop = min(start + PREDICT_BLOCK, n)
         batch = _sparse_rows(Xsparse, np.arange(start, stop))
         _, A, _ = forward(X[start:stop], batch, theta, bn_state, layout, inputs, context, training)
-        for i in range(stop - start):
-            for j in range(A.shape[1]):
-                out[start + i, j] = A[i, j]
+        nb = stop - start
+        for m in range(k):
+            for i in range(nb):
+                for j in range(n_out):
+                    out[start + i, m * n_out + j] = A[m * nb + i, j]
     return out

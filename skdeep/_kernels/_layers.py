@@ -16,7 +16,10 @@ dropout work in place on their input; the input block and dense layers make new 
   activation before it, so that the activation's backward kernel applies it and dropout has
   no backward step;
 - loss: :func:`._losses.loss_and_delta` turns the raw outputs into their gradient in place,
-  so the backward pass starts from there.
+  so the backward pass starts from there (:func:`members_loss` for the members of a
+  shared-weight ensemble: the mean of their losses);
+- replicate (shared-weight ensembles): :func:`replicate_forward`, :func:`replicate_backward`;
+- member scale: :func:`member_scale_forward`, :func:`member_scale_backward`.
 """
 
 import numpy as np
@@ -57,6 +60,7 @@ from ._forward import (
     embed_categories,
     scale_columns,
 )
+from ._losses import loss_and_delta
 from ._sparse import csr_dense_backward, csr_dot
 
 # ------------------------------------------------------------------------------ input block
@@ -353,3 +357,117 @@ def dropout_forward(A, deriv, gap, rate, rng):
     into ``deriv`` and ``gap`` of the activation before it (see :func:`._forward.dropout`)."""
     if rate > 0.0:
         dropout(A, deriv, gap, rate, rng)
+
+
+# ------------------------------------------------------------------ shared-weight ensembles
+
+
+@kernel(inline=True)
+def replicate_forward(A, k):
+    """The rows of ``A`` (shape (n_rows, width)) stacked ``k`` times, one copy per member.
+
+    Returns
+    -------
+    ndarray of shape (k * n_rows, width)
+        Member ``m``'s copy in rows ``m * n_rows`` to ``(m + 1) * n_rows``.
+    """
+    nb, width = A.shape
+    out = np.empty((k * nb, width), A.dtype)
+    for m in range(k):
+        for i in range(nb):
+            for j in range(width):
+                out[m * nb + i, j] = A[i, j]
+    return out
+
+
+@kernel(inline=True)
+def replicate_backward(dA, k):
+    """Backward pass of :func:`replicate_forward`: the members' gradients (shape
+    (k * n_rows, width)) summed per row, shape (n_rows, width)."""
+    n, width = dA.shape
+    nb = n // k
+    out = np.zeros((nb, width), dA.dtype)
+    for m in range(k):
+        for i in range(nb):
+            for j in range(width):
+                out[i, j] += dA[m * nb + i, j]
+    return out
+
+
+@kernel(inline=True)
+def member_scale_forward(A, scales, biases):
+    """Each member's rows of ``A`` times its scales, plus its biases.
+
+    Parameters
+    ----------
+    A : ndarray of shape (k * n_rows, width), float32 or float64
+        Member ``m``'s rows are rows ``m * n_rows`` to ``(m + 1) * n_rows``.
+    scales : ndarray of shape (k, width), same dtype
+    biases : ndarray of shape (k, width) or (0, width), same dtype
+        None when empty.
+
+    Returns
+    -------
+    ndarray of shape (k * n_rows, width)
+        A new array (``A`` stays: the backward pass reads it).
+    """
+    k, width = scales.shape
+    nb = A.shape[0] // k
+    out = np.empty_like(A)
+    for m in range(k):
+        for i in range(nb):
+            row = m * nb + i
+            for j in range(width):
+                out[row, j] = A[row, j] * scales[m, j]
+            if biases.shape[0] > 0:
+                for j in range(width):
+                    out[row, j] += biases[m, j]
+    return out
+
+
+@kernel(inline=True)
+def member_scale_backward(dZ, A, scales, g_scales, g_biases):
+    """Backward pass of :func:`member_scale_forward`.
+
+    ``g_scales`` (shape (k, width)) and ``g_biases`` (shape (k, width), or (0, width) for
+    none) are overwritten with the gradients of the scales and biases, and ``dZ`` (shape
+    (k * n_rows, width)) with the gradient with respect to ``A``.
+    """
+    k, width = scales.shape
+    nb = dZ.shape[0] // k
+    has_bias = g_biases.shape[0] > 0
+    sums = np.empty(width, np.float64)
+    bias_sums = np.empty(width, np.float64)
+    for m in range(k):
+        sums[:] = 0.0
+        bias_sums[:] = 0.0
+        for i in range(nb):
+            row = m * nb + i
+            for j in range(width):
+                d = dZ[row, j]
+                sums[j] += d * A[row, j]
+                bias_sums[j] += d
+                dZ[row, j] = d * scales[m, j]
+        for j in range(width):
+            g_scales[m, j] = sums[j]
+            if has_bias:
+                g_biases[m, j] = bias_sums[j]
+
+
+@kernel(inline=True)
+def members_loss(Z, Y, sw, loss):
+    """The loss of a batch: for ``k`` members (``Z`` has ``k`` times the rows of ``Y``), the
+    mean of the members' weighted mean losses, each member's rows overwritten with the
+    gradient of that mean (see :func:`._losses.loss_and_delta`)."""
+    nb = Y.shape[0]
+    k = Z.shape[0] // max(nb, 1)
+    if k <= 1:
+        return loss_and_delta(Z, Y, sw, sw.sum(), loss)
+    # The members' summed weight in the rows' dtype, as loss_and_delta takes it.
+    total = np.empty(1, sw.dtype)
+    total[0] = sw.sum() * k
+    Z3 = Z.reshape((k, nb, Z.shape[1]))
+    value = 0.0
+    for m in range(k):
+        value += loss_and_delta(Z3[m], Y, sw, total[0], loss)
+    return value
