@@ -2,7 +2,7 @@
 
 ``python -m benchmarks.loss_screen`` (after ``python -m benchmarks.run --only W9``, whose
 HistGradientBoosting numbers in ``benchmarks/RESULTS.json`` are the reference): for each
-variant of skdeep's defaults, the W9 protocol (the accuracy suite's regression tables, a
+variant of skdeep's defaults, the W9 protocol (W9's 8 regression tables of the suite, a
 75 / 25 split for seeds 0-2, the shared ``ColumnTransformer``) with ``loss="quantile",
 quantile=0.9`` and ``loss="absolute_error"``, and per table the ratio of skdeep's held-out
 pinball loss and mean absolute error (means over the seeds) to HistGradientBoosting's.
@@ -59,11 +59,11 @@ def _errors(table, data, params, seed):
 
 def main():
     import skdeep._losses as losses
-    from benchmarks.tables import TABLES, load_table
+    from benchmarks.tables import CORE_TABLES, load_table
 
     results = json.loads((Path(__file__).parent / "RESULTS.json").read_text())
     hgb = {t["name"]: t["models"] for t in results["W9"]["result"]["tables"]}
-    tables = [t for t in TABLES if t.task == "regression"]
+    tables = [t for t in CORE_TABLES if t.task == "regression"]
     data = {t.label: load_table(t) for t in tables}
     original = dict(losses.LOSSES)
     for name, params in VARIANTS.items():

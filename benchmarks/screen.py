@@ -10,7 +10,8 @@ can be stopped, resumed and extended.
 Models: ``sklearn_mlp`` (scikit-learn's MLP, defaults), ``hgb`` (HistGradientBoosting,
 defaults), ``realmlp`` (pytabkit's RealMLP-TD, defaults, on the CPU), and ``skdeep:NAME`` for
 each candidate ``NAME`` of :data:`CANDIDATES` (a function of the task returning skdeep's
-parameters; ``skdeep:defaults`` is the estimators' current defaults).
+parameters; ``skdeep:defaults`` is the estimators' current defaults). Each table keeps at most
+its ``max_rows`` rows (:mod:`benchmarks.tables`); the cache's keys do not record that number.
 
 From the repository root::
 
@@ -27,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.tables import BY_LABEL, TABLES, load_table, preprocessor
+from benchmarks.tables import BY_LABEL, CORE_TABLES, TABLES, load_table, preprocessor
 
 CACHE = Path(__file__).resolve().parent / "screen.json"
 
@@ -149,8 +150,10 @@ def make_model(name, task, seed):
     raise ValueError(f"unknown model {name!r}")
 
 
-def evaluate(name, table, seed, max_rows=10_000, cv=3, raw=False):
+def evaluate(name, table, seed, max_rows="table", cv=3, raw=False):
     """Cross-validated score and fit time of one model on one table for one seed.
+
+    ``max_rows``: as :func:`benchmarks.tables.load_table` (by default the table's own).
 
     ``raw``: the model gets the table's DataFrame itself, without the shared
     ``ColumnTransformer`` (object columns cast to pandas' ``category`` dtype first, once for
@@ -331,7 +334,8 @@ def main(argv=None):
     )
     args = parser.parse_args(argv)
     if args.ablations:
-        for r in ablations(load_cache(args.cache), list(TABLES)):
+        # The ablation candidates were evaluated on the suite's first 19 tables only.
+        for r in ablations(load_cache(args.cache), list(CORE_TABLES)):
             print(
                 f"{r['part']:24s} acc {r['accuracy']:+.4f}  R2 {r['r2']:+.4f}  "
                 f"mean {r['mean']:+.4f}  worse {r['worse']:2d} better {r['better']:2d}  "
