@@ -8,8 +8,9 @@ regression. Results are cached in a JSON file, one entry per (model, table, seed
 can be stopped, resumed and extended.
 
 Models: ``sklearn_mlp`` (scikit-learn's MLP, defaults), ``hgb`` (HistGradientBoosting,
-defaults), ``realmlp`` (pytabkit's RealMLP-TD, defaults, on the CPU), and ``skdeep:NAME`` for
-each candidate ``NAME`` of :data:`CANDIDATES` (a function of the task returning skdeep's
+defaults), ``catboost`` and ``lightgbm`` (CatBoost and LightGBM, defaults, two threads, quiet),
+``realmlp`` (pytabkit's RealMLP-TD, defaults, on the CPU), and ``skdeep:NAME`` for each
+candidate ``NAME`` of :data:`CANDIDATES` (a function of the task returning skdeep's
 parameters; ``skdeep:defaults`` is the estimators' current defaults). Each table keeps at most
 its ``max_rows`` rows (:mod:`benchmarks.tables`); the cache's keys do not record that number.
 
@@ -136,6 +137,17 @@ def make_model(name, task, seed):
 
         cls = HistGradientBoostingClassifier if clf else HistGradientBoostingRegressor
         return cls(random_state=seed)
+    if name == "catboost":
+        from catboost import CatBoostClassifier, CatBoostRegressor
+
+        cls = CatBoostClassifier if clf else CatBoostRegressor
+        # allow_writing_files=False: no catboost_info/ folder of training logs in the cwd.
+        return cls(random_state=seed, thread_count=2, verbose=0, allow_writing_files=False)
+    if name == "lightgbm":
+        from lightgbm import LGBMClassifier, LGBMRegressor
+
+        cls = LGBMClassifier if clf else LGBMRegressor
+        return cls(random_state=seed, n_jobs=2, verbosity=-1)
     if name == "realmlp":
         from pytabkit import RealMLP_TD_Classifier, RealMLP_TD_Regressor
 
