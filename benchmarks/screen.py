@@ -125,6 +125,22 @@ for _part in ABLATIONS:
     CANDIDATES[f"defaults-{_part}"] = _ablated(CANDIDATES["defaults"], _part)
 
 
+def _ensemble(kind, k):
+    """The defaults with ``k`` members of ``kind`` (independent members one after the
+    other, ``n_jobs=1``: the time is the work)."""
+    return lambda task: {**_defaults(task), "n_ensembles": k, "ensemble": kind, "n_jobs": 1}
+
+
+# Ensembles (issue 23, part 4): skdeep:independent4, skdeep:shared8, skdeep:shared_mini8, ...
+for _k in (2, 4, 8):
+    CANDIDATES[f"independent{_k}"] = _ensemble("independent", _k)
+for _k in (2, 4):
+    CANDIDATES[f"snapshot{_k}"] = _ensemble("snapshot", _k)
+for _k in (2, 4, 8, 16, 32):
+    CANDIDATES[f"shared{_k}"] = _ensemble("shared", _k)
+    CANDIDATES[f"shared_mini{_k}"] = _ensemble("shared_mini", _k)
+
+
 def make_model(name, task, seed):
     """The estimator called ``name`` for ``task``, seeded with ``seed``."""
     clf = task == "classification"

@@ -110,12 +110,12 @@ def rst_table(results):
 
 
 def main(argv=None):
-    from benchmarks.tables import TABLES
+    from benchmarks.tables import CORE_TABLES
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--tables", nargs="*", help="table labels (default: every regression)")
     args = parser.parse_args(argv)
-    tables = [t for t in TABLES if t.task == "regression"]
+    tables = [t for t in CORE_TABLES if t.task == "regression"]
     if args.tables:
         tables = [t for t in tables if t.label in args.tables]
     results = {}
