@@ -218,7 +218,8 @@ def evaluate(name, table, seed, max_rows="table", cv=3, raw=False):
         "score": float(np.mean(out["test_score"])),
         "fold_scores": [float(s) for s in out["test_score"]],
         "fit_s": float(np.sum(out["fit_time"])),
-        "epochs": [int(e) if e is not None else None for e in epochs],
+        # Independent ensemble members have one count each.
+        "epochs": [None if e is None else np.asarray(e).tolist() for e in epochs],
     }
 
 
