@@ -6,8 +6,8 @@ Members are estimators of the estimator's own class with ``n_ensembles=1``, kept
 - ``ensemble="independent"``: separate fits of clones, each with its own seed, in threads
   (the compiled training releases the GIL). When early stopping holds rows out, the rows are
   split into ``n_ensembles`` folds (stratified for class labels) and member ``i`` picks its
-  best epoch on fold ``i``, as cross-validation bagging does; otherwise every member trains on
-  all rows.
+  best epoch on fold ``i``, as cross-validation bagging does; otherwise every member is given
+  all rows (and applies the early-stopping rule of a single network to them).
 - ``ensemble="snapshot"``: one training run that keeps copies of the parameters at the ends
   of the cycles of the ``"log_cosine"`` schedule (:func:`snapshot_epochs`); each member is a
   shallow copy of the fitted estimator holding one copy (the input encoding and the target
@@ -17,12 +17,13 @@ Members are estimators of the estimator's own class with ``n_ensembles=1``, kept
 import copy
 
 import numpy as np
-from joblib import Parallel, delayed, effective_n_jobs
+from joblib import effective_n_jobs
 from sklearn.base import clone, is_classifier
 from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.utils import _safe_indexing, check_random_state
 from sklearn.utils.multiclass import type_of_target
-from sklearn.utils.validation import _num_samples, check_is_fitted
+from sklearn.utils.parallel import Parallel, delayed
+from sklearn.utils.validation import _check_sample_weight, _num_samples, check_is_fitted
 from threadpoolctl import threadpool_limits
 
 from ._warnings import warn_at_user_line
@@ -111,7 +112,7 @@ def snapshot_epochs(n_members, learning_rate, lr_cycles, max_iter, solver):
     return epochs
 
 
-def snapshot_members(estimator, layout, snapshots, wanted):
+def snapshot_members(estimator, layout, snapshots, epochs, wanted):
     """The members of a snapshot ensemble: one per snapshot, then the fitted network.
 
     Parameters
@@ -121,6 +122,8 @@ def snapshot_members(estimator, layout, snapshots, wanted):
     layout : NetworkLayout
     snapshots : list of tuple
         ``(theta, bn_state)`` of the cycle ends the fit reached.
+    epochs : tuple of int
+        The epochs (of this call, 1-based) the snapshots were asked for.
     wanted : int
         The number of members asked for (fewer when early stopping ended the fit before
         some cycle ends, which is warned about).
@@ -137,19 +140,27 @@ def snapshot_members(estimator, layout, snapshots, wanted):
         if k != "estimators_" and not k.startswith(("_callback", "_skl_callbacks"))
     }
     members = []
-    for parameters in [*snapshots, None]:
+    for parameters, epoch in [*zip(snapshots, epochs, strict=False), (None, None)]:
         member = copy.copy(estimator)
         # The training state stays with the estimator: members only predict.
         member.__dict__ = dict(state, n_ensembles=1, warm_start=False, _training=None)
         if parameters is not None:
             member._set_network(layout, *parameters)
+            # Its records end at its epoch (this call's epochs follow the earlier calls').
+            end = len(estimator.loss_curve_) - estimator.n_iter_ + epoch
+            member.n_iter_ = epoch
+            member.loss_curve_ = estimator.loss_curve_[:end]
+            member.history_ = estimator.history_[:end]
+            if estimator.validation_scores_ is not None:
+                member.validation_scores_ = estimator.validation_scores_[:epoch]
+            member.best_epoch_ = member.best_validation_score_ = None
         members.append(member)
     if len(members) < wanted:
         warn_at_user_line(
-            f'ensemble="snapshot" has {len(members)} of n_ensembles={wanted} members: early '
-            f"stopping ended the fit after {estimator.n_iter_} epochs, before the end of "
-            "every cycle of the learning-rate schedule. Raise patience, or set "
-            "early_stopping=False, to keep them all.",
+            f'ensemble="snapshot" has {len(members)} of n_ensembles={wanted} members: the '
+            f"fit ended after {estimator.n_iter_} epochs (early stopping, a callback or a "
+            "divergence), before the end of every cycle of the learning-rate schedule. Raise "
+            "patience, or set early_stopping=False, to keep them all.",
             UserWarning,
         )
     return members
@@ -249,6 +260,17 @@ def fit_independent(estimator, X, y, sample_weight, validation):
             clone(estimator).set_params(n_ensembles=1, n_jobs=None, random_state=int(seed))
             for seed in seeds
         ]
+    else:
+        # Continued members train with the ensemble's parameters as they are now (each
+        # keeps its own seed).
+        params = estimator.get_params(deep=False)
+        for name in ("n_ensembles", "n_jobs", "random_state"):
+            params.pop(name)
+        for member in members:
+            member.set_params(**params)
+    if sample_weight is not None:
+        # Checked here, before the folds slice it (a number means that weight for every row).
+        sample_weight = _check_sample_weight(sample_weight, X)
     folds = _folds(estimator, X, y, validation[0], random_state)
     # Members in threads at once each get one BLAS thread (the count is process-wide, and
     # only the main thread's fits set it themselves).

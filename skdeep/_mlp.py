@@ -470,7 +470,7 @@ class _BaseRegularizedMLP(CallbackSupportMixin, BaseEstimator):
 
     def _fit(self, X, y, sample_weight, incremental, X_val=None, y_val=None, sw_val=None):
         self._check_solver_supported()
-        self._check_one_training_run(incremental)
+        self._check_one_training_run(X, incremental)
         if incremental and self.early_stopping and self.early_stopping != "auto":
             raise ValueError(
                 "partial_fit does not support early_stopping=True: each call runs one epoch, "
@@ -522,8 +522,22 @@ class _BaseRegularizedMLP(CallbackSupportMixin, BaseEstimator):
             self.n_ensembles, self.learning_rate, self.lr_cycles, self.max_iter, self.solver
         )
 
-    def _check_one_training_run(self, incremental):
-        """Errors for a training run the fitted model or the ensemble settings rule out."""
+    def _check_one_training_run(self, X, incremental):
+        """Errors for a training run the fitted model or the ensemble settings rule out,
+        raised before anything of the fitted model changes."""
+        self._snapshot_epochs()  # raises for snapshot settings without cycles
+        if sp.issparse(X) and self._shared_members_asked() > 1:
+            raise ValueError(
+                f'ensemble="{self.ensemble}" trains on dense rows, and X is sparse. Pass '
+                'X.toarray() if it fits in memory, or use ensemble="independent", whose members '
+                "train on sparse rows."
+            )
+        if self.__dict__.get("_training", False) is None and (self.warm_start or incremental):
+            raise ValueError(
+                "This is a member of a snapshot ensemble: it predicts, and does not continue "
+                "training. Continue the ensemble itself (warm_start or partial_fit on the "
+                "estimator whose estimators_ hold it)."
+            )
         fitted = getattr(self, "_ensemble_fitted", None)
         if (self.warm_start or incremental) and fitted and fitted[0] == "independent":
             raise ValueError(
@@ -534,8 +548,12 @@ class _BaseRegularizedMLP(CallbackSupportMixin, BaseEstimator):
                     if incremental
                     else f' (n_ensembles={self.n_ensembles}, ensemble="{self.ensemble}")'
                 )
-                + ". Set warm_start=False to fit a new model, or keep the fitted ensemble's "
-                "n_ensembles and ensemble to continue it."
+                + (
+                    ". Use fit (with warm_start=True to continue every member)."
+                    if incremental
+                    else ". Set warm_start=False to fit a new model, or keep the fitted "
+                    "ensemble's n_ensembles and ensemble to continue it."
+                )
             )
 
     def _keep_snapshots(self, layout, training):
@@ -545,20 +563,18 @@ class _BaseRegularizedMLP(CallbackSupportMixin, BaseEstimator):
         self.__dict__.pop("_ensemble_fitted", None)
         snapshots, training.snapshots = training.snapshots, []
         if self._snapshots_wanted():
-            self.estimators_ = snapshot_members(self, layout, snapshots, self.n_ensembles)
+            self.estimators_ = snapshot_members(
+                self, layout, snapshots, self._snapshot_epochs(), self.n_ensembles
+            )
             self._ensemble_fitted = ("snapshot", self.n_ensembles)
+        elif layout.n_members > 1:
+            self._ensemble_fitted = (self.ensemble, layout.n_members)
 
     def _training_data(self, X, y, sample_weight, incremental, first_call):
         """The training rows as the network takes them (encoded, scaled, in the training
         dtype), the validated ``y``, the encoded targets and the sample weights. The first
         call learns the table encoding, the target encoding and the input scaler."""
         X, y = self._input_matrix(X, first_call, y)
-        if sp.issparse(X) and self._shared_members_asked() > 1:
-            raise ValueError(
-                f'ensemble="{self.ensemble}" trains on dense rows, and X is sparse. Pass '
-                'X.toarray() if it fits in memory, or use ensemble="independent", whose members '
-                "train on sparse rows."
-            )
         if not sp.issparse(X):
             X = np.require(X, requirements=["C", "W"])
         if not first_call:
@@ -1619,8 +1635,10 @@ class RegularizedMLPRegressor(RegressorMixin, _BaseRegularizedMLP):
 
         Returns
         -------
-        y : ndarray of shape (n_members, n_samples) or (n_members, n_samples, n_outputs)
-            Member ``i``'s :meth:`predict`; their mean over the first axis is
+        y : ndarray of shape (n_members, *shape of predict(X))
+            Member ``i``'s :meth:`predict` (shape (n_samples,), (n_samples, n_outputs), or
+            with several quantile levels (n_samples, n_levels) or (n_samples, n_outputs,
+            n_levels)); their mean over the first axis is
             :meth:`predict`. A ValueError for a single network (``n_ensembles=1``).
         """
         if self._shared_members() > 1:

@@ -321,14 +321,16 @@ RobustSmoothClipScaler`, fitted on the first call's training data), so outliers 
         their own random state, fitted in parallel (``n_jobs``); when early stopping holds
         data out, the rows are split into ``n_ensembles`` folds and member ``i`` picks its
         best epoch on fold ``i`` (so every row trains all members but one; cross-validation
-        bagging), otherwise every member trains on all rows. ``"snapshot"``: one training
+        bagging), otherwise every member is given all rows (and applies a single network's
+        early-stopping rule to them). ``"snapshot"``: one training
         run; its members are the network at the ends of the last ``n_ensembles`` cycles of
         ``learning_rate="log_cosine"`` (which has ``lr_cycles`` of them), the last member
         being the fitted network, at no extra training cost. ``"shared"``: one network
         whose dense weights the members share, each member with its own scales of every
-        dense layer's input and output and its own output biases (BatchEnsemble, as TabM
-        uses it), trained on every row at once; ``"shared_mini"``: own scales of the first
-        layer's input and of the output only. A shared ensemble trains on dense rows.
+        dense layer's input and output and its own biases after every dense layer
+        (BatchEnsemble, as TabM uses it), trained on every row at once; ``"shared_mini"``:
+        own scales of the first layer's input, and own scales and biases of the output
+        only. A shared ensemble trains on dense rows.
 """,
     "n_jobs": """int or None
         Members of ``ensemble="independent"`` fitted at the same time, in threads (the

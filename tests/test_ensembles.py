@@ -11,6 +11,7 @@ import pytest
 import scipy.sparse as sp
 from sklearn.base import clone
 from sklearn.datasets import make_multilabel_classification
+from sklearn.metrics import r2_score
 from sklearn.model_selection import cross_val_score
 
 import skdeep._mlp
@@ -47,18 +48,25 @@ def test_independent_members_average_their_predictions(independent_regressor, di
 
 def test_each_member_holds_out_its_own_fold(diabetes):
     X, y = diabetes
-    model = RegularizedMLPRegressor(n_ensembles=4, early_stopping=True)
-    folds = _folds(model, X, y, None, np.random.RandomState(0))
+    model = RegularizedMLPRegressor(n_ensembles=4, early_stopping=True, **SMALL)
+    # The folds of the fit: its generator draws the members' seeds first.
+    rng = np.random.RandomState(SMALL["random_state"])
+    rng.randint(np.iinfo(np.int32).max, size=4)
+    folds = _folds(model, X, y, None, rng)
     held_out = np.concatenate([val for _, val in folds])
     # Every row is held out by exactly one member, so it trains the other three.
     np.testing.assert_array_equal(np.sort(held_out), np.arange(X.shape[0]))
     for train, val in folds:
         assert np.intersect1d(train, val).size == 0
         assert train.size + val.size == X.shape[0]
-    fitted = RegularizedMLPRegressor(n_ensembles=4, early_stopping=True, **SMALL).fit(X, y)
-    for member, (train, _) in zip(fitted.estimators_, folds, strict=True):
-        # Its epochs saw the training part of its fold only (t_ counts the rows seen).
+    fitted = model.fit(X, y)
+    for member, (train, val) in zip(fitted.estimators_, folds, strict=True):
+        # Its epochs saw the training part of its fold only (t_ counts the rows seen), and
+        # its best epoch (restored) was scored on the held-out rows of its fold.
         assert member.t_ == train.size * member.n_iter_
+        np.testing.assert_allclose(
+            member.best_validation_score_, member.score(X[val], y[val]), rtol=1e-4
+        )
 
 
 def test_members_train_on_all_rows_without_a_held_out_fold(diabetes, cancer):
@@ -197,7 +205,7 @@ def test_early_stopping_before_a_cycle_end_warns_about_fewer_members(diabetes):
         n_ensembles=4, ensemble="snapshot", early_stopping=True, patience=1,
         hidden_layer_sizes=(16,), max_iter=40, random_state=0,
     )  # fmt: skip
-    with pytest.warns(UserWarning, match="early stopping ended the fit") as record:
+    with pytest.warns(UserWarning, match="the fit ended after") as record:
         model.fit(X, y)
     assert record[0].filename == __file__
     assert len(model.estimators_) < 4
@@ -311,7 +319,7 @@ def test_shared_regressor_spread_and_one_member(diabetes):
     assert one.member_scales_ == [] and single.member_scales_ == []
 
 
-def test_shared_members_are_monitored_on_their_mean(cancer):
+def test_shared_members_are_monitored_on_their_mean(cancer, diabetes):
     X, y = cancer
     model = RegularizedMLPClassifier(
         n_ensembles=3, ensemble="shared", early_stopping=True, restore_best_weights=True,
@@ -320,6 +328,61 @@ def test_shared_members_are_monitored_on_their_mean(cancer):
     model.fit(X[:400], y[:400], X_val=X[400:], y_val=y[400:])
     # The best epoch's weights are restored: its score is the ensemble's on the same rows.
     assert model.best_validation_score_ == model.score(X[400:], y[400:])
+    X, y = diabetes
+    model = RegularizedMLPRegressor(
+        n_ensembles=3, ensemble="shared_mini", early_stopping=True, restore_best_weights=True,
+        **SMALL,
+    )  # fmt: skip
+    model.fit(X[:300], y[:300], X_val=X[300:], y_val=y[300:])
+    members = model.predict_members(X[300:])
+    member_scores = [r2_score(y[300:], m) for m in members]
+    # R² of the members' mean, not of any one member.
+    np.testing.assert_allclose(model.best_validation_score_, model.score(X[300:], y[300:]), 1e-5)
+    assert min(abs(model.best_validation_score_ - s) for s in member_scores) > 1e-4
+
+
+def test_warm_start_takes_the_ensembles_parameters_now(diabetes):
+    X, y = diabetes
+    model = RegularizedMLPRegressor(n_ensembles=2, **SMALL).fit(X, y)
+    model.set_params(warm_start=True, max_iter=3, learning_rate="constant").fit(X, y)
+    for member in model.estimators_:
+        assert member.max_iter == 3 and member.warm_start
+        assert len(member.loss_curve_) == SMALL["max_iter"] + 3
+
+
+def test_a_refused_fit_leaves_the_fitted_model_alone(diabetes):
+    X, y = diabetes
+    model = RegularizedMLPRegressor(**SMALL).fit(X, y)
+    before = model.predict(X)
+    with pytest.raises(ValueError, match="has no cycles"):
+        model.set_params(n_ensembles=2, ensemble="snapshot", learning_rate="constant").fit(
+            X * 100 + 5, y
+        )
+    with pytest.raises(ValueError, match="trains on dense rows"):
+        model.set_params(ensemble="shared").fit(sp.csr_matrix(X * 100 + 5), y)
+    np.testing.assert_array_equal(model.predict(X), before)
+
+
+def test_member_sample_weights_are_checked_before_the_folds(diabetes):
+    X, y = diabetes
+    model = RegularizedMLPRegressor(n_ensembles=2, early_stopping=True, **SMALL)
+    a = clone(model).fit(X, y, sample_weight=2.0)
+    b = clone(model).fit(X, y)
+    np.testing.assert_allclose(a.predict(X), b.predict(X), rtol=1e-4)
+    with pytest.raises(ValueError, match="sample_weight.shape"):
+        clone(model).fit(X, y, sample_weight=np.ones(len(y) + 5))
+
+
+def test_snapshot_members_records_end_at_their_epoch(diabetes):
+    X, y = diabetes
+    model = RegularizedMLPRegressor(n_ensembles=2, ensemble="snapshot", **SMALL)
+    model.set_params(max_iter=16, early_stopping=False).fit(X, y)
+    (epoch,) = snapshot_epochs(2, "log_cosine", 4, 16, "adamw")
+    first, last = model.estimators_
+    assert first.n_iter_ == epoch and len(first.loss_curve_) == epoch
+    assert first.loss_curve_ == model.loss_curve_[:epoch] and len(last.loss_curve_) == 16
+    with pytest.raises(ValueError, match="member of a snapshot ensemble"):
+        first.partial_fit(X, y)
 
 
 def test_shared_members_continue_and_refuse_what_they_cannot(diabetes):
