@@ -1635,7 +1635,7 @@ class RegularizedMLPRegressor(RegressorMixin, _BaseRegularizedMLP):
 
         Returns
         -------
-        y : ndarray of shape (n_members, *shape of predict(X))
+        y : ndarray of shape (n_members, ...)
             Member ``i``'s :meth:`predict` (shape (n_samples,), (n_samples, n_outputs), or
             with several quantile levels (n_samples, n_levels) or (n_samples, n_outputs,
             n_levels)); their mean over the first axis is
