@@ -132,8 +132,12 @@ def _ensemble(kind, k):
 
 
 # Ensembles (issue 23, part 4): skdeep:independent4, skdeep:shared8, skdeep:shared_mini8, ...
-for _k in (2, 4, 8):
+for _k in (2, 3, 4, 8):
     CANDIDATES[f"independent{_k}"] = _ensemble("independent", _k)
+# The same members trained two at a time (the same predictions; the wall time on two cores).
+CANDIDATES["independent4_jobs2"] = lambda task: {**CANDIDATES["independent4"](task), "n_jobs": 2}
+# Members of half the epochs (the schedule's four cycles in 32 epochs).
+CANDIDATES["independent4_e32"] = lambda task: {**CANDIDATES["independent4"](task), "max_iter": 32}
 for _k in (2, 4):
     CANDIDATES[f"snapshot{_k}"] = _ensemble("snapshot", _k)
 for _k in (2, 4, 8, 16, 32):

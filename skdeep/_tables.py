@@ -21,7 +21,6 @@ expects. Plain numeric arrays pass through untouched unless they hold missing va
 """
 
 import numbers
-import warnings
 
 import numpy as np
 import pandas as pd
@@ -323,16 +322,20 @@ class TableEncoding:
         for start in range(0, X.shape[0], _BLOCK_ROWS):
             missing_rows += np.isnan(X[start : start + _BLOCK_ROWS]).sum(axis=0)
         sample = X[:: max(1, -(-X.shape[0] // MEDIAN_ROWS))]
-        median = np.nanmedian if missing_rows.any() else np.median
-        with np.errstate(all="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns: 0 below
-            medians = np.concatenate(
-                [
-                    median(sample[:, start : start + _BLOCK_COLUMNS], axis=0)
-                    for start in range(0, X.shape[1], _BLOCK_COLUMNS)
-                ]
-            )
-        medians = np.where(np.isnan(medians), 0.0, medians)  # no value in the sample
+        medians = np.zeros(X.shape[1])
+        with np.errstate(all="ignore"):
+            for start in range(0, X.shape[1], _BLOCK_COLUMNS):
+                block = sample[:, start : start + _BLOCK_COLUMNS]
+                if not missing_rows.any():
+                    medians[start : start + block.shape[1]] = np.median(block, axis=0)
+                    continue
+                # A column without a value in the sample keeps 0; np.nanmedian would warn
+                # about it, and silencing that with catch_warnings is not safe in the
+                # threads that fit ensemble members (warning filters are process-wide).
+                valued = start + np.flatnonzero(~np.isnan(block).all(axis=0))
+                if valued.size:
+                    medians[valued] = np.nanmedian(sample[:, valued], axis=0)
+        medians = np.where(np.isnan(medians), 0.0, medians)  # -inf and inf in the middle
         for j, name in enumerate(names):
             if missing_rows[j] == X.shape[0]:
                 medians[j] = 0.0

@@ -191,6 +191,27 @@ def test_missing_numbers_are_imputed_with_an_indicator(indicators):
     np.testing.assert_array_equal(reg.predict(unknown), reg.predict(as_median))
 
 
+def test_medians_come_from_the_sample_without_touching_warning_filters(monkeypatch):
+    """An array's medians come from evenly spaced rows; a column with values only outside
+    them gets 0, and no RuntimeWarning escapes, in threads too (the members of an ensemble):
+    the encoder avoids the warning instead of filtering it, which is not safe in threads."""
+    import skdeep._tables
+
+    monkeypatch.setattr(skdeep._tables, "MEDIAN_ROWS", 100)  # every 4th of 400 rows
+    rs = np.random.RandomState(0)
+    X = rs.normal(size=(400, 3))
+    X[::2, 1] = np.nan  # values in odd rows only
+    X[::3, 2] = np.nan
+    y = X[:, 0] + rs.normal(scale=0.1, size=400)
+    reg = RegularizedMLPRegressor(early_stopping=False, **FAST).fit(X, y)
+    medians = [c.median for c in reg._inputs.encoding.columns]
+    assert medians == pytest.approx([np.median(X[::4, 0]), 0.0, np.nanmedian(X[::4, 2])])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        RegularizedMLPRegressor(n_ensembles=2, n_jobs=2, **FAST).fit(X, y)
+    assert not [w for w in caught if issubclass(w.category, RuntimeWarning)]
+
+
 def test_numpy_array_with_nan():
     rs = np.random.RandomState(3)
     X = rs.normal(size=(300, 4))
