@@ -123,6 +123,12 @@ CANDIDATES = {
 }
 for _part in ABLATIONS:
     CANDIDATES[f"defaults-{_part}"] = _ablated(CANDIDATES["defaults"], _part)
+# The periodic embeddings' initial frequency scale (0.1 in the defaults).
+for _scale in (0.03, 0.3, 1.0):
+    CANDIDATES[f"defaults-frequency{_scale}"] = lambda task, scale=_scale: {
+        **_defaults(task),
+        "embedding_frequency_scale": scale,
+    }
 
 
 def _ensemble(kind, k):
@@ -245,6 +251,8 @@ def warm_up(models):
             for task, y in targets.items():
                 for dtype in (np.float32, np.float64):
                     est = make_model(name, task, 0).set_params(max_iter=2, batch_size=16)
+                    if est.ensemble == "snapshot":  # two epochs hold no cycles to snapshot
+                        est.set_params(n_ensembles=1)
                     est.fit(X.astype(dtype), y)
 
 

@@ -5,11 +5,13 @@ A fit is one task whose subtasks are its epochs (L-BFGS iterations with
 :class:`sklearn.callback.ProgressBar` counts epochs and
 :class:`sklearn.callback.ScoringMonitor` scores the network after each of them. On
 scikit-learn versions without :mod:`sklearn.callback` (before 1.9) the estimators have no
-``set_callbacks`` and fit exactly as before.
+``set_callbacks`` and fit exactly as before. An ensemble of independent members is a task
+whose subtasks are its members, each member's fit merged into its subtask
+(:class:`MemberTasks`).
 """
 
 try:
-    from sklearn.callback import CallbackSupportMixin
+    from sklearn.callback import AutoPropagatedCallback, CallbackSupportMixin
 
     HAS_CALLBACKS = True
 except ImportError:  # scikit-learn < 1.9
@@ -17,6 +19,7 @@ except ImportError:  # scikit-learn < 1.9
     class CallbackSupportMixin:
         """Stands in for scikit-learn's mixin where it does not exist: no callbacks."""
 
+    AutoPropagatedCallback = None
     HAS_CALLBACKS = False
 
 
@@ -98,4 +101,68 @@ class EpochTasks:
             y=self._y,
             metadata=self._metadata,
             reconstruction_attributes={},
+        )
+
+
+class MemberTasks:
+    """The callback tasks of a fit of independent ensemble members.
+
+    The ensemble's fit is a task with one subtask per member, and each member's own fit task
+    (with its epochs) is merged into its subtask, as scikit-learn's searches merge each
+    candidate's fit into theirs: the callbacks that propagate (a progress bar, say) follow
+    every member's epochs. The others (a scoring monitor, say) stay on the ensemble, which
+    they see begin and end, and go on the members as ``clone`` carries them, scoring each
+    member after each of its epochs.
+
+    Parameters
+    ----------
+    estimator : estimator instance
+        The ensemble being fitted.
+    X, y : array-like
+        The data given to ``fit``, handed to the hooks.
+    sample_weight : array-like or None
+        Handed to the hooks as metadata.
+    n_members : int
+        The number of members (subtasks).
+    """
+
+    def __init__(self, estimator, X, y, sample_weight, n_members):
+        self._estimator = estimator
+        self._data = {
+            "X": X,
+            "y": y,
+            "metadata": None if sample_weight is None else {"sample_weight": sample_weight},
+        }
+        self._fit = estimator._init_callback_context(
+            max_subtasks=n_members, sequential_subtasks=False
+        )
+        self._fit.call_on_fit_task_begin(estimator=estimator, **self._data)
+        # Made here, before the members fit (in threads, or in other processes with another
+        # joblib backend).
+        self._members = [
+            self._fit.subcontext(task_name="member", task_id=i) for i in range(n_members)
+        ]
+
+    def member_callbacks(self):
+        """The callbacks a member carries itself: those that do not propagate (a member that
+        holds one that does cannot take the ensemble's)."""
+        return [
+            callback
+            for callback in getattr(self._estimator, "_skl_callbacks", [])
+            if not isinstance(callback, AutoPropagatedCallback)
+        ]
+
+    def fit_member(self, i, member, fit):
+        """``fit()`` (which fits ``member`` and returns it) as member ``i``'s subtask."""
+        context = self._members[i]
+        with context.propagate_callback_context(member):
+            context.call_on_fit_task_begin(estimator=self._estimator, **self._data)
+            member = fit()
+        context.call_on_fit_task_end(estimator=self._estimator, **self._data)
+        return member
+
+    def finish(self):
+        """End the fit task (the estimator now holds the fitted ensemble)."""
+        self._fit.call_on_fit_task_end(
+            estimator=self._estimator, reconstruction_attributes={}, **self._data
         )

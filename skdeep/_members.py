@@ -15,6 +15,7 @@ Members are estimators of the estimator's own class with ``n_ensembles=1``, kept
 """
 
 import copy
+import functools
 
 import numpy as np
 from joblib import effective_n_jobs
@@ -26,6 +27,7 @@ from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import _check_sample_weight, _num_samples, check_is_fitted
 from threadpoolctl import threadpool_limits
 
+from ._callbacks import HAS_CALLBACKS, MemberTasks
 from ._warnings import warn_at_user_line
 
 __all__ = [
@@ -246,12 +248,6 @@ def fit_independent(estimator, X, y, sample_weight, validation):
     -------
     estimator
     """
-    if getattr(estimator, "_skl_callbacks", None):
-        raise ValueError(
-            'Callbacks are not supported with ensemble="independent" members yet (each '
-            'member is a fit of its own). Use ensemble="snapshot", whose members come from '
-            "one training run the callbacks follow, or n_ensembles=1."
-        )
     members = _check_continuable(estimator)
     random_state = check_random_state(estimator.random_state)
     seeds = random_state.randint(np.iinfo(np.int32).max, size=estimator.n_ensembles)
@@ -272,13 +268,24 @@ def fit_independent(estimator, X, y, sample_weight, validation):
         # Checked here, before the folds slice it (a number means that weight for every row).
         sample_weight = _check_sample_weight(sample_weight, X)
     folds = _folds(estimator, X, y, validation[0], random_state)
+    fits = [
+        functools.partial(_fit_member, member, X, y, sample_weight, fold, validation)
+        for member, fold in zip(members, folds, strict=True)
+    ]
+    tasks = MemberTasks(estimator, X, y, sample_weight, len(members)) if HAS_CALLBACKS else None
+    if tasks is not None:
+        for member in members:
+            member.set_callbacks(*tasks.member_callbacks())
+        fits = [
+            functools.partial(tasks.fit_member, i, member, fit)
+            for i, (member, fit) in enumerate(zip(members, fits, strict=True))
+        ]
     # Members in threads at once each get one BLAS thread (the count is process-wide, and
     # only the main thread's fits set it themselves).
     limits = 1 if effective_n_jobs(estimator.n_jobs) > 1 else None
     with threadpool_limits(limits=limits, user_api="blas"):
         members = Parallel(n_jobs=estimator.n_jobs, prefer="threads")(
-            delayed(_fit_member)(member, X, y, sample_weight, fold, validation)
-            for member, fold in zip(members, folds, strict=True)
+            delayed(fit)() for fit in fits
         )
     for name in (*_SINGLE_NETWORK_STATE, *(n for n in vars(estimator) if _is_fitted_name(n))):
         estimator.__dict__.pop(name, None)
@@ -288,6 +295,8 @@ def fit_independent(estimator, X, y, sample_weight, validation):
     estimator.estimators_ = members
     estimator.n_iter_ = np.array([member.n_iter_ for member in members])
     estimator._ensemble_fitted = ("independent", len(members))
+    if tasks is not None:
+        tasks.finish()
     return estimator
 
 

@@ -334,8 +334,9 @@ RobustSmoothClipScaler`, fitted on the first call's training data), so outliers 
 """,
     "n_jobs": """int or None
         Members of ``ensemble="independent"`` fitted at the same time, in threads (the
-        compiled training releases the GIL): None means 1 unless in a
-        :func:`joblib.parallel_config` context, -1 means all cores.
+        compiled training releases the GIL) unless a :func:`joblib.parallel_config`
+        context names another backend (dask's, say): None means 1 unless in such a
+        context, -1 means all cores.
 """,
     "label_smoothing": """float in [0, 1)
         Train on the targets ``(1 - label_smoothing) * y + label_smoothing / K`` (``K``

@@ -96,6 +96,45 @@ def test_a_callback_can_stop_training_without_a_convergence_warning(cancer):
     assert len(clf.loss_curve_) == 4
 
 
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_independent_members_are_subtasks_of_the_ensemble(n_jobs):
+    """Each member is a subtask of the ensemble's fit, and the member's own fit task, with
+    its epochs, is merged into it; in threads too."""
+    X, y = load_diabetes(return_X_y=True)
+    recorder = TaskRecorder()
+    reg = RegularizedMLPRegressor(n_ensembles=3, max_iter=4, n_jobs=n_jobs, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        reg.set_callbacks(recorder).fit(X, y)
+    assert recorder.events[1] == ("begin", "RegularizedMLPRegressor", "fit")
+    assert recorder.events[-2] == ("end", "RegularizedMLPRegressor", "fit")
+    # A member's subtask and its own fit are one task (scikit-learn merges them), which a
+    # propagated callback sees as the member's fit.
+    assert recorder.ends("fit") == 1 + 3
+    assert recorder.ends("epoch") == reg.n_iter_.sum() == 12
+    # Set up and torn down once, by the ensemble (the members get it propagated).
+    assert recorder.events.count(("setup", "RegularizedMLPRegressor")) == 1
+    assert recorder.events.count(("teardown", "RegularizedMLPRegressor")) == 1
+    # The ensemble's callbacks do not stay on its members after the fit.
+    assert all(not getattr(m, "_skl_callbacks", None) for m in reg.estimators_)
+
+
+def test_scoring_monitor_scores_the_ensemble_and_each_members_epochs():
+    X, y = load_diabetes(return_X_y=True)
+    monitor = callback.ScoringMonitor(scoring="r2")
+    reg = RegularizedMLPRegressor(n_ensembles=2, max_iter=3, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        reg.set_callbacks(monitor).fit(X, y)
+    log = monitor.get_logs().data_as_pandas
+    assert (log.task_name == "epoch").sum() == 2 * 3
+    fits = log[log.task_name == "fit"]
+    # The ensemble's fit (scored on the fit's data) and each member's (on its own rows).
+    ensemble = fits[fits.estimator_name == "RegularizedMLPRegressor"].iloc[0]
+    assert ensemble.r2 == pytest.approx(reg.score(X, y))
+    assert len(fits) == 1 + 2
+
+
 @pytest.mark.parametrize("stop_after", [None, 3])
 @pytest.mark.parametrize("batch_normalization", [False, True])
 def test_lbfgs_iterations_are_tasks(cancer, stop_after, batch_normalization):

@@ -251,15 +251,6 @@ def test_partial_fit_and_mismatched_warm_starts_are_errors(diabetes, independent
         RegularizedMLPClassifier(**SMALL).fit(X[:50], y[:50] > 150).predict_proba_members(X)
 
 
-def test_callbacks_are_an_error_with_independent_members(diabetes):
-    sklearn_callback = pytest.importorskip("sklearn.callback")
-    X, y = diabetes
-    model = RegularizedMLPRegressor(n_ensembles=2, **SMALL)
-    model.set_callbacks(sklearn_callback.ProgressBar())
-    with pytest.raises(ValueError, match="Callbacks are not supported"):
-        model.fit(X, y)
-
-
 def test_members_in_cross_validation(cancer):
     X, y = cancer
     with warnings.catch_warnings():
