@@ -736,6 +736,7 @@ class _BaseRegularizedMLP(CallbackSupportMixin, BaseEstimator):
             clip_norm=0.0 if self.clip_norm is None else float(self.clip_norm),
             batch_size=batch_size,
             shuffle=bool(self.shuffle),
+            even_batches=bool(self.even_batches),
             learning_rate=self.learning_rate,
             learning_rate_init=float(self.learning_rate_init),
             power_t=self.power_t,
@@ -1068,6 +1069,7 @@ class RegularizedMLPClassifier(ClassifierMixin, _BaseRegularizedMLP):
         power_t=0.5,
         max_iter=64,
         shuffle=True,
+        even_batches=True,
         random_state=None,
         tol=1e-4,
         verbose=False,
@@ -1384,7 +1386,7 @@ class RegularizedMLPRegressor(RegressorMixin, _BaseRegularizedMLP):
     >>> X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
     >>> reg = RegularizedMLPRegressor(random_state=0).fit(X_train, y_train)
     >>> print(f"held-out R²: {reg.score(X_test, y_test):.3f}")
-    held-out R²: 0.279
+    held-out R²: 0.323
     """
 
     _parameter_constraints: dict = constraints(REGRESSOR_PARAMETERS)
@@ -1419,6 +1421,7 @@ class RegularizedMLPRegressor(RegressorMixin, _BaseRegularizedMLP):
         power_t=0.5,
         max_iter=64,
         shuffle=True,
+        even_batches=True,
         random_state=None,
         tol=1e-4,
         verbose=False,

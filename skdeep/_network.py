@@ -163,6 +163,7 @@ N_INPUT_FIELDS = CAT_OFF + 1
     HP_SOLVER,
     HP_BATCH_SIZE,
     HP_SHUFFLE,
+    HP_EVEN_BATCHES,
     HP_BN_MOMENTUM,
     HP_MOMENTUM,
     HP_NESTEROV,
@@ -175,7 +176,7 @@ N_INPUT_FIELDS = CAT_OFF + 1
     HP_CLIP_NORM,
     HP_LOSS_PARAMETERS,
     HP_DROPOUT,
-) = range(17)
+) = range(18)
 
 
 class ParameterGroup(NamedTuple):

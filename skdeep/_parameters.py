@@ -117,6 +117,7 @@ SHARED_PARAMETERS = (
     Parameter("power_t", 0.5, [Interval(Real, 0, None, closed="left")], sklearn=0.5),
     Parameter("max_iter", 64, [Interval(Integral, 1, None, closed="left")], sklearn=200),
     Parameter("shuffle", True, ["boolean"], sklearn=True),
+    Parameter("even_batches", True, ["boolean"], sklearn=False),
     Parameter("random_state", None, ["random_state"]),
     Parameter("tol", 0.0001, [Interval(Real, 0, None, closed="left")], sklearn=0.0001),
     Parameter("verbose", False, ["verbose"]),

@@ -311,7 +311,7 @@ class CoarseToFineSearchCV(BaseSearchCV):
     >>> round(float(high / low))
     100
     >>> print(f"{search.best_score_:.3f}")
-    0.968
+    0.970
     """
 
     _parameter_constraints: dict = {

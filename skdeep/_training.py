@@ -44,6 +44,7 @@ from ._network import (
     HP_CLIP_NORM,
     HP_DROPOUT,
     HP_EPSILON,
+    HP_EVEN_BATCHES,
     HP_L1,
     HP_L2,
     HP_LOSS,
@@ -82,7 +83,7 @@ class TrainingConfig:
     ``epsilon``, ``rho``, ``l2``, ``l1``, ``weight_decay``, ``clip_norm`` (0 for none),
     ``lr_factors`` (learning-rate factors by parameter group, None for the groups' own),
     ``fan_in_power`` (the NTK parametrization's per-layer rate ``fan_in ** -power``, 0 for
-    none). Batches: ``batch_size``, ``shuffle``. Schedules: ``learning_rate``,
+    none). Batches: ``batch_size``, ``shuffle``, ``even_batches``. Schedules: ``learning_rate``,
     ``learning_rate_init``, ``power_t``, ``lr_decay``, ``lr_step_size``, ``warmup_epochs``,
     ``lr_cycles``, ``max_iter``, ``dropout_schedule``, ``weight_decay_schedule``. Stopping:
     ``patience``, ``min_delta``, ``tol`` (the gradient tolerance of L-BFGS),
@@ -129,6 +130,7 @@ class TrainingConfig:
     weight_decay_schedule: str = "constant"
     loss_parameters: np.ndarray = field(default_factory=lambda: np.zeros(0))
     snapshot_epochs: tuple = ()
+    even_batches: bool = False
 
     @property
     def kernel_loss(self):
@@ -169,6 +171,7 @@ class TrainingConfig:
         hp[HP_SOLVER] = SOLVER_CODES[self.solver]
         hp[HP_BATCH_SIZE] = self.batch_size
         hp[HP_SHUFFLE] = self.shuffle
+        hp[HP_EVEN_BATCHES] = self.even_batches
         hp[HP_BN_MOMENTUM] = self.bn_momentum
         hp[HP_MOMENTUM] = self.momentum
         hp[HP_NESTEROV] = self.nesterov

@@ -1195,12 +1195,15 @@ def run_epoch(
     l2=0.0,
     l1=0.0,
     clip_norm=0.0,
+    even_batches=False,
 ):
     """One epoch of mini-batch training.
 
     The rows are permuted by :func:`shuffle` (when ``shuffle_rows``) with the same stream that
     then supplies the dropout masks; batches of ``batch_size`` consecutive permuted rows (the
-    last one possibly smaller) each get a :func:`forward_backward` pass, their loss gradient
+    last one possibly smaller; with ``even_batches``, ``ceil(n / batch_size)`` batches of
+    consecutive permuted rows whose sizes differ by at most one, batch ``b`` ending at row
+    ``(b + 1) * n // n_batches``) each get a :func:`forward_backward` pass, their loss gradient
     clipped to global norm ``clip_norm`` (when positive), and an :func:`optimizer_update` with
     ``l2`` and ``l1`` divided by the batch's summed sample weight. Batch ``b`` (counting the
     skipped ones) uses the learning rate ``schedule[b, 0]``, the weight decay
@@ -1235,6 +1238,7 @@ def run_epoch(
     l2, l1 : float
         Penalty strengths; each batch divides them by its summed sample weight.
     clip_norm : float
+    even_batches : bool
 
     Returns
     -------
@@ -1254,9 +1258,14 @@ def run_epoch(
     total = 0.0
     counted = 0
     schedule = _f64(schedule)
-    for start in range(0, n, batch_size):
-        rows = perm[start : start + batch_size]
-        lr, weight_decay, dropout_factor = schedule[start // batch_size]
+    n_batches = -(-n // batch_size)
+    if even_batches:
+        bounds = [(b * n // n_batches, (b + 1) * n // n_batches) for b in range(n_batches)]
+    else:
+        bounds = [(b * batch_size, min((b + 1) * batch_size, n)) for b in range(n_batches)]
+    for batch, (start, stop) in enumerate(bounds):
+        rows = perm[start:stop]
+        lr, weight_decay, dropout_factor = schedule[batch]
         batch_weight = sw[rows].sum()
         if not batch_weight > 0:
             continue

@@ -617,6 +617,7 @@ def _hyperparameters(p, act="relu", kind="squared_error", batch_size=1, shuffle=
         (_network.HP_ACTIVATION, ACT_CODE[act]), (_network.HP_LOSS, LOSS_CODE[kind]),
         (_network.HP_SOLVER, SOLVER_CODE[p["solver"]]), (_network.HP_BATCH_SIZE, batch_size),
         (_network.HP_SHUFFLE, shuffle), (_network.HP_BN_MOMENTUM, 0.8),
+        (_network.HP_EVEN_BATCHES, p.get("even_batches", False)),
         (_network.HP_MOMENTUM, p["momentum"]), (_network.HP_NESTEROV, p["nesterov"]),
         (_network.HP_BETA_1, p["beta_1"]), (_network.HP_BETA_2, p["beta_2"]),
         (_network.HP_EPSILON, p["epsilon"]), (_network.HP_RHO, p["rho"]),
@@ -1063,6 +1064,7 @@ class ReferenceRun:
             rates, 0.8,
             p["solver"], schedule, p["momentum"], p["nesterov"], p["beta_1"], p["beta_2"],
             p["epsilon"], p["rho"], p["l2"], p["l1"], p.get("clip_norm", 0.0),
+            p.get("even_batches", False),
         )  # fmt: skip
         return loss
 
@@ -1205,12 +1207,14 @@ def test_run_epoch_networks(arch, act, kind, dtype):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("even", [False, True], ids=["remainder_last", "even"])
 @pytest.mark.parametrize(
     "n, batch_size, shuffle",
-    [(23, 8, False), (23, 23, True), (23, 200, True), (9, 1, True), (16, 4, True)],
+    [(23, 8, False), (23, 23, True), (23, 200, True), (9, 1, True), (16, 4, True), (21, 10, True)],
 )
-def test_run_epoch_batching(n, batch_size, shuffle, dtype):
+def test_run_epoch_batching(n, batch_size, shuffle, even, dtype):
     p = {**HYPER, **SOLVER_VARIANTS["sgd_nesterov"], **PENALTIES["elasticnet"]}
+    p["even_batches"] = even
     setting = dict(
         arch="1_hidden", act="relu", kind="sigmoid_cross_entropy", batch_norm=False,
         dropout=True, p=p,

@@ -61,6 +61,7 @@ _BASE = dict(
     learning_rate_init=1e-3,
     max_iter=15,
     shuffle=True,
+    even_batches=False,
     tol=1e-4,
     n_iter_no_change=10,
     early_stopping=False,
@@ -221,7 +222,8 @@ _RECIPE = dict(
     nesterovs_momentum=True, numeric_embeddings="auto", parametric_activation=True,
     parametrization="ntk", patience=None, penalty="l2", power_t=0.5, random_state=0,
     restore_best_weights="last", rho=0.9, scaling_layer=True, scaling_lr_factor=6.0,
-    shuffle=True, tol=0.0001, training_dtype="float32", validation_fraction=0.2,
+    shuffle=True, even_batches=False, tol=0.0001, training_dtype="float32",
+    validation_fraction=0.2,
     warm_start=False, warmup_epochs=0, weight_decay=0.02, weight_decay_schedule="flat_cosine",
     weight_init="data_aware",
 )  # fmt: skip

@@ -25,6 +25,7 @@ from .._network import (
     HP_BN_MOMENTUM,
     HP_CLIP_NORM,
     HP_DROPOUT,
+    HP_EVEN_BATCHES,
     HP_LOSS,
     HP_LOSS_PARAMETERS,
     HP_SHUFFLE,
@@ -462,7 +463,9 @@ def run_epoch(
         Random state for shuffling and dropout, advanced in place.
     hp : ndarray of shape (HP_DROPOUT + n_layers + n_loss_parameters,), float64
         The hyperparameter vector (:mod:`skdeep._network`'s ``HP_*`` indices): the activation
-        and loss codes, the batch size, whether to shuffle, the momentum of the batch-norm
+        and loss codes, the batch size, whether to shuffle, whether to split the rows into
+        batches of sizes within one row of each other (else full batches and the remainder
+        last), the momentum of the batch-norm
         running statistics for a full batch (a batch of ``nb`` rows uses
         ``bn_momentum ** (nb / batch_size)`` and a single-row batch does not update them),
         the solver's settings (see :func:`~skdeep._kernels._optimizers.update`), the penalty
@@ -500,8 +503,15 @@ def run_epoch(
     total = 0.0
     counted = 0
     rates = np.empty_like(dropout_rates)
-    for start in range(0, n, batch_size):
-        stop = min(start + batch_size, n)
+    n_batches = -(-n // batch_size)
+    even = hp[HP_EVEN_BATCHES] != 0.0
+    for batch in range(n_batches):
+        if even:
+            start = batch * n // n_batches
+            stop = (batch + 1) * n // n_batches
+        else:
+            start = batch * batch_size
+            stop = min(start + batch_size, n)
         nb = stop - start
         Xb = np.empty((nb, n_features), X.dtype)
         Yb = np.empty((nb, n_outputs), X.dtype)
@@ -516,7 +526,6 @@ def run_epoch(
         sw_sum = swb.sum()
         if not sw_sum > 0.0:
             continue
-        batch = start // batch_size
         for layer in range(dropout_rates.shape[0]):
             rates[layer] = dropout_rates[layer] * schedule[batch, DROPOUT_FACTOR]
         # A short last batch moves the running statistics by its share of a full batch, and a
