@@ -70,6 +70,7 @@ ABLATIONS = {
     "parametric_activation": dict(parametric_activation=False),
     "smooth_activation": dict(activation="relu"),
     "label_smoothing": dict(label_smoothing=0.0),
+    "even_batches": dict(even_batches=False),
     "lr_schedule": dict(learning_rate="cosine"),
     "dropout_schedule": dict(dropout_schedule="constant"),
     "weight_decay_schedule": dict(weight_decay_schedule="constant"),
@@ -140,6 +141,11 @@ def _ensemble(kind, k):
 # Ensembles (issue 23, part 4): skdeep:independent4, skdeep:shared8, skdeep:shared_mini8, ...
 for _k in (2, 3, 4, 8):
     CANDIDATES[f"independent{_k}"] = _ensemble("independent", _k)
+# Four members with scikit-learn's batching (full batches, the rest last).
+CANDIDATES["independent4-even_batches"] = lambda task: {
+    **CANDIDATES["independent4"](task),
+    "even_batches": False,
+}
 # The same members trained two at a time (the same predictions; the wall time on two cores).
 CANDIDATES["independent4_jobs2"] = lambda task: {**CANDIDATES["independent4"](task), "n_jobs": 2}
 # Members of half the epochs (the schedule's four cycles in 32 epochs).
