@@ -38,6 +38,7 @@ def data_aware_init(layout, theta, bn_state, X, activation, rng):
     rng : numpy.random.RandomState
     """
     code = ACTIVATION_CODES[activation]
+    _, inputs, optional = layout.kernel_tables
     rows = X
     if X.shape[0] > INIT_ROWS:
         rows = X[np.sort(rng.choice(X.shape[0], INIT_ROWS, replace=False))]
@@ -49,7 +50,7 @@ def data_aware_init(layout, theta, bn_state, X, activation, rng):
         bias[:] = 0.0
         # The network up to this layer ends with this layer's dense output: x W.
         pre = predict_raw(
-            placeholder, theta, bn_state, layout.table[: row + 1], layout.inputs, code, Xsparse
+            placeholder, theta, bn_state, layout.table[: row + 1], inputs, optional, code, Xsparse
         )
         # The members of a shared-weight ensemble (their outputs side by side) as more rows.
         pre = pre.astype(np.float64).reshape(-1, bias.shape[0])

@@ -41,7 +41,7 @@ def raw_output(X, layout, theta, bn_state, activation):
     ndarray of shape (n_samples, n_outputs), same dtype as ``X``
     """
     code = ACTIVATION_CODES[activation]
-    tables = (layout.table, layout.inputs)
+    tables = layout.kernel_tables
     if sp.issparse(X):
         placeholder, Xsparse = kernel_rows(X)
         return predict_raw(placeholder, theta, bn_state, *tables, code, Xsparse)

@@ -129,6 +129,29 @@ LAYER_KINDS = {
     "replicate": REPLICATE,
     "member_scale": MEMBER_SCALE,
 }
+# The kinds few networks use. The whole-network kernels take a switch that is None when a
+# table has none of them, and compiled for None they leave these kinds' branches out: a
+# fresh machine's first fit compiles less.
+OPTIONAL_KINDS = (BATCH_NORM, REPLICATE, MEMBER_SCALE)
+
+
+def optional_kinds(table):
+    """The whole-network kernels' switch for :data:`OPTIONAL_KINDS`.
+
+    Parameters
+    ----------
+    table : ndarray of shape (n_rows, N_COLUMNS), int64
+        A layer table.
+
+    Returns
+    -------
+    None or numpy.bool_
+        None when ``table`` has no row of an optional kind, else ``np.True_``. Its type, not
+        its value, decides what the kernels compile.
+    """
+    return np.True_ if np.isin(table[:, KIND], OPTIONAL_KINDS).any() else None
+
+
 # How much of a shared-weight ensemble is per member: adapters around every dense layer, or
 # only before the first one and after the output layer.
 MEMBER_ADAPTERS = ("all", "mini")
@@ -515,6 +538,12 @@ class NetworkLayout:
     def n_layers(self):
         """Number of dense layers."""
         return len(self.layer_sizes) - 1
+
+    @property
+    def kernel_tables(self):
+        """``(table, inputs, optional)``: the layer table, the input table and the switch of
+        the optional kinds (:func:`optional_kinds`), as the whole-network kernels take them."""
+        return self.table, self.inputs, optional_kinds(self.table)
 
     def rows(self, kind):
         """Indices of the layer-table rows of ``kind`` (a code of :data:`LAYER_KINDS`), in

@@ -151,8 +151,13 @@ class TrainingConfig:
         dict
         """
         groups = layout.optimizer_vectors(dtype, self.lr_factors, self.fan_in_power)
+        table, inputs, optional = layout.kernel_tables
         return dict(
-            layout=layout.table, inputs=layout.inputs, groups=groups, hp=self.hyperparameters()
+            layout=table,
+            inputs=inputs,
+            optional=optional,
+            groups=groups,
+            hp=self.hyperparameters(),
         )
 
     def hyperparameters(self):
@@ -637,7 +642,7 @@ def train_epochs(state, layout, X, Y, sw, config, validation, incremental, epoch
         if epochs is not None:
             epochs.begin(kernel.theta, kernel.bn_state)
         loss = run_epoch(
-            X, Y, sw, kernel.theta, kernel.grad, kernel.state1, kernel.state2, kernel.bn_state,
+            X, Y, sw, kernel.theta, kernel.grad, (kernel.state1, kernel.state2), kernel.bn_state,
             step=kernel.step, rng=kernel.rng, schedule=schedule, Xsparse=Xsparse, **settings,
         )  # fmt: skip
         if not kernel.finite(loss):
@@ -781,7 +786,7 @@ def train_lbfgs(state, layout, X, Y, sw, config, validation, max_fun, epochs=Non
     monitor = state.monitor
     monitor.start(on_validation=False, incremental=False)
     state.n_iter = 0
-    table, inputs = layout.table, layout.inputs
+    table, inputs, optional = layout.kernel_tables
     _, penalty_mask, _ = layout.optimizer_vectors(kernel.theta.dtype)
     activation = ACTIVATION_CODES[config.activation]
     kernel_loss = config.kernel_loss
@@ -793,8 +798,8 @@ def train_lbfgs(state, layout, X, Y, sw, config, validation, max_fun, epochs=Non
     def objective(x):
         theta[:] = x
         value = loss_and_grad(
-            X, Y, sw, theta, grad, kernel.bn_state, table, inputs, penalty_mask, activation,
-            kernel_loss, dropout_rates, config.l2, config.l1, kernel.rng, Xsparse,
+            X, Y, sw, theta, grad, kernel.bn_state, table, inputs, optional, penalty_mask,
+            activation, kernel_loss, dropout_rates, config.l2, config.l1, kernel.rng, Xsparse,
         )  # fmt: skip
         last["value"] = float(value)
         return float(value), grad.astype(np.float64)
@@ -802,8 +807,8 @@ def train_lbfgs(state, layout, X, Y, sw, config, validation, max_fun, epochs=Non
     def set_running_statistics():
         # Momentum 0: the running statistics become the training set's statistics.
         forward_backward(
-            X, Y, sw, theta, grad, kernel.bn_state, table, inputs, activation, kernel_loss,
-            dropout_rates, 0.0, True, kernel.rng, Xsparse, np.arange(X.shape[0]),
+            X, Y, sw, theta, grad, kernel.bn_state, table, inputs, optional, activation,
+            kernel_loss, dropout_rates, 0.0, True, kernel.rng, Xsparse, np.arange(X.shape[0]),
         )  # fmt: skip
 
     def iteration_done(xk):

@@ -103,7 +103,7 @@ class Problem:
             n_members=members,
             member_adapters=member_adapters,
         )
-        self.layout, self.inputs = net.table, net.inputs
+        self.layout, self.inputs, self.optional = net.kernel_tables
         rs = np.random.RandomState(seed)
         theta, self.bn_state = net.initialize(
             "auto", activation, np.float64, rs, frequency_scale=0.3
@@ -144,7 +144,7 @@ class Problem:
             X, Xsparse = np.empty((csr.shape[0], 0)), (csr.data, csr.indices, csr.indptr)
         value = _epoch.loss_and_grad(
             X, self.Y, self.sw, theta, grad, self.bn_state, self.layout, self.inputs,
-            self.mask, self.activation, self.loss, self.rates, self.l2, self.l1,
+            self.optional, self.mask, self.activation, self.loss, self.rates, self.l2, self.l1,
             self.rng.copy(), Xsparse,
         )  # fmt: skip
         return value, grad

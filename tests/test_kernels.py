@@ -634,7 +634,7 @@ def _hyperparameters(p, act="relu", kind="squared_error", batch_size=1, shuffle=
 def _kernel_update(theta, grad, s1, s2, groups, lr, step, p):
     """Call the update kernel with the hyper-parameters ``p`` (a merged HYPER/variant dict)."""
     return _optimizers.update(
-        theta, grad, s1, s2, tuple(groups), _hyperparameters(p), lr, step, p["weight_decay"],
+        theta, grad, (s1, s2), tuple(groups), _hyperparameters(p), lr, step, p["weight_decay"],
         theta.dtype.type(1.0),
     )  # fmt: skip
 
@@ -818,7 +818,7 @@ def _kernel_forward_backward(X, Y, sw, theta, bn_state, net, act, kind, rates, u
     Xb, bn, state = X.copy(), bn_state.copy(), rng.copy()
     grad = np.full_like(theta, np.nan)  # every entry must be overwritten
     loss = _epoch.forward_backward(
-        Xb, Y, sw, theta, grad, bn, net.table, net.inputs, ACT_CODE[act], kernel_loss(kind),
+        Xb, Y, sw, theta, grad, bn, *net.kernel_tables, ACT_CODE[act], kernel_loss(kind),
         rates, 0.7, update, state, None, None,
     )  # fmt: skip
     return loss, grad, bn, Xb, state
@@ -912,7 +912,7 @@ def test_loss_and_grad(penalty, batch_norm, parts, dtype):
     X0, bn0 = X.copy(), bn_state.copy()
     grad = np.full_like(theta, np.nan)
     value = _epoch.loss_and_grad(
-        X, Y, sw, theta, grad, bn_state, net.table, net.inputs, mask, ACT_CODE["elu"],
+        X, Y, sw, theta, grad, bn_state, *net.kernel_tables, mask, ACT_CODE["elu"],
         kernel_loss(kind), rates, l2, l1, rng,
     )  # fmt: skip
     ref_value, ref_grad = naive.loss_and_grad(
@@ -938,13 +938,13 @@ def test_predict_raw(arch, act, parts, batch_norm, dtype):
     )
     X = with_codes(np.random.RandomState(7).normal(size=(n, 4)).astype(dtype), net)
     tables = (net.table, net.inputs)
-    out = _epoch.predict_raw(X, theta, bn_state, *tables, ACT_CODE[act], None)
+    out = _epoch.predict_raw(X, theta, bn_state, *net.kernel_tables, ACT_CODE[act], None)
     assert out.dtype == dtype and out.shape == (n, 2 * net.n_members)
     assert_close(out, naive.predict_raw(X, theta, bn_state, *tables, act), dtype)
     # Each row depends on that row alone, whatever block it falls in.
     rows = slice(_epoch.PREDICT_BLOCK - 3, _epoch.PREDICT_BLOCK + 3)
     sub = _epoch.predict_raw(
-        np.ascontiguousarray(X[rows]), theta, bn_state, *tables, ACT_CODE[act], None
+        np.ascontiguousarray(X[rows]), theta, bn_state, *net.kernel_tables, ACT_CODE[act], None
     )
     assert_close(sub, out[rows], dtype)
 
@@ -986,7 +986,7 @@ def test_forward_backward_on_sparse_rows(kind, scaling, batch_norm, dropout, dty
     data = X.data.copy()
     grad = np.full_like(theta, np.nan)
     loss = _epoch.forward_backward(
-        np.empty((len(rows), 0), dtype), Y, sw, theta, grad, bn, net.table, net.inputs,
+        np.empty((len(rows), 0), dtype), Y, sw, theta, grad, bn, *net.kernel_tables,
         ACT_CODE["tanh"], kernel_loss(kind), rates, 0.7, True, state,
         (X.data, X.indices, X.indptr), rows,
     )  # fmt: skip
@@ -1014,7 +1014,7 @@ def test_predict_raw_on_sparse_rows(scaling, dtype, index_dtype):
     X = _csr(n, 6, dtype, 9, index_dtype)
     tables = (net.table, net.inputs)
     out = _epoch.predict_raw(
-        np.empty((n, 0), dtype), theta, bn_state, *tables, ACT_CODE["relu"],
+        np.empty((n, 0), dtype), theta, bn_state, *net.kernel_tables, ACT_CODE["relu"],
         (X.data, X.indices, X.indptr),
     )  # fmt: skip
     assert out.dtype == dtype
@@ -1041,8 +1041,8 @@ class KernelRun:
     def epoch(self, X, Y, sw, net, groups, act, kind, batch_size, shuffle, rates, schedule, p):
         hp = _hyperparameters(p, act, kind, batch_size, shuffle, rates)
         return _epoch.run_epoch(
-            X, Y, sw, self.theta, self.grad, self.state1, self.state2, self.bn_state, net.table,
-            net.inputs, tuple(groups), self.step, self.rng, hp, schedule,
+            X, Y, sw, self.theta, self.grad, (self.state1, self.state2), self.bn_state,
+            *net.kernel_tables, tuple(groups), self.step, self.rng, hp, schedule,
         )  # fmt: skip
 
 
@@ -1291,7 +1291,7 @@ def test_the_epoch_and_update_kernels_take_few_arguments():
     # The settings travel as one vector and the group vectors as one tuple.
     # At most 16 and 12 (the building-blocks issue's limits); exactly these counts now, so
     # that a new argument is a decision, not a drift.
-    for kernel, count in ((_epoch.run_epoch, 16), (_optimizers.update, 10)):
+    for kernel, count in ((_epoch.run_epoch, 16), (_optimizers.update, 9)):
         function = getattr(kernel, "py_func", kernel)  # the function itself without the JIT
         assert len(inspect.signature(function).parameters) == count, function.__name__
 

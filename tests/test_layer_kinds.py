@@ -15,6 +15,7 @@ import sys
 import numpy as np
 import pytest
 
+from skdeep._kernels import _epoch
 from skdeep._network import (
     ACTIVATION,
     BATCH_NORM,
@@ -27,6 +28,7 @@ from skdeep._network import (
     LAYER_KINDS,
     LOSS,
     RATE,
+    RELU,
     W_OFF,
     NetworkLayout,
 )
@@ -55,6 +57,29 @@ def test_segments_are_read_through_the_layout():
     # Rows of other kinds have no weights; each segment is where one kind of row says.
     assert len(views["coefs_"]) == 2 and len(views["batch_norm_gamma_"]) == 1
     assert len(views["activation_mix_"]) == 1
+
+
+def test_the_optional_kinds_switch_follows_the_table():
+    # Batch norm and the members' kinds are optional: a table without them gets None, and
+    # the kernels compiled for None leave their branches out.
+    plain = NetworkLayout([4, 6, 2], False, parametric_activation=True)
+    assert plain.kernel_tables[2] is None
+    assert NetworkLayout([4, 6, 2], True).kernel_tables[2]
+    assert NetworkLayout([4, 6, 2], False, n_members=3).kernel_tables[2]
+    table, inputs, optional = plain.kernel_tables
+    assert table is plain.table and inputs is plain.inputs
+
+
+def test_kernels_compiled_without_the_optional_kinds_refuse_a_table_that_has_them():
+    net = NetworkLayout([3, 5, 2], True)
+    rs = np.random.RandomState(0)
+    theta, bn_state = net.initialize("auto", "relu", np.float64, rs)
+    X = rs.normal(size=(7, 3))
+    out = _epoch.predict_raw(X, theta, bn_state, *net.kernel_tables, RELU, None)
+    assert out.shape == (7, 2) and np.isfinite(out).all()
+    # The switch for none would skip the batch-norm rows: an error, never other numbers.
+    with pytest.raises(ValueError, match="optional kinds"):
+        _epoch.predict_raw(X, theta, bn_state, net.table, net.inputs, None, RELU, None)
 
 
 # The toy kind, as the recipe of docs/architecture.rst says: (file, text, replacement) edits,
@@ -156,7 +181,7 @@ _, mask, _ = net.optimizer_vectors(np.float64)
 
 def loss(t, grad):
     return _epoch.loss_and_grad(
-        X, Y, sw, t, grad, bn_state.copy(), net.table, net.inputs, mask, SELU,
+        X, Y, sw, t, grad, bn_state.copy(), *net.kernel_tables, mask, SELU,
         (LOSS_CODES["softmax_cross_entropy"], np.zeros(0)), np.zeros(net.n_layers), 0.0, 0.0,
         np.zeros(1, np.uint64), None,
     )

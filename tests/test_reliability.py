@@ -1106,7 +1106,7 @@ from skdeep._network import RELU, NetworkLayout
 net = NetworkLayout([2, 3, 1], False)
 theta = np.linspace(-1.0, 1.0, net.n_params)
 X = np.array([[1.0, -2.0], [-0.5, 0.25], [2.0, 1.0]])
-out = _epoch.predict_raw(X, theta, np.zeros(0), net.table, net.inputs, RELU, None)
+out = _epoch.predict_raw(X, theta, np.zeros(0), *net.kernel_tables, RELU, None)
 s = _epoch.predict_raw.stats
 print("RESULT:" + json.dumps({
     "skdeep": skdeep.__file__,

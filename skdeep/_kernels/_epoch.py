@@ -62,7 +62,7 @@ from ._layers import (
     replicate_backward,
     replicate_forward,
 )
-from ._losses import penalty_and_grad
+from ._losses import loss_and_delta, penalty_and_grad
 from ._optimizers import clip_by_global_norm, update
 from ._rng import shuffle_inplace
 
@@ -141,8 +141,18 @@ def _sparse_rows(Xsparse, rows):
     return None
 
 
+@kernel(inline=True)
+def _check_no_optional_kinds(layout):
+    """Raise if the layer table has a row of an optional kind (the kernels were given the
+    switch for none)."""
+    for r in range(layout.shape[0]):
+        kind = layout[r, KIND]
+        if kind == BATCH_NORM or kind == REPLICATE or kind == MEMBER_SCALE:
+            raise ValueError("the layer table has optional kinds, but their switch is None")
+
+
 @kernel
-def forward(X, batch, theta, bn_state, layout, inputs, context, training):
+def forward(X, batch, theta, bn_state, layout, inputs, optional, context, training):
     """The forward pass of the layer table's rows, in order.
 
     Parameters
@@ -159,6 +169,9 @@ def forward(X, batch, theta, bn_state, layout, inputs, context, training):
         The layer table, possibly cut after any row (its last row's output is returned).
     inputs : ndarray, int64
         The input table.
+    optional : None or bool
+        The switch of the optional kinds (:func:`skdeep._network.optional_kinds`): compiled
+        for None, their branches are left out, and a table with such a row raises.
     context : tuple
         ``(activation, loss, Y, sw, rates, bn_momentum, update_running, rng)``: the
         hidden activation code, the loss (its code and parameters, as
@@ -185,6 +198,8 @@ def forward(X, batch, theta, bn_state, layout, inputs, context, training):
     """
     activation, loss, Y, sw, rates, bn_momentum, update_running, rng = context
     n_rows = layout.shape[0]
+    if optional is None:
+        _check_no_optional_kinds(layout)
     empty2 = np.empty((0, 0), X.dtype)
     empty1 = np.empty(0, X.dtype)
     outputs = [empty2 for _ in range(n_rows)]
@@ -204,7 +219,7 @@ def forward(X, batch, theta, bn_state, layout, inputs, context, training):
                 A, batch, layout[r - 1, KIND] == INPUT, _weights(theta, layout, r),
                 _units(theta, layout, r, B_OFF), input_factors(theta, inputs),
             )  # fmt: skip
-        elif kind == BATCH_NORM:
+        elif kind == BATCH_NORM and optional is not None:
             derivs[r], inv_stds[r] = batch_norm_forward(
                 A,
                 _units(theta, layout, r, GAMMA_OFF),
@@ -220,20 +235,22 @@ def forward(X, batch, theta, bn_state, layout, inputs, context, training):
             derivs[r], gaps[r] = activation_forward(A, mix, activation, training)
         elif kind == DROPOUT and training:
             dropout_forward(A, derivs[r - 1], gaps[r - 1], rates[layout[r, RATE]], rng)
-        elif kind == REPLICATE:
+        elif kind == REPLICATE and optional is not None:
             A = replicate_forward(A, layout[r, MEMBERS])
-        elif kind == MEMBER_SCALE:
+        elif kind == MEMBER_SCALE and optional is not None:
             A = member_scale_forward(
                 A, _member_units(theta, layout, r, MS_OFF), _member_units(theta, layout, r, MB_OFF)
             )
-        elif kind == LOSS and training:
+        elif kind == LOSS and training and optional is not None:
             value = members_loss(A, Y, sw, loss)
+        elif kind == LOSS and training:
+            value = loss_and_delta(A, Y, sw, sw.sum(), loss)
         outputs[r] = A
     return value, A, (outputs, derivs, gaps, inv_stds, input_cache)
 
 
 @kernel
-def backward(dZ, X, batch, theta, grad, layout, inputs, cache):
+def backward(dZ, X, batch, theta, grad, layout, inputs, optional, cache):
     """The backward pass: the layer table's rows in reverse, after :func:`forward` in
     training.
 
@@ -242,7 +259,7 @@ def backward(dZ, X, batch, theta, grad, layout, inputs, cache):
     dZ : ndarray of shape (n_rows, n_outputs)
         Gradient of the loss with respect to the raw outputs (what :func:`forward` returned
         after the loss row); overwritten.
-    X, batch, theta, layout, inputs
+    X, batch, theta, layout, inputs, optional
         As given to :func:`forward`.
     grad : ndarray of shape (n_params,), same dtype
         Overwritten with the gradient (every segment of the table's rows and of the input
@@ -269,7 +286,7 @@ def backward(dZ, X, batch, theta, grad, layout, inputs, cache):
                 r + 1 < layout.shape[0] and layout[r + 1, KIND] == BATCH_NORM,
                 not first or reach_input,
             )
-        elif kind == BATCH_NORM:
+        elif kind == BATCH_NORM and optional is not None:
             batch_norm_backward(
                 dZ,
                 derivs[r],
@@ -280,7 +297,7 @@ def backward(dZ, X, batch, theta, grad, layout, inputs, cache):
             )
         elif kind == ACTIVATION:
             activation_backward(dZ, derivs[r], gaps[r], _units(grad, layout, r, MIX_OFF))
-        elif kind == MEMBER_SCALE:
+        elif kind == MEMBER_SCALE and optional is not None:
             member_scale_backward(
                 dZ,
                 outputs[r - 1],
@@ -288,7 +305,7 @@ def backward(dZ, X, batch, theta, grad, layout, inputs, cache):
                 _member_units(grad, layout, r, MS_OFF),
                 _member_units(grad, layout, r, MB_OFF),
             )
-        elif kind == REPLICATE and reach_input:
+        elif kind == REPLICATE and reach_input and optional is not None:
             dZ = replicate_backward(dZ, layout[r, MEMBERS])
         elif kind == INPUT and reach_input:
             input_backward(dZ, X, theta, grad, inputs, input_cache)
@@ -304,6 +321,7 @@ def forward_backward(
     bn_state,
     layout,
     inputs,
+    optional,
     activation,
     loss,
     dropout_rates,
@@ -331,6 +349,8 @@ def forward_backward(
         Running means and variances of batch-normalized layers.
     layout : ndarray of shape (n_table_rows, N_COLUMNS), int64
     inputs : ndarray of shape (N_INPUT_FIELDS + ...,), int64
+    optional : None or bool
+        The switch of the optional kinds (see :func:`forward`).
     activation : int
         Hidden activation code.
     loss : tuple of (int, ndarray of float64)
@@ -358,8 +378,10 @@ def forward_backward(
     context = (activation, loss, Yb, swb, dropout_rates, bn_momentum, update_running, rng)
     # np.bool_: a literal True would compile a forward pass of its own.
     training = np.bool_(True)
-    value, dZ, cache = forward(Xb, batch, theta, bn_state, layout, inputs, context, training)
-    backward(dZ, Xb, batch, theta, grad, layout, inputs, cache)
+    value, dZ, cache = forward(
+        Xb, batch, theta, bn_state, layout, inputs, optional, context, training
+    )
+    backward(dZ, Xb, batch, theta, grad, layout, inputs, optional, cache)
     return value
 
 
@@ -373,6 +395,7 @@ def loss_and_grad(
     bn_state,
     layout,
     inputs,
+    optional,
     penalty_mask,
     activation,
     loss,
@@ -410,6 +433,7 @@ def loss_and_grad(
         bn_state,
         layout,
         inputs,
+        optional,
         activation,
         loss,
         dropout_rates,
@@ -429,11 +453,11 @@ def run_epoch(
     sw,
     theta,
     grad,
-    state1,
-    state2,
+    moments,
     bn_state,
     layout,
     inputs,
+    optional,
     groups,
     step,
     rng,
@@ -449,11 +473,15 @@ def run_epoch(
     Y : ndarray of shape (n_samples, n_outputs), same dtype
     sw : ndarray of shape (n_samples,), same dtype
         Sample weights (ones when the user gives none).
-    theta, grad, state1, state2 : ndarray of shape (n_params,), same dtype
-        Parameters (updated in place), gradient buffer, optimizer state.
+    theta, grad : ndarray of shape (n_params,), same dtype
+        Parameters (updated in place) and gradient buffer.
+    moments : tuple of two ndarray of shape (n_params,), same dtype
+        The optimizer's state (see :func:`skdeep._kernels._optimizers.update`).
     bn_state : ndarray of shape (n_bn_state,), same dtype
     layout : ndarray of shape (n_layers, N_COLUMNS), int64
     inputs : ndarray of shape (N_INPUT_FIELDS,), int64
+    optional : None or bool
+        The switch of the optional kinds (see :func:`forward`).
     groups : tuple of (lr_scale, penalty_mask, decay_scale)
         The per-parameter vectors of the parameter groups (see
         :func:`skdeep._kernels._optimizers.update`).
@@ -531,14 +559,14 @@ def run_epoch(
         # A short last batch moves the running statistics by its share of a full batch, and a
         # single sample (variance 0) not at all.
         value = forward_backward(
-            Xb, Yb, swb, theta, grad, bn_state, layout, inputs, activation, loss, rates,
+            Xb, Yb, swb, theta, grad, bn_state, layout, inputs, optional, activation, loss, rates,
             bn_momentum ** (nb / batch_size), nb > 1, rng, Xsparse, perm[start:stop],
         )  # fmt: skip
         if clip_norm > 0.0:
             clip_by_global_norm(grad, clip_norm)
         step[0] += 1
         penalty = update(
-            theta, grad, state1, state2, groups, hp, schedule[batch, LR], step[0],
+            theta, grad, moments, groups, hp, schedule[batch, LR], step[0],
             schedule[batch, WEIGHT_DECAY], sw_sum,
         )  # fmt: skip
         total += (value + penalty) * nb
@@ -547,7 +575,7 @@ def run_epoch(
 
 
 @kernel
-def predict_raw(X, theta, bn_state, layout, inputs, activation, Xsparse):
+def predict_raw(X, theta, bn_state, layout, inputs, optional, activation, Xsparse):
     """Inference-mode outputs of the layer table's last row (before softmax / sigmoid).
 
     Dropout is off and batch normalization uses the running statistics, so each row's output
@@ -561,6 +589,8 @@ def predict_raw(X, theta, bn_state, layout, inputs, activation, Xsparse):
     bn_state : ndarray of shape (n_bn_state,), same dtype
     layout : ndarray of shape (n_table_rows, N_COLUMNS), int64
     inputs : ndarray, int64
+    optional : None or bool
+        The switch of the optional kinds (see :func:`forward`).
     activation : int
     Xsparse : tuple of (data, indices, indptr) or None
         The rows as CSR, with ``X`` of shape (n_samples, 0).
@@ -585,7 +615,9 @@ def predict_raw(X, theta, bn_state, layout, inputs, activation, Xsparse):
     for start in range(0, n, PREDICT_BLOCK):
         stop = min(start + PREDICT_BLOCK, n)
         batch = _sparse_rows(Xsparse, np.arange(start, stop))
-        _, A, _ = forward(X[start:stop], batch, theta, bn_state, layout, inputs, context, training)
+        _, A, _ = forward(
+            X[start:stop], batch, theta, bn_state, layout, inputs, optional, context, training
+        )
         nb = stop - start
         for m in range(k):
             for i in range(nb):

@@ -52,7 +52,7 @@ def clip_by_global_norm(grad, max_norm):
 
 
 @kernel(inline=True)
-def update(theta, grad, state1, state2, groups, hp, lr, step, weight_decay, batch_weight):
+def update(theta, grad, moments, groups, hp, lr, step, weight_decay, batch_weight):
     """One optimizer step on ``theta`` in place; return the penalty value before the step.
 
     Parameters
@@ -61,9 +61,9 @@ def update(theta, grad, state1, state2, groups, hp, lr, step, weight_decay, batc
         Parameters, updated in place.
     grad : ndarray of shape (n_params,)
         Gradient of the data loss (without penalty); not modified.
-    state1, state2 : ndarray of shape (n_params,)
-        Optimizer state: velocity (SGD), squared-gradient accumulator (AdaGrad, RMSProp),
-        first and second moments (Adam).
+    moments : tuple of (state1, state2), ndarray of shape (n_params,) each
+        Optimizer state, updated in place: velocity (SGD), squared-gradient accumulator
+        (AdaGrad, RMSProp), first and second moments (Adam).
     groups : tuple of (lr_scale, penalty_mask, decay_scale)
         The per-parameter vectors of the parameter groups, shape (n_params,) each:
         ``lr_scale`` (same dtype as ``theta``) the factor of each coordinate's learning rate
@@ -91,6 +91,7 @@ def update(theta, grad, state1, state2, groups, hp, lr, step, weight_decay, batc
         divided by ``batch_weight``).
     """
     lr_scale, penalty_mask, decay_scale = groups
+    state1, state2 = moments
     solver = np.int64(hp[HP_SOLVER])
     momentum = hp[HP_MOMENTUM]
     nesterov = hp[HP_NESTEROV] != 0.0
