@@ -140,9 +140,9 @@ def render(result):
         "import, 'first fit' the data and the fit (for skdeep: loading or compiling kernels), "
         "'first predict' a predict on the same float64 rows.",
         "The defaults' fit is the recipe with max_iter=5: float32 training, numeric "
-        "embeddings, scaling layer, parametric activations, a validation split (so the "
-        "float32 prediction kernels compile in the fit); its first predict on float64 rows "
-        "compiles the float64 ones. Its empty-cache run also records the compile events (a "
+        "embeddings, scaling layer, parametric activations, a validation split (scored "
+        "with the fit's float32 forward pass); its first predict on float64 rows compiles "
+        "the float64 forward pass. Its empty-cache run also records the compile events (a "
         "listener on numba's events, the predict's included), which adds a little to its "
         "time.",
     ]

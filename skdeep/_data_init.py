@@ -3,8 +3,7 @@
 import numpy as np
 import scipy.sparse as sp
 
-from ._inference import kernel_rows
-from ._kernels._epoch import predict_raw
+from ._inference import kernel_rows, network_outputs
 from ._network import ACTIVATION_CODES, B_OFF, DENSE, W_OFF
 
 # Rows of the training data that set the scales (a random sample of them when there are more).
@@ -49,9 +48,8 @@ def data_aware_init(layout, theta, bn_state, X, activation, rng):
         bias = layout.view(theta, row, B_OFF)
         bias[:] = 0.0
         # The network up to this layer ends with this layer's dense output: x W.
-        pre = predict_raw(
-            placeholder, theta, bn_state, layout.table[: row + 1], inputs, optional, code, Xsparse
-        )
+        tables = (layout.table[: row + 1], inputs, optional)
+        pre = network_outputs(placeholder, Xsparse, theta, bn_state, tables, code)
         # The members of a shared-weight ensemble (their outputs side by side) as more rows.
         pre = pre.astype(np.float64).reshape(-1, bias.shape[0])
         std = pre.std(axis=0)

@@ -8,6 +8,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.sparse as sp
 from sklearn.datasets import make_multilabel_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
@@ -406,8 +407,26 @@ def test_overfitting_on_300_digits_and_regularization_shrinks_gap(digits):
     assert gaps["dropout"] < gaps["none"] - 0.01
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_predicting_in_the_training_dtype_compiles_nothing_more(iris, dtype):
+    # Predictions run the training kernel's forward pass, with its arguments typed as in
+    # training: after a fit, predicting rows of its dtype (dense or CSR) compiles nothing.
+    from skdeep._kernels._epoch import forward
+
+    X, y = iris
+    X = X.astype(dtype)
+    for rows in (X, sp.csr_matrix(X)):
+        clf = RegularizedMLPClassifier(
+            max_iter=2, random_state=0, training_dtype=np.dtype(dtype).name
+        ).fit(rows, y)
+        compiled = set(forward.signatures)
+        clf.predict_proba(rows)
+        clf.predict_proba(rows[:7])
+        assert set(forward.signatures) == compiled
+
+
 def test_read_only_input_needs_no_extra_compiled_specialization(iris):
-    from skdeep._kernels._epoch import predict_raw, run_epoch
+    from skdeep._kernels._epoch import forward, run_epoch
 
     X, y = iris
     X_ro = np.repeat(X, 30, axis=0)  # more rows than one prediction block
@@ -417,5 +436,5 @@ def test_read_only_input_needs_no_extra_compiled_specialization(iris):
     X_ro.setflags(write=False)
     refit = RegularizedMLPClassifier.like_sklearn(max_iter=3, random_state=0).fit(X_ro, y_ro)
     np.testing.assert_array_equal(refit.predict_proba(X_ro), expected)
-    for kernel in (predict_raw, run_epoch):
+    for kernel in (forward, run_epoch):
         assert not any(arg.mutable is False for sig in kernel.signatures for arg in sig[:1])

@@ -16,6 +16,7 @@ import pytest
 import scipy.sparse as sp
 
 from skdeep import RegularizedMLPClassifier, _network
+from skdeep._inference import PREDICT_BLOCK, network_outputs
 from skdeep._kernels import _backward, _epoch, _forward, _losses, _optimizers, _rng
 from skdeep._network import ACTIVATION_CODES as ACT_CODE
 from skdeep._network import LOSS_CODES as LOSS_CODE
@@ -930,21 +931,21 @@ def test_loss_and_grad(penalty, batch_norm, parts, dtype):
 @pytest.mark.parametrize("batch_norm", [False, True], ids=["no_bn", "bn"])
 @pytest.mark.parametrize("parts", [p for p in PARTS if not p.startswith("members")])
 @pytest.mark.parametrize("arch, act", network_cases(with_loss=False))
-def test_predict_raw(arch, act, parts, batch_norm, dtype):
+def test_network_outputs(arch, act, parts, batch_norm, dtype):
     # More rows than one block, and not a multiple of it, with few features to stay fast.
-    n = 2 * _epoch.PREDICT_BLOCK + 37
+    n = 2 * PREDICT_BLOCK + 37
     net, theta, bn_state, _ = make_network(
         4, ARCHS[arch], 2, batch_norm, dtype, 6, parts=PARTS[parts]
     )
     X = with_codes(np.random.RandomState(7).normal(size=(n, 4)).astype(dtype), net)
     tables = (net.table, net.inputs)
-    out = _epoch.predict_raw(X, theta, bn_state, *net.kernel_tables, ACT_CODE[act], None)
+    out = network_outputs(X, None, theta, bn_state, net.kernel_tables, ACT_CODE[act])
     assert out.dtype == dtype and out.shape == (n, 2 * net.n_members)
     assert_close(out, naive.predict_raw(X, theta, bn_state, *tables, act), dtype)
     # Each row depends on that row alone, whatever block it falls in.
-    rows = slice(_epoch.PREDICT_BLOCK - 3, _epoch.PREDICT_BLOCK + 3)
-    sub = _epoch.predict_raw(
-        np.ascontiguousarray(X[rows]), theta, bn_state, *net.kernel_tables, ACT_CODE[act], None
+    rows = slice(PREDICT_BLOCK - 3, PREDICT_BLOCK + 3)
+    sub = network_outputs(
+        np.ascontiguousarray(X[rows]), None, theta, bn_state, net.kernel_tables, ACT_CODE[act]
     )
     assert_close(sub, out[rows], dtype)
 
@@ -953,9 +954,9 @@ def test_predict_raw(arch, act, parts, batch_norm, dtype):
 @pytest.mark.parametrize("batch_norm", [False, True], ids=["no_bn", "bn"])
 @pytest.mark.parametrize("parts", ["members", "members_mini"])
 @pytest.mark.parametrize("arch, act", [("0_hidden", "identity"), ("2_hidden", "mish")])
-def test_predict_raw_shared_members(arch, act, parts, batch_norm, dtype):
+def test_network_outputs_shared_members(arch, act, parts, batch_norm, dtype):
     # Each member's outputs side by side, member after member.
-    test_predict_raw(arch, act, parts, batch_norm, dtype)
+    test_network_outputs(arch, act, parts, batch_norm, dtype)
 
 
 def _csr(n, n_features, dtype, seed, index_dtype=np.int32):
@@ -1006,16 +1007,16 @@ def test_forward_backward_on_sparse_rows(kind, scaling, batch_norm, dropout, dty
 @pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("scaling", [False, True], ids=["plain", "scaling"])
-def test_predict_raw_on_sparse_rows(scaling, dtype, index_dtype):
-    n = _epoch.PREDICT_BLOCK + 37  # two blocks
+def test_network_outputs_on_sparse_rows(scaling, dtype, index_dtype):
+    n = PREDICT_BLOCK + 37  # two blocks
     net, theta, bn_state, _ = make_network(
         6, (5,), 2, True, dtype, 6, parts=("scaling",) if scaling else ()
     )
     X = _csr(n, 6, dtype, 9, index_dtype)
     tables = (net.table, net.inputs)
-    out = _epoch.predict_raw(
-        np.empty((n, 0), dtype), theta, bn_state, *net.kernel_tables, ACT_CODE["relu"],
-        (X.data, X.indices, X.indptr),
+    out = network_outputs(
+        np.empty((n, 0), dtype), (X.data, X.indices, X.indptr), theta, bn_state,
+        net.kernel_tables, ACT_CODE["relu"],
     )  # fmt: skip
     assert out.dtype == dtype
     assert_close(out, naive.predict_raw(X.toarray(), theta, bn_state, *tables, "relu"), dtype)

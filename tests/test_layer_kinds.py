@@ -15,7 +15,7 @@ import sys
 import numpy as np
 import pytest
 
-from skdeep._kernels import _epoch
+from skdeep._inference import network_outputs
 from skdeep._network import (
     ACTIVATION,
     BATCH_NORM,
@@ -75,11 +75,11 @@ def test_kernels_compiled_without_the_optional_kinds_refuse_a_table_that_has_the
     rs = np.random.RandomState(0)
     theta, bn_state = net.initialize("auto", "relu", np.float64, rs)
     X = rs.normal(size=(7, 3))
-    out = _epoch.predict_raw(X, theta, bn_state, *net.kernel_tables, RELU, None)
+    out = network_outputs(X, None, theta, bn_state, net.kernel_tables, RELU)
     assert out.shape == (7, 2) and np.isfinite(out).all()
     # The switch for none would skip the batch-norm rows: an error, never other numbers.
     with pytest.raises(ValueError, match="optional kinds"):
-        _epoch.predict_raw(X, theta, bn_state, net.table, net.inputs, None, RELU, None)
+        network_outputs(X, None, theta, bn_state, (net.table, net.inputs, None), RELU)
 
 
 # The toy kind, as the recipe of docs/architecture.rst says: (file, text, replacement) edits,

@@ -477,7 +477,7 @@ def test_recipe_with_sample_weights_continued_training_and_pickling(Est, tmp_pat
 
 @pytest.mark.parametrize("dtype, rtol", [("float64", 1e-12), ("float32", 1e-5)])
 def test_recipe_predicts_block_by_block_like_row_by_row(dtype, rtol):
-    from skdeep._kernels._epoch import PREDICT_BLOCK
+    from skdeep._inference import PREDICT_BLOCK
 
     X, y = _problem(n=300)
     reg = _quiet(lambda: REG(**RECIPE, training_dtype=dtype).fit(X, y))

@@ -808,7 +808,7 @@ for name, est in models.items():
     np.save(f"{d}/{name}_predict.npy", est.predict(X))
     if hasattr(est, "predict_proba"):
         np.save(f"{d}/{name}_proba.npy", est.predict_proba(X))
-result = {"skdeep": skdeep.__file__, "predict_raw": stats(_epoch.predict_raw)}
+result = {"skdeep": skdeep.__file__, "forward": stats(_epoch.forward)}
 for name, est in models.items():
     n_epochs = len(est.loss_curve_)
     est.set_params(early_stopping=False).partial_fit(X, y)
@@ -880,7 +880,7 @@ def test_pickle_and_joblib_round_trip_in_a_fresh_process(Est, dtype, tmp_path):
             np.testing.assert_array_equal(loaded, value, err_msg=f"{fmt} {what}")
         assert result[fmt + "_epochs"] == [len(est.loss_curve_), len(est.loss_curve_) + 1]
     # The fresh process loaded the compiled kernels from numba's cache: nothing recompiled.
-    for kernel in ("predict_raw", "run_epoch"):
+    for kernel in ("forward", "run_epoch"):
         assert result[kernel]["hits"] >= 1, (kernel, result)
         assert result[kernel]["misses"] == [], (kernel, result)
 
@@ -1048,7 +1048,7 @@ with warnings.catch_warnings():
         hidden_layer_sizes=(4,), max_iter=2, random_state=0
     )
     proba = clf.fit(X, y).predict_proba(X)
-s = {k: getattr(_epoch, k).stats for k in ("run_epoch", "predict_raw")}
+s = {k: getattr(_epoch, k).stats for k in ("run_epoch", "forward")}
 print("RESULT:" + json.dumps({
     "writable": writable,
     "skdeep": skdeep.__file__,
@@ -1093,21 +1093,22 @@ def test_fit_from_a_read_only_install_uses_a_writable_numba_cache(tmp_path):
     assert left_in_package == []
     assert list(user_cache.rglob("*.nbi")), "numba wrote no cache index to the fallback"
     # The second process found the kernels the first one compiled into the fallback cache.
-    assert runs[1]["hits"] == {"run_epoch": 1, "predict_raw": 1}, runs[1]
-    assert runs[1]["misses"] == {"run_epoch": 0, "predict_raw": 0}, runs[1]
+    assert runs[1]["hits"] == {"run_epoch": 1, "forward": 1}, runs[1]
+    assert runs[1]["misses"] == {"run_epoch": 0, "forward": 0}, runs[1]
 
 
 _PREDICT_WITH_A_FIXED_NETWORK = r"""
 import json
 import numpy as np
 import skdeep
+from skdeep._inference import network_outputs
 from skdeep._kernels import _epoch
 from skdeep._network import RELU, NetworkLayout
 net = NetworkLayout([2, 3, 1], False)
 theta = np.linspace(-1.0, 1.0, net.n_params)
 X = np.array([[1.0, -2.0], [-0.5, 0.25], [2.0, 1.0]])
-out = _epoch.predict_raw(X, theta, np.zeros(0), *net.kernel_tables, RELU, None)
-s = _epoch.predict_raw.stats
+out = network_outputs(X, None, theta, np.zeros(0), net.kernel_tables, RELU)
+s = _epoch.forward.stats
 print("RESULT:" + json.dumps({
     "skdeep": skdeep.__file__,
     "out": out.ravel().tolist(),
@@ -1119,7 +1120,7 @@ print("RESULT:" + json.dumps({
 
 @pytest.mark.slow  # ~25 s: three fresh processes, two of them compile a kernel
 def test_an_edited_helper_kernel_is_recompiled_not_served_from_the_cache(tmp_path):
-    # predict_raw (in _epoch.py) inlines the ReLU of activate_inference (in _forward.py).
+    # forward (in _epoch.py) inlines the ReLU of activate_inference (in _forward.py).
     # numba alone keys the cache on _epoch.py and would keep running the old ReLU.
     site = tmp_path / "site"
     package = copy_package(site)

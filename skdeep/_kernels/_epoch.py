@@ -5,7 +5,9 @@ column saying which kernel pair of :mod:`._layers` runs it) and the input table 
 describes the input block. :func:`forward` runs the rows in order, for training (keeping what
 the backward pass needs, drawing dropout masks, computing the loss) or for inference;
 :func:`backward` runs them in reverse. Training (:func:`forward_backward`, :func:`run_epoch`)
-and prediction (:func:`predict_raw`) share that one forward pass.
+and prediction share that one forward pass: :func:`skdeep._inference.network_outputs` calls it
+from Python, block by block, with the arguments typed as in training, so that predicting in
+the dtype a network trained in compiles nothing more.
 """
 
 import numpy as np
@@ -66,8 +68,6 @@ from ._losses import loss_and_delta, penalty_and_grad
 from ._optimizers import clip_by_global_norm, update
 from ._rng import shuffle_inplace
 
-# Rows per block when predicting, so memory stays bounded for any number of rows.
-PREDICT_BLOCK = 4096
 # Columns of a row of the per-batch schedule of run_epoch.
 LR, WEIGHT_DECAY, DROPOUT_FACTOR = range(3)
 
@@ -101,17 +101,6 @@ def _member_units(vector, layout, row, column):
         return vector[:0].reshape((0, fo))
     k = layout[row, MEMBERS]
     return vector[off : off + k * fo].reshape((k, fo))
-
-
-@kernel(inline=True)
-def n_members(layout):
-    """The members of a shared-weight ensemble the layer table replicates the rows for (1
-    without a ``REPLICATE`` row)."""
-    k = 1
-    for r in range(layout.shape[0]):
-        if layout[r, KIND] == REPLICATE:
-            k = layout[r, MEMBERS]
-    return k
 
 
 @kernel(inline=True)
@@ -572,55 +561,3 @@ def run_epoch(
         total += (value + penalty) * nb
         counted += nb
     return total / max(counted, 1)
-
-
-@kernel
-def predict_raw(X, theta, bn_state, layout, inputs, optional, activation, Xsparse):
-    """Inference-mode outputs of the layer table's last row (before softmax / sigmoid).
-
-    Dropout is off and batch normalization uses the running statistics, so each row's output
-    depends on that row alone. Rows are processed in blocks to bound memory. A table cut
-    after a dense row gives that layer's outputs (data-aware initialization reads them).
-
-    Parameters
-    ----------
-    X : ndarray of shape (n_samples, n_features), float32 or float64, C-contiguous
-    theta : ndarray of shape (n_params,), same dtype
-    bn_state : ndarray of shape (n_bn_state,), same dtype
-    layout : ndarray of shape (n_table_rows, N_COLUMNS), int64
-    inputs : ndarray, int64
-    optional : None or bool
-        The switch of the optional kinds (see :func:`forward`).
-    activation : int
-    Xsparse : tuple of (data, indices, indptr) or None
-        The rows as CSR, with ``X`` of shape (n_samples, 0).
-
-    Returns
-    -------
-    ndarray of shape (n_samples, k * n_outputs), same dtype as ``X``
-        For the ``k`` members of a shared-weight ensemble (1 otherwise), member ``m``'s
-        outputs in columns ``m * n_outputs`` to ``(m + 1) * n_outputs``.
-    """
-    n = X.shape[0]
-    k = n_members(layout)
-    n_out = layout[layout.shape[0] - 1, FAN_OUT]
-    out = np.empty((n, k * n_out), X.dtype)
-    # What the forward pass reads only in training, typed as in training (one compiled
-    # forward pass serves both; np.float64 and np.bool_ because literals would not).
-    context = (
-        activation, (np.int64(0), np.zeros(0)), np.empty((0, 0), X.dtype), np.empty(0, X.dtype),
-        np.zeros(1), np.float64(0.0), np.bool_(False), np.zeros(1, np.uint64),
-    )  # fmt: skip
-    training = np.bool_(False)
-    for start in range(0, n, PREDICT_BLOCK):
-        stop = min(start + PREDICT_BLOCK, n)
-        batch = _sparse_rows(Xsparse, np.arange(start, stop))
-        _, A, _ = forward(
-            X[start:stop], batch, theta, bn_state, layout, inputs, optional, context, training
-        )
-        nb = stop - start
-        for m in range(k):
-            for i in range(nb):
-                for j in range(n_out):
-                    out[start + i, m * n_out + j] = A[m * nb + i, j]
-    return out
