@@ -39,12 +39,13 @@ Evaluations are shared with the defaults screen (:mod:`benchmarks.screen`): ever
 table, seed) already in ``benchmarks/screen.json`` is taken from there (same protocol, same
 function), the rest is evaluated and added to it. Delete that file to measure everything anew.
 A quick run (``python -m benchmarks.run --quick --only ACC``) neither reads nor writes it.
-Time on two cores, estimated (not measured) from the cached fit times of the first 19 tables
-and one fold of each model on ``tv16``: about 35 minutes of fits on those 19 tables (26 of them
-RealMLP-TD's), about 10 more for CatBoost and LightGBM there, and about an hour on the seven new
-tables (RealMLP-TD about 30 minutes and scikit-learn's MLP about 15 on the three large ones),
-so close to two hours with an empty cache and about an hour and a quarter with the current
-``screen.json``. Run it on a quiet machine: CatBoost's and LightGBM's two threads slow down
+Time on two cores: with every entry cached it renders in seconds. With an empty cache, the
+fits alone take about 116 minutes: the report's "total fit time" row is one seed's, so three
+seeds of the other models (about 59 minutes) plus RealMLP-TD's one seed (about 57 minutes).
+Measured: RealMLP-TD's fits on the seven tables added last took 1844 s (tv16 545 s, gss_wages
+529 s, nlswork 402 s), and the two-thread members' 57 missing entries took most of the full
+run's 601 s of ACC.
+Run it on a quiet machine: CatBoost's and LightGBM's two threads slow down
 far more than the single-threaded fits when other processes share the cores.
 """
 
