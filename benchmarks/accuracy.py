@@ -41,13 +41,13 @@ table, seed) already in ``benchmarks/screen.json`` is taken from there (same pro
 function), the rest is evaluated and added to it. Delete that file to measure everything anew.
 A quick run (``python -m benchmarks.run --quick --only ACC``) neither reads nor writes it.
 Time on two cores: with every entry cached it renders in seconds. With an empty cache, the
-fits alone take about 116 minutes: the report's "total fit time" row is one seed's, so three
-seeds of the other models (about 59 minutes) plus RealMLP-TD's one seed (about 57 minutes).
-Measured: RealMLP-TD's fits on the seven tables added last took 1844 s (tv16 545 s, gss_wages
-529 s, nlswork 402 s), and the two-thread members' 57 missing entries took most of the full
-run's 601 s of ACC.
-Run it on a quiet machine: CatBoost's and LightGBM's two threads slow down
-far more than the single-threaded fits when other processes share the cores.
+fits alone take about 143 minutes: the report's "total fit time" row is one seed's, so three
+seeds of the other models (about 86 minutes, 27 of them the eight members') plus RealMLP-TD's
+one seed (about 57 minutes). Measured: RealMLP-TD's fits on the seven tables added last took
+1844 s (tv16 545 s, gss_wages 529 s, nlswork 402 s), and the four two-thread members' 57
+missing entries took most of the full run's 601 s of ACC. Run it on a quiet machine:
+CatBoost's and LightGBM's two threads slow down far more than the single-threaded fits when
+other processes share the cores.
 """
 
 import json
